@@ -113,7 +113,7 @@ def build(shared: Path) -> dict:
     drv_table = _read(shared, "drivers.csv")
     res = results[results.raceId == RACE_ID].merge(drv_table[["driverId", "code", "number"]], on="driverId")
     grid = dict(zip(res.code, res.grid.astype(int)))
-    numbers = dict(zip(res.code, res.number_y.astype(int)))
+    numbers = dict(zip(res.code, res.number_x.astype(int)))  # race number (results), not permanent
     lap1 = laps[laps.LapNumber == 1].set_index("Driver").LapTime
     model_lap1 = {d: fit[f"d_{d}"] + fit["lap"] * 1 + fit.get(f"c_{laps[(laps.Driver == d)].Compound.iloc[0]}", 0.0)
                   for d in drivers}

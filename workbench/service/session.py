@@ -1,0 +1,245 @@
+"""RaceSession: the hub that owns the twins and applies records in race-time order.
+
+Every source (simulator, replay, WebSocket, UDP) hands records or wire JSON to
+one `RaceSession`. It validates, orders by session time within a small reorder
+window, updates the `FieldTwin` (and so our `CarTwin`) and the track environment,
+keeps recent telemetry, and emits `HubEvent` s (lap completed, pit in/out, SC/VSC,
+track status, retirement) to subscribers. Bad input is counted by reason with the
+last examples kept; nothing is raised into the caller's loop.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import heapq
+import itertools
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import param
+
+from workbench.strategy.racedef import RaceDefinition
+from workbench.telemetry.records import (
+    CarSample, EventKind, LapRecord, RaceEvent, Record, SessionInfo, TrackStatus,
+)
+from workbench.telemetry.schema import TelemetryValidationError, to_wire, validate_batch
+from workbench.twins import CarTwin, FieldTwin
+
+__all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
+
+_STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED: TrackStatus.VSC,
+                  EventKind.RED_FLAG: TrackStatus.RED, EventKind.SC_ENDED: TrackStatus.GREEN,
+                  EventKind.VSC_ENDED: TrackStatus.GREEN}
+
+
+@dataclasses.dataclass(frozen=True)
+class HubEvent:
+    """Something the hub noticed: ``kind`` is lap_completed, pit_in, pit_out, sc_deployed,
+    sc_ended, vsc_deployed, vsc_ended, red_flag, retirement, chequered_flag or flag."""
+
+    kind: str
+    session_time_s: float
+    driver: str | None = None
+    lap: int | None = None
+    detail: str | None = None
+
+
+class TrackEnvironment(param.Parameterized):
+    """Track, session and weather state."""
+
+    track = param.String(default=None, allow_None=True)
+    session_type = param.String(default="race")
+    total_laps = param.Integer(default=None, allow_None=True)
+    track_length_m = param.Number(default=None, allow_None=True)
+    track_status = param.Selector(default=TrackStatus.GREEN, objects=list(TrackStatus))
+    air_temp_c = param.Number(default=None, allow_None=True)
+    track_temp_c = param.Number(default=None, allow_None=True)
+    rainfall = param.Boolean(default=None, allow_None=True)
+    leader_lap = param.Integer(default=0)
+    session_time_s = param.Number(default=0.0)
+    finished = param.Boolean(default=False)
+
+    def state(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.param if k != "name"}
+        out["track_status"] = self.track_status.value
+        return out
+
+
+class RaceSession:
+    """The hub: one per race, shared by every source and view.
+
+    Parameters
+    ----------
+    our_driver : str
+        The driver whose car is `car_twin`.
+    race : RaceDefinition, optional
+        When given, twins for every entry exist from the start and the
+        environment knows the track before any telemetry arrives.
+    reorder_window_s : float
+        Records are held this long (in race time) so that slightly out-of-order
+        arrivals are applied in order; anything older than what was already
+        applied is rejected as late.
+    telemetry_buffer : int
+        How many recent car samples to keep for ``/api/v1/telemetry``.
+    record_log : path, optional
+        A JSON-lines file receiving every applied record.
+    """
+
+    def __init__(self, our_driver: str, race: RaceDefinition | None = None, reorder_window_s: float = 0.5,
+                 telemetry_buffer: int = 6000, record_log: str | Path | None = None):
+        if reorder_window_s < 0:
+            raise ValueError(f"reorder_window_s: {reorder_window_s} is below minimum 0")
+        self.race = race
+        self.our_driver = our_driver
+        self.reorder_window_s = reorder_window_s
+        self.field_twin = FieldTwin(name="FieldTwin")
+        self.environment = TrackEnvironment(name="TrackEnvironment")
+        if race is not None:
+            race.car(our_driver)  # raises naming the unknown driver
+            for entry in sorted(race.cars, key=lambda e: e.grid):
+                twin = self.field_twin.car(entry.driver)
+                twin.param.update(team=entry.team, position=entry.grid)
+            self.field_twin.order = [e.driver for e in sorted(race.cars, key=lambda e: e.grid)]
+            self.environment.param.update(track=race.track.name, total_laps=race.track.laps,
+                                          track_length_m=race.track.length_m)
+        self.car_twin: CarTwin = self.field_twin.car(our_driver)
+        self.telemetry: collections.deque[CarSample] = collections.deque(maxlen=telemetry_buffer)
+        self.laps: list[LapRecord] = []
+        self.events: list[HubEvent] = []
+        self.accepted = collections.Counter()
+        self.rejected = collections.Counter()
+        self.last_rejects: collections.deque[dict] = collections.deque(maxlen=20)
+        self.subscriber_errors = 0
+        self.lap_version = 0  # bumps on every lap record: cheap change detection for views
+        self.last_applied_wall_s: float | None = None
+        self._heap: list[tuple[float, int, Record]] = []
+        self._seq = itertools.count()
+        self._newest_s = float("-inf")
+        self._applied_until_s = float("-inf")
+        self._subscribers: list[Callable[[HubEvent], None]] = []
+        self._log = open(record_log, "a", buffering=1) if record_log else None
+
+    # -- input ------------------------------------------------------------------
+    def ingest_json(self, obj: Any, source: str = "json") -> TelemetryValidationError | None:
+        """Validate a wire message (record or batch) and submit it; return the error, if any.
+
+        A bad batch is rejected whole and counted once under its reason.
+        """
+        try:
+            records = validate_batch(obj)
+        except TelemetryValidationError as exc:
+            self._reject(exc.reason, str(exc), source)
+            return exc
+        for record in records:
+            self.submit(record, source)
+        return None
+
+    def submit(self, record: Record, source: str = "python") -> bool:
+        """Queue a typed record; return False (and count it) if it arrived too late."""
+        t = record.session_time_s
+        if t < self._applied_until_s:
+            self._reject("late: older than records already applied",
+                         f"session_time_s: {t} is before {self._applied_until_s} already applied", source)
+            return False
+        heapq.heappush(self._heap, (t, next(self._seq), record))
+        self._newest_s = max(self._newest_s, t)
+        self._drain(self._newest_s - self.reorder_window_s)
+        return True
+
+    def flush(self) -> None:
+        """Apply everything held in the reorder window (end of a source, or a pause)."""
+        self._drain(float("inf"))
+
+    def _drain(self, until_s: float) -> None:
+        while self._heap and self._heap[0][0] <= until_s:
+            t, _, record = heapq.heappop(self._heap)
+            self._applied_until_s = t
+            self._apply(record)
+
+    def _reject(self, reason: str, message: str, source: str) -> None:
+        self.rejected[reason] += 1
+        self.last_rejects.append({"reason": reason, "message": message, "source": source,
+                                  "wall_time": time.time()})
+
+    # -- applying ---------------------------------------------------------------
+    def _apply(self, record: Record) -> None:
+        self.accepted[record.type] += 1
+        self.last_applied_wall_s = time.monotonic()
+        self.environment.session_time_s = max(self.environment.session_time_s, record.session_time_s)
+        if self._log is not None:
+            self._log.write(json.dumps(to_wire(record)) + "\n")
+        if isinstance(record, CarSample):
+            self.telemetry.append(record)
+            self.field_twin.update_state(record)
+        elif isinstance(record, LapRecord):
+            self.laps.append(record)
+            self.field_twin.update_state(record)
+            self.environment.leader_lap = self.field_twin.leader_lap
+            self.lap_version += 1
+            self._emit(HubEvent("lap_completed", record.session_time_s, record.driver, record.lap_number))
+        elif isinstance(record, SessionInfo):
+            self.environment.param.update({k: getattr(record, k) for k in (
+                "track", "total_laps", "track_length_m", "air_temp_c", "track_temp_c", "rainfall")
+                if getattr(record, k) is not None} | {"session_type": record.session_type.value})
+            self._set_status(record.track_status, record.session_time_s)
+        elif isinstance(record, RaceEvent):
+            self._apply_event(record)
+
+    def _apply_event(self, e: RaceEvent) -> None:
+        if e.kind in _STATUS_EVENTS:
+            self._set_status(_STATUS_EVENTS[e.kind], e.session_time_s, emit=False)
+        if e.kind is EventKind.RETIREMENT and e.driver:
+            self.field_twin.retire(e.driver)
+        if e.kind in (EventKind.PIT_IN, EventKind.PIT_OUT) and e.driver:
+            self.field_twin.car(e.driver).in_pit = e.kind is EventKind.PIT_IN
+        if e.kind is EventKind.CHEQUERED_FLAG:
+            self.environment.finished = True
+        self._emit(HubEvent(e.kind.value, e.session_time_s, e.driver, e.lap, e.detail))
+
+    def _set_status(self, status: TrackStatus, t: float, emit: bool = True) -> None:
+        if status is self.environment.track_status:
+            return
+        self.environment.track_status = status
+        if emit:
+            self._emit(HubEvent("track_status", t, detail=status.value))
+
+    # -- output -----------------------------------------------------------------
+    def subscribe(self, callback: Callable[[HubEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` for every hub event; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def _emit(self, event: HubEvent) -> None:
+        self.events.append(event)
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken view must not stop the race
+                self.subscriber_errors += 1
+
+    def telemetry_since(self, since_s: float | None = None, limit: int = 100) -> list[CarSample]:
+        """Car samples with session time after ``since_s`` (oldest first), at most ``limit``."""
+        if since_s is None:
+            return list(self.telemetry)[-limit:]
+        return [s for s in self.telemetry if s.session_time_s > since_s][:limit]
+
+    def health(self) -> dict[str, Any]:
+        """Ingest counters and lag, for ``/api/v1/health``."""
+        lag = None if self.last_applied_wall_s is None else time.monotonic() - self.last_applied_wall_s
+        return {
+            "accepted": dict(self.accepted), "accepted_total": sum(self.accepted.values()),
+            "rejected": dict(self.rejected), "rejected_total": sum(self.rejected.values()),
+            "last_rejects": list(self.last_rejects), "queued": len(self._heap),
+            "session_time_s": self.environment.session_time_s, "seconds_since_last_record": lag,
+            "subscriber_errors": self.subscriber_errors,
+        }
+
+    def close(self) -> None:
+        self.flush()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
