@@ -1,0 +1,123 @@
+"""The live race page: timing tower and lap-time chart, refreshed from the hub.
+
+Each browser session owns its widgets and its periodic callback (stopped when
+the session closes); all sessions read the one shared `RaceSession`.
+"""
+
+from __future__ import annotations
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+
+from workbench.service.session import RaceSession
+
+__all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "COMPOUND_COLOURS"]
+
+COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#f0f0ec", "INTERMEDIATE": "#43b02a",
+                    "WET": "#0067ad"}
+TOWER_COLUMNS = ["rank", "driver", "team", "lap", "gap_to_leader_s", "interval_s", "last_lap_time_s",
+                 "compound", "tyre_age_laps", "pit_stops"]
+
+
+class TimingTower(pn.viewable.Viewer):
+    """Position, gaps, last lap, compound with age and stops for every car."""
+
+    hub = param.ClassSelector(class_=RaceSession)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._table = pn.widgets.Tabulator(self._frame(), disabled=True, show_index=False, height=620,
+                                           sizing_mode="stretch_width", name="timing-tower",
+                                           formatters={"compound": {"type": "html"}})
+
+    def _frame(self) -> pd.DataFrame:
+        rows = self.hub.field_twin.standings()
+        df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "retired", "in_pit"])
+        df["compound"] = [f'<span style="color:{COMPOUND_COLOURS.get(c, "#888")};font-weight:bold">{c}</span>'
+                          if c else "" for c in df["compound"]]
+        df.loc[df["retired"].astype(bool), "rank"] = None
+        return df[TOWER_COLUMNS]
+
+    def refresh(self) -> None:
+        self._table.value = self._frame()
+
+    def __panel__(self):
+        return self._table
+
+
+class LapTimeChart(pn.viewable.Viewer):
+    """Lap time of every car against lap number (pit and SC laps included, clipped)."""
+
+    hub = param.ClassSelector(class_=RaceSession)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._pipe = hv.streams.Pipe(data=self._frame())
+        self._pane = pn.pane.HoloViews(hv.DynamicMap(self._plot, streams=[self._pipe]),
+                                       sizing_mode="stretch_width", height=420)
+
+    def _frame(self) -> pd.DataFrame:
+        laps = self.hub.laps
+        return pd.DataFrame({"driver": [r.driver for r in laps], "lap": [r.lap_number for r in laps],
+                             "lap_time_s": [r.lap_time_s for r in laps]})
+
+    @staticmethod
+    def _plot(data: pd.DataFrame):
+        curves = {d: hv.Curve(g, "lap", "lap_time_s", label=d) for d, g in data.groupby("driver")}
+        overlay = hv.NdOverlay(curves, kdims="driver") if curves else hv.NdOverlay({}, kdims="driver")
+        finite = data["lap_time_s"].dropna()
+        ylim = (finite.quantile(0.02) - 1, finite.quantile(0.9) + 2) if len(finite) > 10 else (None, None)
+        return overlay.opts(hv.opts.Curve(tools=["hover"], line_width=1.5),
+                            hv.opts.NdOverlay(legend_position="right", ylim=ylim, responsive=True,
+                                              title="Lap times", xlabel="lap", ylabel="lap time (s)"))
+
+    def refresh(self) -> None:
+        self._pipe.send(self._frame())
+
+    def __panel__(self):
+        return self._pane
+
+
+class RaceDashboard(pn.viewable.Viewer):
+    """The live race page: header, timing tower, lap-time chart."""
+
+    hub = param.ClassSelector(class_=RaceSession)
+    refresh_ms = param.Integer(default=1000, bounds=(100, None), doc="How often a session pulls from the hub.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.tower = TimingTower(hub=self.hub)
+        self.lap_chart = LapTimeChart(hub=self.hub)
+        self.header = pn.pane.Markdown(self._header_text(), name="race-header")
+        self._seen_version = self.hub.lap_version
+        self._callback = None
+
+    def _header_text(self) -> str:
+        env, car = self.hub.environment, self.hub.car_twin
+        total = env.total_laps or "?"
+        ours = f"P{car.position}" if car.position else "—"
+        return (f"### {env.track or 'No session'} — lap {env.leader_lap}/{total} — {env.track_status.value}"
+                f" — our car {car.driver} {ours}{' — FINISHED' if env.finished else ''}")
+
+    def refresh(self) -> None:
+        """Pull the hub's state into this session's widgets (cheap when nothing changed)."""
+        with pn.io.hold():
+            self.header.object = self._header_text()
+            if self.hub.lap_version != self._seen_version:
+                self._seen_version = self.hub.lap_version
+                self.tower.refresh()
+                self.lap_chart.refresh()
+
+    def servable(self, *args, **kwargs):
+        """Start this session's refresh callback and mark the page servable."""
+        if pn.state.curdoc is not None and self._callback is None:
+            self._callback = pn.state.add_periodic_callback(self.refresh, period=self.refresh_ms)
+            pn.state.on_session_destroyed(lambda ctx: self._callback.stop())
+        return self.__panel__().servable(*args, **kwargs)
+
+    def __panel__(self):
+        return pn.Column(self.header, pn.Row(pn.Column(self.tower, width=720), self.lap_chart,
+                                             sizing_mode="stretch_width"),
+                         sizing_mode="stretch_width")
