@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where run state goes (default ./racetwin-state)")
     serve.add_argument("--show", action="store_true", help="open a browser")
 
-    simulate = sub.add_parser("simulate", help="simulate a race and write its records as JSON lines",
+    simulate = sub.add_parser("generate", help="generate a simulated race as telemetry records (JSON lines)",
                               description="Write every record of a simulated race (wire JSON, one per line).")
     simulate.add_argument("--seed", type=int, default=0)
     simulate.add_argument("--race", type=Path, default=None)
@@ -94,7 +94,7 @@ def _run(args) -> int:
         serve(host=args.host, port=args.port, speed=args.speed, seed=args.seed, car=args.car,
               data_dir=args.data_dir, race=race, show=args.show)
         return 0
-    if args.command == "simulate":
+    if args.command == "generate":
         from workbench.telemetry.schema import to_wire
         from workbench.telemetry.simulator import TelemetrySimulator
         samples = None if args.samples is None else ("all" if args.samples == "all" else args.samples.split(","))

@@ -99,7 +99,12 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     hub = RaceSession(car, race=simulator.race, record_log=run_dir / "records.jsonl")
     service = RaceService(hub, simulator, speed, run_dir)
     origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
-    server = pn.serve({"/": lambda: RaceDashboard(hub=hub).servable()}, port=port, address=host,
+    def race_page() -> RaceDashboard:
+        page = RaceDashboard(hub=hub)
+        page.start_refresh()
+        return page
+
+    server = pn.serve({"/": race_page}, port=port, address=host,
                       show=show, start=False, extra_patterns=routes(service), websocket_origin=origins,
                       title="Race Twin Edge")
     loop = server.io_loop

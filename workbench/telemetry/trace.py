@@ -15,9 +15,9 @@ import numpy as np
 __all__ = ["LapTrace", "reference_trace"]
 
 TOP_SPEED_KPH = 325.0
-ACCEL_MS2 = 11.0
+ACCEL_MS2 = 10.0  # at standstill; falls with the square of speed (drag)
 BRAKE_MS2 = 38.0
-GEAR_UPSHIFT_KPH = (0.0, 95.0, 130.0, 165.0, 200.0, 235.0, 270.0, 300.0)  # lower bound of gears 1..8
+GEAR_UPSHIFT_KPH = (0.0, 90.0, 120.0, 150.0, 180.0, 210.0, 240.0, 270.0)  # lower bound of gears 1..8
 STEP_M = 5.0
 
 
@@ -65,7 +65,8 @@ def reference_trace(length_m: float, corners: tuple[tuple[float, float], ...]) -
     for _ in range(2):
         v[0] = min(v[0], np.sqrt(v[-1] ** 2))
         for i in range(1, len(v)):  # acceleration limit
-            v[i] = min(v[i], np.sqrt(v[i - 1] ** 2 + 2 * ACCEL_MS2 * ds[i - 1]))
+            accel = ACCEL_MS2 * max(0.05, 1.0 - (v[i - 1] * 3.6 / TOP_SPEED_KPH) ** 2)
+            v[i] = min(v[i], np.sqrt(v[i - 1] ** 2 + 2 * accel * ds[i - 1]))
         v[-1] = min(v[-1], v[0])
         for i in range(len(v) - 2, -1, -1):  # braking limit
             v[i] = min(v[i], np.sqrt(v[i + 1] ** 2 + 2 * BRAKE_MS2 * ds[i]))

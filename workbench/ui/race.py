@@ -54,27 +54,36 @@ class LapTimeChart(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._pipe = hv.streams.Pipe(data=self._frame())
-        self._pane = pn.pane.HoloViews(hv.DynamicMap(self._plot, streams=[self._pipe]),
-                                       sizing_mode="stretch_width", height=420)
+        self._pane = pn.pane.HoloViews(sizing_mode="stretch_width", height=420)
+        self._drivers: list[str] = []
+        self.refresh()
 
     def _frame(self) -> pd.DataFrame:
         laps = self.hub.laps
         return pd.DataFrame({"driver": [r.driver for r in laps], "lap": [r.lap_number for r in laps],
                              "lap_time_s": [r.lap_time_s for r in laps]})
 
-    @staticmethod
-    def _plot(data: pd.DataFrame):
-        curves = {d: hv.Curve(g, "lap", "lap_time_s", label=d) for d, g in data.groupby("driver")}
-        overlay = hv.NdOverlay(curves, kdims="driver") if curves else hv.NdOverlay({}, kdims="driver")
+    def _plot(self, data: pd.DataFrame):
+        # One curve per known driver, always: a DynamicMap overlay must keep its keys.
+        groups = dict(list(data.groupby("driver")))
+        empty = pd.DataFrame({"lap": pd.Series(dtype=int), "lap_time_s": pd.Series(dtype=float)})
+        curves = {d: hv.Curve(groups.get(d, empty), "lap", "lap_time_s", label=d) for d in self._drivers}
         finite = data["lap_time_s"].dropna()
         ylim = (finite.quantile(0.02) - 1, finite.quantile(0.9) + 2) if len(finite) > 10 else (None, None)
-        return overlay.opts(hv.opts.Curve(tools=["hover"], line_width=1.5),
-                            hv.opts.NdOverlay(legend_position="right", ylim=ylim, responsive=True,
-                                              title="Lap times", xlabel="lap", ylabel="lap time (s)"))
+        return hv.NdOverlay(curves, kdims="driver").opts(
+            hv.opts.Curve(tools=["hover"], line_width=1.5),
+            hv.opts.NdOverlay(legend_position="right", ylim=ylim, responsive=True, title="Lap times",
+                              xlabel="lap", ylabel="lap time (s)"))
 
     def refresh(self) -> None:
-        self._pipe.send(self._frame())
+        data = self._frame()
+        drivers = sorted(self.hub.field_twin.cars)
+        if drivers != self._drivers:  # new cars: rebuild the plot with a stream of its own
+            self._drivers = drivers
+            self._pipe = hv.streams.Pipe(data=data)
+            self._pane.object = hv.DynamicMap(self._plot, streams=[self._pipe])
+        else:
+            self._pipe.send(data)
 
     def __panel__(self):
         return self._pane
@@ -110,12 +119,17 @@ class RaceDashboard(pn.viewable.Viewer):
                 self.tower.refresh()
                 self.lap_chart.refresh()
 
-    def servable(self, *args, **kwargs):
-        """Start this session's refresh callback and mark the page servable."""
-        if pn.state.curdoc is not None and self._callback is None:
-            self._callback = pn.state.add_periodic_callback(self.refresh, period=self.refresh_ms)
-            pn.state.on_session_destroyed(lambda ctx: self._callback.stop())
-        return self.__panel__().servable(*args, **kwargs)
+    def start_refresh(self) -> None:
+        """Pull from the hub every ``refresh_ms`` in this browser session; stop when it closes."""
+        if pn.state.curdoc is None or self._callback is not None:
+            return
+        self._callback = pn.state.add_periodic_callback(self.refresh, period=self.refresh_ms)
+        pn.state.on_session_destroyed(self._stop_refresh)
+
+    def _stop_refresh(self, session_context) -> None:
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
 
     def __panel__(self):
         return pn.Column(self.header, pn.Row(pn.Column(self.tower, width=720), self.lap_chart,

@@ -1,0 +1,111 @@
+"""`racetwin serve` as a real subprocess on a free port: REST follows the race lap by lap."""
+
+import signal
+import time
+
+import httpx
+import pytest
+
+from tests.util import ServerProcess
+from workbench.strategy.racedef import bundled_race
+from workbench.telemetry.simulator import TelemetrySimulator
+
+SEED, CAR, SPEED = 11, "LEC", 100
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with ServerProcess("--speed", str(SPEED), "--seed", str(SEED), "--car", CAR,
+                       tmp_path=tmp_path_factory.mktemp("serve")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def truth():
+    """The simulator's own record of the same race."""
+    sim = TelemetrySimulator(bundled_race(), seed=SEED, sample_drivers=[CAR])
+    return {r.lap_number: r for r in sim.lap_records() if r.driver == CAR}
+
+
+def test_car_twin_advances_lap_by_lap_like_the_simulator(server, truth):
+    seen, polled = {}, []
+    deadline = time.monotonic() + 60
+    while len(seen) < 6 and time.monotonic() < deadline:
+        twin = server.get("/api/v1/car-twin").json()["car_twin"]
+        polled.append(twin["lap"])
+        if twin["lap"] >= 1 and twin["lap"] not in seen:
+            seen[twin["lap"]] = twin
+        time.sleep(0.1)
+    assert len(seen) >= 6, f"car twin did not advance: {sorted(seen)}\n{server.log()}"
+    assert polled == sorted(polled), "the twin went back in race time"
+    for lap, twin in seen.items():
+        expected = truth[lap]
+        assert twin["driver"] == CAR
+        assert twin["lap_times_s"][lap - 1] == expected.lap_time_s
+        assert twin["lap_times_s"][: lap] == [truth[n].lap_time_s for n in range(1, lap + 1)]
+        assert twin["position"] == expected.position
+        assert twin["gap_to_leader_s"] == expected.gap_to_leader_s
+        assert twin["pit_stops"] == expected.stint - 1
+
+
+def test_health_environment_and_field(server):
+    health = server.get("/api/v1/health").json()
+    assert health["api_version"] == "1.0" and health["status"] == "ok"
+    assert health["components"]["source"]["seed"] == SEED
+    assert health["components"]["ingest"]["accepted_total"] > 0
+    env = server.get("/api/v1/environment").json()["environment"]
+    assert env["track"] == "Bahrain International Circuit" and env["total_laps"] == 57
+    field = server.get("/api/v1/field-twin").json()["field_twin"]
+    assert len(field["cars"]) == 20 and sorted(field["order"]) == sorted(bundled_race().drivers)
+
+
+def test_telemetry_pages_forward_at_10hz(server):
+    first = server.get("/api/v1/telemetry", params={"limit": 5}).json()
+    since = first["samples"][0]["session_time_s"]
+    page = server.get("/api/v1/telemetry", params={"since": since, "limit": 20}).json()
+    times = [s["session_time_s"] for s in page["samples"]]
+    assert times[0] > since and page["next_since"] == times[-1]
+    assert all(round(b - a, 3) == 0.1 for a, b in zip(times, times[1:]))
+    assert {s["driver"] for s in page["samples"]} == {CAR}
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"limit": 0}, "limit: 0 is not between 1 and 1000"),
+    ({"limit": "ten"}, "limit: must be an integer"),
+    ({"since": "nan"}, "since: 'nan' is not a finite number"),
+])
+def test_telemetry_bad_parameters_get_json_errors(server, params, message):
+    response = server.get("/api/v1/telemetry", params=params)
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+
+
+def test_posted_records_are_validated(server):
+    url = f"{server.base}/api/v1/telemetry"
+    bad = httpx.post(url, json={"type": "lap", "session_time_s": 1, "driver": "VER", "lap_number": 1,
+                                "tyre_age_laps": -2}, timeout=10)
+    assert bad.status_code == 422
+    assert bad.json()["error"] == {"code": "invalid_record", "message": "tyre_age_laps: -2 is below minimum 0"}
+    assert httpx.post(url, content=b"{not json", timeout=10).json()["error"]["code"] == "invalid_json"
+    rejected = server.get("/api/v1/health").json()["components"]["ingest"]["rejected"]
+    assert rejected.get("tyre_age_laps: is below minimum 0") == 1
+
+
+def test_unknown_endpoint_is_a_json_404(server):
+    response = server.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_race_page_is_served(server):
+    page = server.get("/")
+    assert page.status_code == 200 and "Race Twin Edge" in page.text and "bokeh" in page.text.lower()
+
+
+def test_ctrl_c_stops_cleanly(tmp_path):
+    with ServerProcess("--speed", "max", "--seed", "3", tmp_path=tmp_path) as srv:
+        time.sleep(1.0)
+        code = srv.stop(signal.SIGINT)
+    assert code == 0, srv.log()
+    assert "stopping" in srv.log()
+    logs = list((tmp_path / "state").glob("race-seed3-*/records.jsonl"))
+    assert logs and logs[0].stat().st_size > 0

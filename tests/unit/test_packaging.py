@@ -1,0 +1,87 @@
+"""Packaging facts: environment.yml and pyproject.toml agree; the CLI documents itself."""
+
+import re
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+RUNTIME = ("panel", "holoviews", "param", "numpy", "numba", "pandas", "httpx")
+
+
+def _floors(specs):
+    out = {}
+    for spec in specs:
+        m = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*>=\s*([0-9.]+)\s*", spec)
+        if m:
+            out[m.group(1).lower()] = m.group(2)
+    return out
+
+
+def test_environment_yml_and_pyproject_declare_the_same_floors(repo_root):
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    pip_floors = _floors(project["dependencies"])
+    conda_lines = [line.strip()[2:] for line in (repo_root / "environment.yml").read_text().splitlines()
+                   if line.strip().startswith("- ")]
+    conda_floors = _floors(conda_lines)
+    for name in RUNTIME:
+        assert name in pip_floors, f"pyproject.toml lacks a floor for {name}"
+        assert conda_floors.get(name) == pip_floors[name], f"{name}: conda {conda_floors.get(name)} pip {pip_floors[name]}"
+    assert "bokeh" not in pip_floors  # Panel chooses its Bokeh
+    assert project["requires-python"] == ">=3.11" and conda_floors["python"] == "3.11"
+    for name, floor in _floors(project["optional-dependencies"]["test"]).items():
+        assert conda_floors.get(name) == floor, name
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_help_documents_every_subcommand():
+    out = _cli("--help").stdout
+    for command in ("serve", "generate", "schema", "validate"):
+        assert command in out
+    serve = _cli("serve", "--help").stdout
+    for flag in ("--host", "--port", "--speed", "--seed", "--car", "--data-dir", "--race"):
+        assert flag in serve
+
+
+def test_schema_command_prints_the_published_schema():
+    import json
+    from workbench.telemetry import json_schema
+    assert json.loads(_cli("schema").stdout) == json_schema()
+
+
+def test_generate_then_validate_round_trip(tmp_path):
+    out = tmp_path / "race.jsonl"
+    assert _cli("generate", "--seed", "2", "--out", str(out)).returncode == 0
+    lines = out.read_text().splitlines()
+    assert len(lines) > 50_000
+    short = tmp_path / "short.jsonl"
+    short.write_text("\n".join(lines[:100] + ['{"type": "lap", "session_time_s": 1, "driver": "VER", '
+                                              '"lap_number": 1, "tyre_age_laps": -2}', "not json"]) + "\n")
+    result = _cli("validate", str(short))
+    assert result.returncode == 1
+    assert "short.jsonl:101: tyre_age_laps: -2 is below minimum 0" in result.stdout
+    assert "short.jsonl:102:" in result.stdout and "100 records valid, 2 messages rejected" in result.stdout
+
+
+def test_generate_laps_only_is_a_fastf1_shaped_table(tmp_path):
+    import pandas as pd
+    out = tmp_path / "laps.csv"
+    assert _cli("generate", "--seed", "2", "--laps-only", "--out", str(out)).returncode == 0
+    laps = pd.read_csv(out)
+    assert {"Driver", "Team", "LapNumber", "LapTime", "Compound", "Stint", "TyreLife", "Position",
+            "TrackStatus"} <= set(laps.columns)
+
+
+@pytest.mark.parametrize("args,message", [
+    (("serve", "--speed", "0"), "--speed: 0 is not above 0"),
+    (("serve", "--speed", "fast"), "--speed: 'fast' is not a number or 'max'"),
+    (("serve", "--port", "70000"), "--port: 70000 is not between 1 and 65535"),
+    (("serve", "--car", "XXX"), "--car: 'XXX' is not in the race"),
+])
+def test_bad_serve_arguments_fail_clearly(args, message):
+    result = _cli(*args)
+    assert result.returncode == 2 and message in result.stderr

@@ -1,0 +1,93 @@
+"""The race-definition format and the bundled race fitted from real data."""
+
+import copy
+import importlib.util
+import json
+
+import pytest
+
+from workbench.strategy.racedef import bundled_race, load_race_definition, parse_race_definition
+from workbench.telemetry import Compound, TelemetryValidationError
+
+
+@pytest.fixture(scope="module")
+def raw(repo_root):
+    return json.loads((repo_root / "data" / "bahrain-2024.race.json").read_text())
+
+
+def test_bundled_race_is_complete(race):
+    assert race.track.laps == 57 and len(race.cars) == 20
+    assert sorted(c.grid for c in race.cars) == list(range(1, 21))
+    assert {Compound.SOFT, Compound.MEDIUM, Compound.HARD} <= set(race.compounds)
+    # fitted numbers land in physically sensible ranges (Heilmeier et al. 2020: 0.017-0.045 s/kg)
+    assert 0.017 <= race.fuel.mass_effect_s_per_kg <= 0.045
+    assert 18 < race.track.pit_loss_green_s < 28
+    assert 85 < race.track.base_lap_time_s < 100
+    assert min(c.pace_delta_s for c in race.cars) == 0.0
+    for car in race.cars:
+        assert sum(s.laps for s in car.strategy) == 57
+
+
+def test_bundled_race_is_what_the_real_data_gives(repo_root, shared_data, raw):
+    """Re-running data/build_bahrain_2024.py on ../shared/data reproduces the committed file."""
+    spec = importlib.util.spec_from_file_location("build", repo_root / "data" / "build_bahrain_2024.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    fitted = build.build(shared_data)
+    build._normalize_probs(fitted)
+    fitted.pop("_fit_report")
+    assert json.loads(json.dumps(fitted)) == raw
+
+
+def _broken(raw, path, value):
+    obj = copy.deepcopy(raw)
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return obj
+
+
+@pytest.mark.parametrize("path,value,message", [
+    (("track", "laps"), 0, "track.laps: 0 is below minimum 1"),
+    (("track", "base_lap_time_s"), "fast", "track.base_lap_time_s: 'fast' is not a number"),
+    (("track", "sector_fractions"), [0.3, 0.3, 0.3], "track.sector_fractions: [0.3, 0.3, 0.3] does not sum to 1"),
+    (("track", "pit_loss_green_s"), KeyError, "track.pit_loss_green_s: None is missing"),
+    (("fuel", "mass_effect_s_per_kg"), -0.03, "fuel.mass_effect_s_per_kg: -0.03 is below minimum 0"),
+    (("compounds", "C3"), {"offset_s": 0, "model": "linear", "k1_s": 0.1, "k2_s": 0},
+     "compounds.C3: 'C3' is a Pirelli compound code"),
+    (("compounds", "SOFT", "model"), "cubic", "compounds.SOFT.model: 'cubic' is not one of linear"),
+    (("events", "sc_phases_p"), [0.5, 0.4], "events.sc_phases_p: [0.5, 0.4] does not sum to 1"),
+    (("cars", 3, "pace_delta_s"), None, "cars[3].pace_delta_s: None is null"),
+    (("cars", 3, "driver"), "VER", "cars[3].driver: 'VER' is not unique"),
+    (("cars", 3, "grid"), 1, "cars[].grid: [1, 1, 2"),
+    (("cars", 3, "strategy"), [], "cars[3].strategy: [] is not a non-empty list of stints"),
+    (("cars", 3, "strategy", 0, "compound"), "WET", "cars[3].strategy[0].compound: 'WET' has no model"),
+    (("cars", 3, "wings"), 2, "cars[3].wings: 2 is not a field of a car entry"),
+    (("weather",), {}, "weather: {} is not a section of a race definition"),
+])
+def test_bad_race_definition_names_field_value_and_rule(raw, path, value, message):
+    with pytest.raises(TelemetryValidationError) as info:
+        parse_race_definition(_broken(raw, path, value))
+    assert str(info.value).startswith(message)
+
+
+def test_unreadable_file_says_where(tmp_path):
+    bad = tmp_path / "bad.race.json"
+    bad.write_text('{"name": ')
+    with pytest.raises(TelemetryValidationError, match="bad.race.json: 'line 1' is not valid JSON"):
+        load_race_definition(bad)
+
+
+def test_unknown_driver_is_named(race):
+    with pytest.raises(KeyError, match="'XXX' is not in the race"):
+        race.car("XXX")
+
+
+def test_degradation_models(race):
+    soft = race.compounds[Compound.SOFT]
+    assert soft.degradation_s(10) == pytest.approx(10 * soft.k1_s)
+    assert bundled_race() == race

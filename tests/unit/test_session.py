@@ -1,0 +1,125 @@
+"""RaceSession, the hub: race-time order, rejects counted not raised, events emitted."""
+
+import random
+
+import pytest
+
+from workbench.service.session import RaceSession
+from workbench.telemetry import CarSample, EventKind, LapRecord, RaceEvent, TrackStatus, to_wire
+from workbench.telemetry.simulator import TelemetrySimulator
+
+
+def lap(t, driver="VER", n=1, **kw):
+    return LapRecord(t, driver, n, **kw)
+
+
+def test_out_of_order_records_within_the_window_are_applied_in_order():
+    hub = RaceSession("VER", reorder_window_s=1.0)
+    applied = []
+    hub.subscribe(lambda e: applied.append(e.session_time_s) if e.kind == "lap_completed" else None)
+    times = [10.0 + 0.1 * i for i in range(30)]
+    shuffled = times[:]
+    random.Random(1).shuffle(shuffled)
+    # shuffle only within blocks smaller than the window
+    blocks = [sorted(times[i:i + 5], key=lambda t: shuffled.index(t)) for i in range(0, 30, 5)]
+    for t in [t for b in blocks for t in b]:
+        assert hub.submit(lap(t, n=1 + int(round((t - 10) * 10))))
+    hub.flush()
+    assert applied == sorted(applied) and len(applied) == 30
+
+
+def test_late_record_is_rejected_and_counted_not_applied():
+    hub = RaceSession("VER", reorder_window_s=0.5)
+    hub.submit(lap(10.0, n=1))
+    hub.submit(lap(20.0, n=2))  # applies the lap at 10 s
+    assert hub.car_twin.lap == 1
+    assert not hub.submit(lap(5.0, n=3, position=4))
+    hub.flush()
+    assert hub.car_twin.lap == 2 and hub.car_twin.position is None
+    assert hub.rejected == {"late: older than records already applied": 1}
+
+
+def test_bad_json_is_counted_by_reason_and_changes_nothing():
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    assert hub.ingest_json(to_wire(lap(1.0, n=1, position=3))) is None
+    before = hub.car_twin.state()
+    error = hub.ingest_json({"type": "batch", "records": [to_wire(lap(2.0, n=2, position=1)),
+                                                          {**to_wire(lap(3.0, n=3)), "tyre_age_laps": -2}]})
+    assert str(error) == "records[1].tyre_age_laps: -2 is below minimum 0"
+    hub.ingest_json("not an object")
+    hub.ingest_json({"type": "lap", "session_time_s": 4, "driver": "VER", "lap_number": 0})
+    assert hub.car_twin.state() == before
+    assert hub.rejected == {"records[].tyre_age_laps: is below minimum 0": 1, "message: is not a JSON object": 1,
+                            "lap_number: is below minimum 1": 1}
+    assert [r["source"] for r in hub.last_rejects] == ["json"] * 3
+    assert hub.health()["rejected_total"] == 3
+
+
+def test_events_for_laps_pits_and_safety_car():
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    seen = []
+    hub.subscribe(seen.append)
+    hub.submit(lap(95.0, n=1))
+    hub.submit(RaceEvent(96.0, EventKind.SC_DEPLOYED, lap=2))
+    hub.submit(RaceEvent(97.0, EventKind.PIT_IN, "VER", 2))
+    assert hub.car_twin.in_pit and hub.environment.track_status is TrackStatus.SC
+    hub.submit(RaceEvent(120.0, EventKind.SC_ENDED, lap=3))
+    hub.submit(RaceEvent(121.0, EventKind.RETIREMENT, "HAM", 3))
+    assert [e.kind for e in seen] == ["lap_completed", "sc_deployed", "pit_in", "sc_ended", "retirement"]
+    assert hub.environment.track_status is TrackStatus.GREEN
+    assert hub.field_twin.cars["HAM"].retired
+
+
+def test_broken_subscriber_does_not_stop_the_hub():
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    hub.subscribe(lambda e: 1 / 0)
+    ok = []
+    unsubscribe = hub.subscribe(ok.append)
+    hub.submit(lap(1.0, n=1))
+    unsubscribe()
+    hub.submit(lap(2.0, n=2))
+    assert hub.subscriber_errors == 2 and len(ok) == 1 and hub.car_twin.lap == 2
+
+
+def test_hub_replays_a_simulated_race_to_its_final_state(race):
+    sim = TelemetrySimulator(race, seed=4)
+    hub = RaceSession("VER", race=race)
+    for record in sim.records():
+        hub.submit(record)
+    hub.flush()
+    laps = sim.laps_frame()
+    final = laps.sort_values("LapNumber").groupby("Driver").tail(1).set_index("Driver")
+    for driver, twin in hub.field_twin.cars.items():
+        assert twin.lap == final.loc[driver, "LapNumber"]
+        assert twin.position == final.loc[driver, "Position"]
+        assert twin.pit_stops == final.loc[driver, "Stint"] - 1
+    assert hub.environment.finished and hub.environment.leader_lap == race.track.laps
+    assert hub.accepted["lap"] == len(laps)
+    assert not hub.rejected
+
+
+def test_telemetry_since_pages_forward():
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    for i in range(50):
+        hub.submit(CarSample(i / 10, "VER", 1, speed_kph=100.0 + i))
+    page = hub.telemetry_since(1.0, limit=5)
+    assert [s.session_time_s for s in page] == [1.1, 1.2, 1.3, 1.4, 1.5]
+    assert hub.telemetry_since(None, limit=2)[-1].session_time_s == 4.9
+
+
+def test_unknown_car_and_bad_window():
+    from workbench.strategy.racedef import bundled_race
+    with pytest.raises(KeyError, match="'XXX' is not in the race"):
+        RaceSession("XXX", race=bundled_race())
+    with pytest.raises(ValueError, match="reorder_window_s: -1 is below minimum 0"):
+        RaceSession("VER", reorder_window_s=-1)
+
+
+def test_record_log_keeps_every_applied_record(tmp_path):
+    path = tmp_path / "records.jsonl"
+    hub = RaceSession("VER", reorder_window_s=0.0, record_log=path)
+    hub.submit(lap(1.0, n=1))
+    hub.ingest_json({"type": "lap", "session_time_s": 2, "driver": "VER", "lap_number": -1})
+    hub.submit(CarSample(1.5, "VER", 2))
+    hub.close()
+    assert len(path.read_text().splitlines()) == 2
