@@ -33,7 +33,7 @@ class ServerProcess:
         self.ready_timeout_s = ready_timeout_s
         self.proc: subprocess.Popen | None = None
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.args, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)

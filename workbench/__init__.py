@@ -8,7 +8,14 @@ and are never imported by the engine.
 from workbench.service.session import HubEvent, RaceSession
 from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
 from workbench.telemetry import (
-    CarSample, Compound, LapRecord, RaceEvent, SessionInfo, TelemetryValidationError, json_schema, validate,
+    CarSample,
+    Compound,
+    LapRecord,
+    RaceEvent,
+    SessionInfo,
+    TelemetryValidationError,
+    json_schema,
+    validate,
 )
 from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins import CarTwin, FieldTwin

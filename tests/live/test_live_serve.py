@@ -3,10 +3,10 @@ session (Bokeh's own websocket client) gets the live page and is cleaned up on c
 
 import time
 
-import pytest
 import panel  # noqa: F401  (registers Panel's Bokeh models so the client can read the document)
 import panel.models  # noqa: F401
 import panel.models.tabulator  # noqa: F401
+import pytest
 from bokeh.client import pull_session
 
 from tests.util import ServerProcess

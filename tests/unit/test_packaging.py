@@ -27,7 +27,7 @@ def test_environment_yml_and_pyproject_declare_the_same_floors(repo_root):
     conda_floors = _floors(conda_lines)
     for name in RUNTIME:
         assert name in pip_floors, f"pyproject.toml lacks a floor for {name}"
-        assert conda_floors.get(name) == pip_floors[name], f"{name}: conda {conda_floors.get(name)} pip {pip_floors[name]}"
+        assert conda_floors.get(name) == pip_floors[name], (name, conda_floors.get(name), pip_floors[name])
     assert "bokeh" not in pip_floors  # Panel chooses its Bokeh
     assert project["requires-python"] == ">=3.11" and conda_floors["python"] == "3.11"
     for name, floor in _floors(project["optional-dependencies"]["test"]).items():
@@ -49,6 +49,7 @@ def test_help_documents_every_subcommand():
 
 def test_schema_command_prints_the_published_schema():
     import json
+
     from workbench.telemetry import json_schema
     assert json.loads(_cli("schema").stdout) == json_schema()
 

@@ -4,8 +4,16 @@ import jsonschema
 import pytest
 
 from workbench.telemetry import (
-    CarSample, Compound, LapRecord, SessionInfo, TelemetryValidationError, TrackStatus, json_schema, to_wire,
-    validate, validate_batch,
+    CarSample,
+    Compound,
+    LapRecord,
+    SessionInfo,
+    TelemetryValidationError,
+    TrackStatus,
+    json_schema,
+    to_wire,
+    validate,
+    validate_batch,
 )
 
 LAP = {"type": "lap", "session_time_s": 200.5, "driver": "VER", "lap_number": 2, "position": 1,

@@ -24,7 +24,13 @@ import param
 
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.records import (
-    CarSample, EventKind, LapRecord, RaceEvent, Record, SessionInfo, TrackStatus,
+    CarSample,
+    EventKind,
+    LapRecord,
+    RaceEvent,
+    Record,
+    SessionInfo,
+    TrackStatus,
 )
 from workbench.telemetry.schema import TelemetryValidationError, to_wire, validate_batch
 from workbench.twins import CarTwin, FieldTwin

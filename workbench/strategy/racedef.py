@@ -15,15 +15,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-
-import numpy as np
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from workbench.paths import bundled_data_dir
 from workbench.telemetry.records import Compound
 from workbench.telemetry.schema import (
-    Field, TelemetryValidationError, check_field, check_object, normalize_compound,
+    Field,
+    TelemetryValidationError,
+    check_field,
+    check_object,
+    normalize_compound,
 )
 
 __all__ = ["RaceDefinition", "Track", "Fuel", "CompoundModel", "EventModel", "CarEntry", "StintPlan",

@@ -18,12 +18,16 @@ import re
 from typing import Any
 
 from workbench.telemetry.records import (
-    RECORD_TYPES, CarSample, Compound, EventKind, LapRecord, RaceEvent, Record,
-    SessionInfo, SessionType, TrackStatus,
+    RECORD_TYPES,
+    Compound,
+    EventKind,
+    Record,
+    SessionType,
+    TrackStatus,
 )
 
-__all__ = ["SCHEMA_VERSION", "FIELDS", "Field", "check_field", "check_object", "TelemetryValidationError", "validate", "validate_batch",
-           "json_schema", "to_wire", "normalize_compound"]
+__all__ = ["SCHEMA_VERSION", "FIELDS", "Field", "check_field", "check_object", "TelemetryValidationError",
+           "validate", "validate_batch", "json_schema", "to_wire", "normalize_compound"]
 
 SCHEMA_VERSION = "1.0"
 """Version of the wire schema: the major part changes only when old messages break."""

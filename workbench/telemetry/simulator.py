@@ -30,7 +30,14 @@ import numpy as np
 from workbench.rng import Purpose, lognormal, normal, uniform
 from workbench.strategy.racedef import RaceDefinition, bundled_race
 from workbench.telemetry.records import (
-    CarSample, Compound, EventKind, LapRecord, RaceEvent, Record, SessionInfo, TrackStatus,
+    CarSample,
+    Compound,
+    EventKind,
+    LapRecord,
+    RaceEvent,
+    Record,
+    SessionInfo,
+    TrackStatus,
 )
 from workbench.telemetry.trace import reference_trace
 
@@ -130,6 +137,7 @@ def simulate_race(race: RaceDefinition, seed: int) -> SimulatedRace:
     t_prev = np.zeros(n_cars)
     alive = np.ones(n_cars, dtype=bool)
     out_lap_next = np.zeros(n_cars, dtype=bool)
+    carried_pit = np.zeros(n_cars)  # pit time still to be paid on the out-lap
     pace = np.array([e.pace_delta_s for e in race.cars])
     sigma = np.array([e.lap_noise_s for e in race.cars])
     grid = np.array([e.grid for e in race.cars])
@@ -162,7 +170,7 @@ def simulate_race(race: RaceDefinition, seed: int) -> SimulatedRace:
                                track.pit_standstill_sigma_log)
         pit_total = loss + standstill
         lt = lt + np.where(stopping, 0.35 * pit_total, 0.0)
-        lt = lt + np.where(out_lap_next, 0.65 * carried_pit, 0.0) if lap > 1 else lt
+        lt = lt + np.where(out_lap_next, 0.65 * carried_pit, 0.0)
         t_new = t_prev + lt
         if st is TrackStatus.SC:
             # The leader laps behind the SC; everyone closes up to the car ahead.
