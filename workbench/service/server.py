@@ -17,7 +17,7 @@ from typing import Any
 from workbench.service.session import RaceSession
 from workbench.telemetry.simulator import TelemetrySimulator
 
-__all__ = ["RaceService", "serve"]
+__all__ = ["RaceService", "serve", "shared_service"]
 
 log = logging.getLogger("racetwin")
 
@@ -80,6 +80,24 @@ class RaceService:
 
     def store_state(self) -> dict[str, Any]:
         return {"data_dir": str(self.data_dir), "record_log": str(self.data_dir / "records.jsonl")}
+
+
+_shared: RaceService | None = None
+
+
+def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0, data_dir: Path | None = None) -> RaceService:
+    """The process-wide service for ``panel serve apps/...``: created and started on first use.
+
+    `racetwin serve` builds its own; this is for apps served by Panel directly, where
+    every browser session must share one hub and one ingest.
+    """
+    global _shared
+    if _shared is None:
+        simulator = TelemetrySimulator(seed=seed, sample_drivers=[car])
+        hub = RaceSession(car, race=simulator.race)
+        _shared = RaceService(hub, simulator, speed, data_dir or Path("racetwin-state"))
+        _shared.start()
+    return _shared
 
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
