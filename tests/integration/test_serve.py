@@ -107,5 +107,8 @@ def test_ctrl_c_stops_cleanly(tmp_path):
         code = srv.stop(signal.SIGINT)
     assert code == 0, srv.log()
     assert "stopping" in srv.log()
-    logs = list((tmp_path / "state").glob("race-seed3-*/records.jsonl"))
-    assert logs and logs[0].stat().st_size > 0
+    from workbench.store import StateStore
+    store = StateStore(tmp_path / "state" / "racetwin.sqlite")
+    sessions = store.sessions()
+    assert len(sessions) == 1 and sessions[0]["meta"]["seed"] == 3 and sessions[0]["records"] > 0
+    store.close()

@@ -1,13 +1,13 @@
-"""`racetwin serve`: the hub, a telemetry source, REST and the Panel app in one process.
+"""`racetwin serve`: the hub, a telemetry source, the store, REST and the Panel app in one process.
 
 One tornado/asyncio loop runs everything: the simulator source feeds the hub at
-``speed`` x race time, REST handlers and every browser session read the hub.
+``speed`` x race time, the hub writes what it applies to the StateStore (a writer
+thread does the disk work), REST handlers and every browser session read the hub.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import time
@@ -15,116 +15,163 @@ from pathlib import Path
 from typing import Any
 
 from workbench.service.session import RaceSession
+from workbench.store import StateStore
+from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
 from workbench.telemetry.simulator import TelemetrySimulator
 
-__all__ = ["RaceService", "serve", "shared_service"]
+__all__ = ["RaceService", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
 
 log = logging.getLogger("racetwin")
 
+STORE_FILE = "racetwin.sqlite"
+SNAPSHOT_PERIOD_S = 5.0
+
 
 class RaceService:
-    """The running service: a hub plus the source that feeds it.
+    """The running service: a hub, the source that feeds it and (optionally) its store.
 
     Parameters
     ----------
     hub : RaceSession
     simulator : TelemetrySimulator
-        The built-in source (a replay of a simulated race).
+        The built-in source (a simulated race, replayed at ``speed``).
     speed : float
         Race seconds per wall second; ``inf`` runs as fast as possible.
-    data_dir : Path
-        Where this run's state goes (the record log and a run manifest).
+    skip : int
+        Simulator records already applied before a restart (``--resume``).
     """
 
-    def __init__(self, hub: RaceSession, simulator: TelemetrySimulator, speed: float, data_dir: Path):
+    def __init__(self, hub: RaceSession, simulator: TelemetrySimulator, speed: float, skip: int = 0):
         self.hub = hub
         self.simulator = simulator
         self.speed = speed
-        self.data_dir = data_dir
+        self.skip = skip
         self.state = "idle"
         self.records_sent = 0
+        self.snapshots = 0
         self.error: str | None = None
-        self.started_wall_s: float | None = None
         self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        """Start the source on the running event loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        """Start the source (and the snapshot timer when there is a store) on the running loop."""
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._run()))
+        if self.hub.store is not None:
+            self._tasks.append(loop.create_task(self._snapshots()))
 
     async def _run(self) -> None:
         self.state = "running"
-        self.started_wall_s = time.monotonic()
 
         def sink(record) -> None:
             self.records_sent += 1
             self.hub.submit(record, source="simulator")
         try:
-            await self.simulator.stream(sink, speed=self.speed, stop=self._stop)
+            await self.simulator.stream(sink, speed=self.speed, stop=self._stop, skip=self.skip)
             self.hub.flush()
             self.state = "stopped" if self._stop.is_set() else "finished"
         except Exception as exc:  # reported in /api/v1/health, never silently lost
             self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
             log.exception("telemetry source failed")
 
+    async def _snapshots(self) -> None:
+        """Store a snapshot of the twins every SNAPSHOT_PERIOD_S (wall time) while data flows."""
+        last_seq = -1
+        while not self._stop.is_set():
+            if self.hub.applied_seq != last_seq:
+                last_seq = self.hub.applied_seq
+                self.hub.store.snapshot(self.hub.session_id, last_seq, self.hub.environment.session_time_s,
+                                        self.hub.snapshot_state())
+                self.snapshots += 1
+            try:
+                await asyncio.wait_for(self._stop.wait(), SNAPSHOT_PERIOD_S)
+            except TimeoutError:
+                pass
+
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            await asyncio.wait([self._task], timeout=5)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         self.hub.close()
+        if self.hub.store is not None:
+            self.hub.store.close()
 
     def source_state(self) -> dict[str, Any]:
         return {"state": self.state, "kind": "simulator", "seed": self.simulator.seed,
-                "speed": None if self.speed == float("inf") else self.speed, "records_sent": self.records_sent,
-                "error": self.error}
+                "speed": None if self.speed == float("inf") else self.speed,
+                "records_sent": self.records_sent, "resumed_after": self.skip, "error": self.error}
 
     def store_state(self) -> dict[str, Any]:
-        return {"data_dir": str(self.data_dir), "record_log": str(self.data_dir / "records.jsonl")}
+        store = self.hub.store
+        if store is None:
+            return {"enabled": False}
+        return {"enabled": True, "session_id": self.hub.session_id, "applied_seq": self.hub.applied_seq,
+                "committed_seq": store.committed_seq(self.hub.session_id), "snapshots": self.snapshots,
+                **store.health()}
 
 
 _shared: RaceService | None = None
 
 
-def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0, data_dir: Path | None = None) -> RaceService:
+def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0) -> RaceService:
     """The process-wide service for ``panel serve apps/...``: created and started on first use.
 
     `racetwin serve` builds its own; this is for apps served by Panel directly, where
-    every browser session must share one hub and one ingest.
+    every browser session must share one hub and one ingest. It keeps no store.
     """
     global _shared
     if _shared is None:
         simulator = TelemetrySimulator(seed=seed, sample_drivers=[car])
-        hub = RaceSession(car, race=simulator.race)
-        _shared = RaceService(hub, simulator, speed, data_dir or Path("racetwin-state"))
+        _shared = RaceService(RaceSession(car, race=simulator.race), simulator, speed)
         _shared.start()
     return _shared
 
 
+def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: RaceDefinition | None = None,
+                 race_file: Path | None = None, resume: bool = False) -> RaceService:
+    """Build the service over the store in ``data_dir``: a new session, or the last one resumed."""
+    store = StateStore(data_dir / STORE_FILE)
+    previous = store.sessions()
+    if resume and previous:
+        meta = previous[-1]["meta"]
+        session_id, seed, car = previous[-1]["session_id"], meta["seed"], meta["car"]
+        race = load_race_definition(meta["race_file"]) if meta.get("race_file") else bundled_race()
+        log.info("resuming session %s (seed %s, car %s)", session_id, seed, car)
+    else:
+        if resume:
+            log.info("--resume: no session in %s yet, starting a new one", store.path)
+        race = race if race is not None else bundled_race()
+        session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}-{car}-{len(previous) + 1}"
+        store.create_session(session_id, {"race": race.name, "race_file": str(race_file) if race_file else None,
+                                          "seed": seed, "car": car})
+    simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
+    hub = RaceSession(car, race=race, store=store, session_id=session_id)
+    restored = hub.restore() if resume else {}
+    if restored:
+        log.info("restored %d records (%s)", sum(restored.values()), restored)
+    return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0))
+
+
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
-          show: bool = False) -> None:
+          race_file: Path | None = None, resume: bool = False, show: bool = False) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking)."""
     import panel as pn
 
     from workbench.service.rest import routes
     from workbench.ui.race import RaceDashboard
 
-    simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
-    data_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = data_dir / f"race-seed{seed}-{time.strftime('%Y%m%dT%H%M%S')}"
-    run_dir.mkdir()
-    (run_dir / "run.json").write_text(json.dumps({"race": simulator.race.name, "seed": seed, "car": car,
-                                                  "speed": speed, "started": time.time()}, indent=1))
-    hub = RaceSession(car, race=simulator.race, record_log=run_dir / "records.jsonl")
-    service = RaceService(hub, simulator, speed, run_dir)
-    origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
+    service = open_service(seed=seed, car=car, speed=speed, data_dir=data_dir, race=race, race_file=race_file,
+                           resume=resume)
+    hub = service.hub
+
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)
         page.start_refresh()
         return page
 
-    server = pn.serve({"/": race_page}, port=port, address=host,
-                      show=show, start=False, extra_patterns=routes(service), websocket_origin=origins,
-                      title="Race Twin Edge")
+    origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
+    server = pn.serve({"/": race_page}, port=port, address=host, show=show, start=False,
+                      extra_patterns=routes(service), websocket_origin=origins, title="Race Twin Edge")
     loop = server.io_loop
 
     async def shutdown() -> None:
@@ -140,7 +187,7 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     signal.signal(signal.SIGTERM, on_signal)
     loop.add_callback(service.start)
     server.start()
-    print(f"Race Twin Edge: {simulator.race.name}, seed {seed}, car {car}, speed {speed}x\n"
-          f"  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n  state {run_dir}",
-          flush=True)
+    print(f"Race Twin Edge: {service.simulator.race.name}, seed {service.simulator.seed}, car {hub.our_driver}, "
+          f"speed {speed}x\n  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n"
+          f"  store {hub.store.path} (session {hub.session_id})", flush=True)
     loop.start()

@@ -49,8 +49,11 @@ def add_parser(sub) -> None:
         "--race", type=Path, default=None, help="race definition JSON (default: the bundled 2024 Bahrain GP)"
     )
     parser.add_argument(
-        "--data-dir", type=Path, default=Path("racetwin-state"), help="where run state goes (default ./racetwin-state)"
+        "--data-dir", type=Path, default=Path("racetwin-state"), help="where the store (racetwin.sqlite) goes (default ./racetwin-state)"
     )
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on the last session in --data-dir: rebuild the twins from the store, "
+                             "then continue the race where it stopped")
     parser.add_argument("--show", action="store_true", help="open a browser")
 
 
@@ -75,6 +78,8 @@ def run(args) -> int:
         car=args.car,
         data_dir=args.data_dir,
         race=race,
+        race_file=args.race,
+        resume=args.resume,
         show=args.show,
     )
     return 0
