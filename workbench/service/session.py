@@ -20,6 +20,7 @@ from typing import Any
 
 import param
 
+from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.records import (
     CarSample,
@@ -30,7 +31,6 @@ from workbench.telemetry.records import (
     SessionInfo,
     TrackStatus,
 )
-from workbench.store import StateStore
 from workbench.telemetry.schema import TelemetryValidationError, validate_batch
 from workbench.twins import CarTwin, FieldTwin
 

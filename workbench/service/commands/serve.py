@@ -49,7 +49,8 @@ def add_parser(sub) -> None:
         "--race", type=Path, default=None, help="race definition JSON (default: the bundled 2024 Bahrain GP)"
     )
     parser.add_argument(
-        "--data-dir", type=Path, default=Path("racetwin-state"), help="where the store (racetwin.sqlite) goes (default ./racetwin-state)"
+        "--data-dir", type=Path, default=Path("racetwin-state"),
+        help="where the store (racetwin.sqlite) goes (default ./racetwin-state)",
     )
     parser.add_argument("--resume", action="store_true",
                         help="carry on the last session in --data-dir: rebuild the twins from the store, "
