@@ -8,23 +8,37 @@ thread does the disk work), REST handlers and every browser session read the hub
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import ipaddress
 import logging
+import os
+import secrets
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
+from workbench.service.monitor import SystemMonitor
 from workbench.service.session import RaceSession
+from workbench.service.stream import EventStream
 from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
 from workbench.telemetry.simulator import TelemetrySimulator
 
-__all__ = ["RaceService", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
+__all__ = ["RaceService", "ServiceSettings", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
 
 log = logging.getLogger("racetwin")
 
 STORE_FILE = "racetwin.sqlite"
 SNAPSHOT_PERIOD_S = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSettings:
+    """Security settings of the served API."""
+
+    api_token: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    cors_origin: str | None = None
 
 
 class RaceService:
@@ -39,10 +53,16 @@ class RaceService:
         Race seconds per wall second; ``inf`` runs as fast as possible.
     skip : int
         Simulator records already applied before a restart (``--resume``).
+    settings : ServiceSettings
+        API token and CORS origin (a random token by default).
     """
 
-    def __init__(self, hub: RaceSession, simulator: TelemetrySimulator, speed: float, skip: int = 0):
+    def __init__(self, hub: RaceSession, simulator: TelemetrySimulator, speed: float, skip: int = 0,
+                 settings: ServiceSettings | None = None):
         self.hub = hub
+        self.settings = settings or ServiceSettings()
+        self.monitor = SystemMonitor()
+        self.stream = EventStream(hub)
         self.simulator = simulator
         self.speed = speed
         self.skip = skip
@@ -63,9 +83,13 @@ class RaceService:
     async def _run(self) -> None:
         self.state = "running"
 
+        clock = time.perf_counter
+
         def sink(record) -> None:
             self.records_sent += 1
+            t0 = clock()
             self.hub.submit(record, source="simulator")
+            self.monitor.observe("ingest", clock() - t0)
         try:
             await self.simulator.stream(sink, speed=self.speed, stop=self._stop, skip=self.skip)
             self.hub.flush()
@@ -128,7 +152,8 @@ def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0) -> RaceS
 
 
 def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: RaceDefinition | None = None,
-                 race_file: Path | None = None, resume: bool = False) -> RaceService:
+                 race_file: Path | None = None, resume: bool = False,
+                 settings: ServiceSettings | None = None) -> RaceService:
     """Build the service over the store in ``data_dir``: a new session, or the last one resumed."""
     store = StateStore(data_dir / STORE_FILE)
     previous = store.sessions()
@@ -149,19 +174,46 @@ def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: Rac
     restored = hub.restore() if resume else {}
     if restored:
         log.info("restored %d records (%s)", sum(restored.values()), restored)
-    return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0))
+    return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0), settings=settings)
+
+
+def _settings(data_dir: Path, api_token: str | None, cors_origin: str | None) -> tuple[ServiceSettings, str]:
+    """Token from the flag, else RACETWIN_API_TOKEN, else a new random one written to DATA_DIR/api-token."""
+    token = api_token or os.environ.get("RACETWIN_API_TOKEN")
+    where = "--api-token" if api_token else "RACETWIN_API_TOKEN" if token else str(data_dir / "api-token")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        path = data_dir / "api-token"
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+    return ServiceSettings(api_token=token, cors_origin=cors_origin), where
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
-          race_file: Path | None = None, resume: bool = False, show: bool = False) -> None:
+          race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
+          cors_origin: str | None = None) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking)."""
     import panel as pn
 
     from workbench.service.rest import routes
     from workbench.ui.race import RaceDashboard
 
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings, token_source = _settings(data_dir, api_token, cors_origin)
     service = open_service(seed=seed, car=car, speed=speed, data_dir=data_dir, race=race, race_file=race_file,
-                           resume=resume)
+                           resume=resume, settings=settings)
+    if not _is_loopback(host):
+        log.warning("LISTENING ON %s: the app and every read endpoint are open to anyone who can reach this "
+                    "address; writes still need the bearer token", host)
     hub = service.hub
 
     def race_page() -> RaceDashboard:
@@ -189,5 +241,5 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     server.start()
     print(f"Race Twin Edge: {service.simulator.race.name}, seed {service.simulator.seed}, car {hub.our_driver}, "
           f"speed {speed}x\n  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n"
-          f"  store {hub.store.path} (session {hub.session_id})", flush=True)
+          f"  store {hub.store.path} (session {hub.session_id})\n  write token: {token_source}", flush=True)
     loop.start()

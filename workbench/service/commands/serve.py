@@ -55,6 +55,11 @@ def add_parser(sub) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="carry on the last session in --data-dir: rebuild the twins from the store, "
                              "then continue the race where it stopped")
+    parser.add_argument("--api-token", default=None,
+                        help="bearer token required by POST endpoints (default: $RACETWIN_API_TOKEN, else a "
+                             "random token written to DATA_DIR/api-token)")
+    parser.add_argument("--cors-origin", default=None,
+                        help="allow this browser origin (e.g. https://dash.example) to call the API; off by default")
     parser.add_argument("--show", action="store_true", help="open a browser")
 
 
@@ -82,5 +87,7 @@ def run(args) -> int:
         race_file=args.race,
         resume=args.resume,
         show=args.show,
+        api_token=args.api_token,
+        cors_origin=args.cors_origin,
     )
     return 0
