@@ -93,7 +93,9 @@ class FileItem:
 def file_kind(path: str | Path) -> str:
     """``pcap``, ``laps-csv``, ``openf1-json`` or ``jsonl``, from the content and suffix."""
     path = Path(path)
-    if is_pcap(path):
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if is_pcap(path) or magic == b"\x0a\x0d\x0d\x0a" or path.suffix.lower() in (".pcap", ".pcapng", ".cap"):
         return "pcap"
     if path.suffix.lower() == ".csv":
         return "laps-csv"
