@@ -59,9 +59,12 @@ class HealthHandler(ApiHandler):
     def get(self) -> None:
         ingest = self.hub.health()
         source = self.service.source_state()
-        status = "ok" if source["state"] in ("running", "finished", "idle") else "degraded"
-        self.send_json({"status": status, "components": {"ingest": ingest, "source": source,
-                                                         "store": self.service.store_state()}})
+        status = "ok" if source["state"] in ("running", "finished", "idle", "listening") else "degraded"
+        components = {"ingest": ingest, "source": source, "store": self.service.store_state()}
+        ingestor = getattr(self.service, "ingestor", None)
+        if ingestor is not None:
+            components["sources"] = ingestor.metrics()
+        self.send_json({"status": status, "components": components})
 
 
 class CarTwinHandler(ApiHandler):

@@ -1,7 +1,9 @@
 """`racetwin serve`: the hub, a telemetry source, REST and the Panel app in one process.
 
-One tornado/asyncio loop runs everything: the simulator source feeds the hub at
-``speed`` x race time, REST handlers and every browser session read the hub.
+One tornado/asyncio loop runs everything: the built-in source (the simulator, or a
+replay of a file) feeds the hub through the `TelemetryIngestor` at ``speed`` x race
+time; optional live listeners (UDP, WebSocket) feed the same ingestor; REST
+handlers and every browser session read the hub.
 """
 
 from __future__ import annotations
@@ -28,16 +30,23 @@ class RaceService:
     Parameters
     ----------
     hub : RaceSession
-    simulator : TelemetrySimulator
-        The built-in source (a replay of a simulated race).
+    simulator : TelemetrySimulator or ReplaySource or None
+        The built-in source (a simulated race or a file replay); None for live-only.
     speed : float
         Race seconds per wall second; ``inf`` runs as fast as possible.
     data_dir : Path
         Where this run's state goes (the record log and a run manifest).
+    ingestor : TelemetryIngestor, optional
+        When given, the built-in source goes through it (de-duplication, per-source metrics).
+    listeners : IngestListeners, optional
+        Live UDP / WebSocket listeners started and stopped with the service.
     """
 
-    def __init__(self, hub: RaceSession, simulator: TelemetrySimulator, speed: float, data_dir: Path):
+    def __init__(self, hub: RaceSession, simulator, speed: float, data_dir: Path, ingestor=None,
+                 listeners=None):
         self.hub = hub
+        self.ingestor = ingestor
+        self.listeners = listeners
         self.simulator = simulator
         self.speed = speed
         self.data_dir = data_dir
@@ -50,15 +59,25 @@ class RaceService:
 
     def start(self) -> None:
         """Start the source on the running event loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        if self.listeners is not None:
+            loop.create_task(self.listeners.start())
+        if self.simulator is None:
+            self.state = "listening"
+            return
+        self._task = loop.create_task(self._run())
 
     async def _run(self) -> None:
         self.state = "running"
         self.started_wall_s = time.monotonic()
+        kind = getattr(self.simulator, "kind", "simulator")
 
         def sink(record) -> None:
             self.records_sent += 1
-            self.hub.submit(record, source="simulator")
+            if self.ingestor is not None:
+                self.ingestor.ingest_records([record], kind)
+            else:
+                self.hub.submit(record, source=kind)
         try:
             await self.simulator.stream(sink, speed=self.speed, stop=self._stop)
             self.hub.flush()
@@ -71,33 +90,58 @@ class RaceService:
         self._stop.set()
         if self._task is not None:
             await asyncio.wait([self._task], timeout=5)
+        if self.listeners is not None:
+            await self.listeners.stop()
         self.hub.close()
 
     def source_state(self) -> dict[str, Any]:
-        return {"state": self.state, "kind": "simulator", "seed": self.simulator.seed,
-                "speed": None if self.speed == float("inf") else self.speed, "records_sent": self.records_sent,
-                "error": self.error}
+        out = {"state": self.state, "kind": getattr(self.simulator, "kind", "simulator") if self.simulator else "live",
+               "seed": getattr(self.simulator, "seed", None),
+               "speed": None if self.speed == float("inf") else self.speed, "records_sent": self.records_sent,
+               "error": self.error}
+        if isinstance(getattr(self.simulator, "path", None), Path):
+            out["file"] = str(self.simulator.path)
+        if self.listeners is not None:
+            out["listeners"] = self.listeners.state()
+        return out
 
     def store_state(self) -> dict[str, Any]:
         return {"data_dir": str(self.data_dir), "record_log": str(self.data_dir / "records.jsonl")}
 
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
-          show: bool = False) -> None:
-    """Run the service until Ctrl-C / SIGTERM (blocking)."""
+          show: bool = False, replay=None, live: bool = False, listeners: dict | None = None) -> None:
+    """Run the service until Ctrl-C / SIGTERM (blocking).
+
+    ``replay`` (a `ReplaySource`) or ``live`` replace the simulator as the built-in
+    source; ``listeners`` (keyword arguments of `IngestListeners`) starts UDP /
+    WebSocket ingest on the same loop.
+    """
     import panel as pn
 
+    from workbench.service.ingest_server import IngestListeners
     from workbench.service.rest import routes
+    from workbench.telemetry.ingestor import TelemetryIngestor
     from workbench.ui.race import RaceDashboard
 
-    simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
     data_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = data_dir / f"race-seed{seed}-{time.strftime('%Y%m%dT%H%M%S')}"
+    if replay is not None:
+        source, name, tag = replay, f"replay of {replay.path.name}", "replay"
+    elif live:
+        source, name, tag = None, "live telemetry", "live"
+    else:
+        source = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
+        name, tag, race = source.race.name, f"seed{seed}", source.race
+    run_dir = data_dir / f"race-{tag}-{time.strftime('%Y%m%dT%H%M%S')}"
     run_dir.mkdir()
-    (run_dir / "run.json").write_text(json.dumps({"race": simulator.race.name, "seed": seed, "car": car,
+    (run_dir / "run.json").write_text(json.dumps({"race": name, "seed": seed, "car": car,
                                                   "speed": speed, "started": time.time()}, indent=1))
-    hub = RaceSession(car, race=simulator.race, record_log=run_dir / "records.jsonl")
-    service = RaceService(hub, simulator, speed, run_dir)
+    hub = RaceSession(car, race=race, record_log=run_dir / "records.jsonl")
+    ingestor = TelemetryIngestor(hub)
+    if replay is not None:
+        replay.on_reject = lambda error: ingestor.reject("replay", error)
+    ingest = IngestListeners(ingestor, **listeners) if listeners else None
+    service = RaceService(hub, source, speed, run_dir, ingestor=ingestor, listeners=ingest)
     origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)
@@ -122,7 +166,9 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     signal.signal(signal.SIGTERM, on_signal)
     loop.add_callback(service.start)
     server.start()
-    print(f"Race Twin Edge: {simulator.race.name}, seed {seed}, car {car}, speed {speed}x\n"
-          f"  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n  state {run_dir}",
+    print(f"Race Twin Edge: {name}, seed {seed}, car {car}, speed {speed}x\n"
+          f"  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n  state {run_dir}"
+          + (f"\n  udp  {host}:{ingest.udp_port}" if ingest and ingest.udp_port else "")
+          + (f"\n  ws   ws://{host}:{ingest.ws_port}/telemetry" if ingest and ingest.ws_port else ""),
           flush=True)
     loop.start()

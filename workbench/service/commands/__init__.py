@@ -9,4 +9,5 @@ COMMANDS = (
     "schema",
     "validate",
     "decode",
+    "record",
 )
