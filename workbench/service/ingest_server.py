@@ -17,6 +17,7 @@ import asyncio
 import hmac
 import json
 import logging
+import socket
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -34,6 +35,7 @@ log = logging.getLogger("racetwin.ingest")
 DEFAULT_UDP_PORT = 20777
 DEFAULT_WS_PORT = 8765
 DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 
 
 class UdpIngestProtocol(asyncio.DatagramProtocol):
@@ -144,6 +146,11 @@ class IngestListeners:
                 self.udp_transport, _ = await loop.create_datagram_endpoint(
                     lambda: UdpIngestProtocol(self.ingestor), local_addr=(self.host, self.udp_port))
                 self.udp_port = self.udp_transport.get_extra_info("sockname")[1]
+                sock = self.udp_transport.get_extra_info("socket")
+                try:  # bursts of 60 Hz x 16 packet types: ask for a larger kernel buffer (best effort)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RECEIVE_BUFFER_BYTES)
+                except OSError:
+                    pass
             except OSError as exc:
                 self.errors.append(f"udp port {self.udp_port}: {exc}")
                 log.error("UDP listener not started on %s:%s: %s", self.host, self.udp_port, exc)
