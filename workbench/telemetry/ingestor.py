@@ -166,11 +166,19 @@ class TelemetryIngestor:
         """Queue validated records, waiting while the queue is full (back-pressure)."""
         await self._q().put(("records", records, source, None))
 
-    async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Consume the queue into the hub until cancelled or ``stop`` is set."""
+    async def run(self, stop: asyncio.Event | None = None, idle_flush_s: float = 0.5) -> None:
+        """Consume the queue into the hub until cancelled or ``stop`` is set.
+
+        When nothing arrives for ``idle_flush_s`` wall seconds the hub's reorder
+        window is flushed, so the last records of a paused live feed are applied.
+        """
         q = self._q()
         while stop is None or not stop.is_set():
-            kind, payload, source, sender = await q.get()
+            try:
+                kind, payload, source, sender = await asyncio.wait_for(q.get(), idle_flush_s)
+            except TimeoutError:
+                self.hub.flush()
+                continue
             try:
                 if kind == "datagram":
                     self.ingest_datagram(payload, source, sender)
