@@ -63,6 +63,8 @@ def _split_s(ms_part: int, minutes_part: int = 0) -> float | None:
     return ms / 1000.0 if 0 < ms <= 3_600_000 else None
 
 
+_CODES = [car_code(i) for i in range(256)]
+
 _SC_EVENTS = {(TrackStatus.SC, True): EventKind.SC_DEPLOYED, (TrackStatus.SC, False): EventKind.SC_ENDED,
               (TrackStatus.VSC, True): EventKind.VSC_DEPLOYED, (TrackStatus.VSC, False): EventKind.VSC_ENDED}
 
@@ -90,11 +92,14 @@ class F1GameMapper:
         self._track_status = TrackStatus.GREEN
         self._chequered = False
         self._player = 0
+        self._slow: dict[int, dict[str, Any]] = {}
 
     # -- dispatch -------------------------------------------------------------------
     def records(self, header: dict, body: dict) -> list[Record]:
         """The records one decoded packet yields (often none: state is only stored)."""
-        self._player = header["playerCarIndex"]
+        if header["playerCarIndex"] != self._player:
+            self._player = header["playerCarIndex"]
+            self._slow.clear()
         handler = self._HANDLERS.get(header["packetId"])
         return handler(self, header, body) if handler is not None else []
 
@@ -191,39 +196,53 @@ class F1GameMapper:
             return None
         return _num(status["fuelInTank"], 0, 120)
 
+    def _slow_fields(self, idx: int) -> dict[str, Any]:
+        """Fuel, tyre and wear fields of a car; cached until the next CarStatus/CarDamage/Participants."""
+        fields = self._slow.get(idx)
+        if fields is None:
+            status = self.status.get(idx)
+            fields = self._slow[idx] = {
+                "fuel_kg": self._fuel(idx),
+                "compound": VISUAL_COMPOUNDS.get(status["visualTyreCompound"]) if status else None,
+                "compound_detail": ACTUAL_COMPOUNDS.get(status["actualTyreCompound"]) if status else None,
+                "tyre_age_laps": status["tyresAgeLaps"] if status and status["tyresAgeLaps"] <= 200 else None,
+                "tyre_wear_pct": None if self._restricted(idx) else self.tyre_wear_pct.get(idx)}
+        return fields
+
     def _telemetry(self, header: dict, body: dict) -> list[Record]:
         t = header["sessionTime"]
         out: list[Record] = []
+        lap_data = self.lap_data
         for idx, tel in enumerate(body["cars"]):
-            if not self._active(idx):
+            lap = lap_data.get(idx)
+            if lap is None or lap["resultStatus"] < 2 or not 1 <= lap["currentLapNum"] <= 200:
                 continue
-            lap = self.lap_data[idx]
-            status = self.status.get(idx)
-            gear = tel["gear"]
+            gear, speed, rpm, throttle = tel["gear"], tel["speed"], tel["engineRPM"], tel["throttle"] * 100.0
+            distance = lap["lapDistance"]
             out.append(CarSample(
-                session_time_s=t, driver=car_code(idx), lap=lap["currentLapNum"],
-                distance_m=_num(lap["lapDistance"], 0, 10_000), speed_kph=_num(tel["speed"], 0, 400),
-                throttle_pct=_num(tel["throttle"] * 100.0, 0, 100), brake=tel["brake"] > 0.0,
-                gear=gear if 0 <= gear <= 8 else None, rpm=_num(tel["engineRPM"], 0, 20_000), drs=tel["drs"] == 1,
-                fuel_kg=self._fuel(idx),
-                compound=VISUAL_COMPOUNDS.get(status["visualTyreCompound"]) if status else None,
-                compound_detail=ACTUAL_COMPOUNDS.get(status["actualTyreCompound"]) if status else None,
-                tyre_age_laps=status["tyresAgeLaps"] if status and status["tyresAgeLaps"] <= 200 else None,
-                tyre_wear_pct=None if self._restricted(idx) else self.tyre_wear_pct.get(idx),
-                in_pit=lap["pitStatus"] != 0))
+                t, _CODES[idx], lap["currentLapNum"],
+                distance if 0 <= distance <= 10_000 else None,  # NaN fails both comparisons
+                float(speed) if speed <= 400 else None,
+                throttle if 0 <= throttle <= 100 else None,
+                tel["brake"] > 0.0, gear if 0 <= gear <= 8 else None,
+                float(rpm) if rpm <= 20_000 else None, tel["drs"] == 1,
+                in_pit=lap["pitStatus"] != 0, **self._slow_fields(idx)))
         return out
 
     def _car_status(self, header: dict, body: dict) -> list[Record]:
         self.status = dict(enumerate(body["cars"]))
+        self._slow.clear()
         return []
 
     def _car_damage(self, header: dict, body: dict) -> list[Record]:
+        self._slow.clear()
         for idx, car in enumerate(body["cars"]):
             wear = car["tyresWear"]
             self.tyre_wear_pct[idx] = _num(sum(wear) / 4.0, 0, 100) if all(map(math.isfinite, wear)) else None
         return []
 
     def _participants(self, header: dict, body: dict) -> list[Record]:
+        self._slow.clear()
         self.num_active_cars = body["numActiveCars"]
         self.restricted = set()
         for idx, p in enumerate(body["cars"][:body["numActiveCars"]]):

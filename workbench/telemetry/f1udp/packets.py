@@ -9,6 +9,7 @@ packet we know is rejected with an `F1PacketError` whose ``reason`` is one of
 from __future__ import annotations
 
 import math
+import operator
 import re
 import struct
 from typing import Any
@@ -45,6 +46,28 @@ def _plan(st: Struct) -> list[tuple[str, str, int, Any]]:
     return plan
 
 
+def _flat_builder(plan):
+    """A fast builder for a struct without nested structs: one itemgetter for the scalars, slices for arrays."""
+    scalars, arrays, pos = [], [], 0
+    for name, kind, n, _ in plan:
+        if kind == "scalar":
+            scalars.append((name, pos))
+        else:
+            arrays.append((name, pos, pos + n))
+        pos += n
+    names = [name for name, _ in scalars]
+    get = operator.itemgetter(*[p for _, p in scalars]) if len(scalars) > 1 else None
+    size = pos
+
+    def build(values: tuple, i: int) -> tuple[dict, int]:
+        chunk = values[i:i + size]
+        out = dict(zip(names, get(chunk))) if get is not None else {names[0]: chunk[scalars[0][1]]} if names else {}
+        for name, a, b in arrays:
+            out[name] = chunk[a:b]
+        return out, i + size
+    return build
+
+
 def _build(plan, values: tuple, i: int) -> tuple[dict, int]:
     out = {}
     for name, kind, n, sub in plan:
@@ -56,11 +79,18 @@ def _build(plan, values: tuple, i: int) -> tuple[dict, int]:
             i += n
         else:
             items = []
+            build = _FLAT.get(id(sub))
+            if build is None:
+                build = _FLAT[id(sub)] = (_flat_builder(sub) if all(k != "struct" for _, k, _, _ in sub)
+                                          else lambda v, j, sub=sub: _build(sub, v, j))
             for _ in range(n):
-                item, i = _build(sub, values, i)
+                item, i = build(values, i)
                 items.append(item)
             out[name] = items[0] if n == 1 else items
     return out, i
+
+
+_FLAT: dict[int, object] = {}
 
 
 _HEADER_STRUCT = struct.Struct("<" + HEADER.format())
