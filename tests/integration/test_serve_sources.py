@@ -109,3 +109,27 @@ def test_bad_replay_arguments_fail_clearly(tmp_path):
     assert proc.returncode == 2 and "holds no valid records (1 rejected)" in proc.stderr
     proc = serve("--replay", str(empty), "--live")
     assert proc.returncode == 2 and "choose one source" in proc.stderr
+
+
+def test_feed_streams_a_lap_table_into_a_live_server(shared_data, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.util import REPO
+
+    ws_port = free_port()
+    laps = shared_data / "real-races" / "2024-bahrain-race-laps.csv"
+    with ServerProcess("--live", "--no-udp", "--ws-port", str(ws_port), "--car", "VER", tmp_path=tmp_path) as server:
+        wait_for(server, lambda h: h["components"]["source"].get("listeners", {}).get("websocket"))
+        url = f"ws://127.0.0.1:{ws_port}/telemetry"
+        proc = subprocess.run([sys.executable, "-m", "workbench", "feed", str(laps), "--url", url], cwd=REPO,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == {"sent": 1129, "accepted": 1129, "errors": []}
+        wait_for(server, lambda h: h["components"]["ingest"]["accepted"].get("lap") == 1129)
+        car = server.get("/api/v1/car-twin").json()["car_twin"]
+        bad = subprocess.run([sys.executable, "-m", "workbench", "feed", str(laps), "--url",
+                              f"ws://127.0.0.1:{free_port()}/telemetry"], cwd=REPO, capture_output=True, text=True,
+                             timeout=120)
+    assert (car["driver"], car["lap"], car["position"]) == ("VER", 57, 1)
+    assert bad.returncode == 1 and "cannot reach" in bad.stderr

@@ -10,4 +10,5 @@ COMMANDS = (
     "validate",
     "decode",
     "record",
+    "feed",
 )
