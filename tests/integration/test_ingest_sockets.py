@@ -8,7 +8,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
-from tests.f1util import lap_data, packet
+from tests.f1util import packet
 from workbench.service.ingest_server import IngestListeners
 from workbench.service.session import RaceSession
 from workbench.telemetry.client import LiveTelemetryClient
