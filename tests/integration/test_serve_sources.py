@@ -133,3 +133,17 @@ def test_feed_streams_a_lap_table_into_a_live_server(shared_data, tmp_path):
                              timeout=120)
     assert (car["driver"], car["lap"], car["position"]) == ("VER", 57, 1)
     assert bad.returncode == 1 and "cannot reach" in bad.stderr
+
+
+def test_a_busy_ingest_port_degrades_health_but_serves(tmp_path):
+    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    holder.bind(("127.0.0.1", 0))
+    try:
+        busy = holder.getsockname()[1]
+        with ServerProcess("--live", "--udp-port", str(busy), "--no-ws", tmp_path=tmp_path) as server:
+            health = wait_for(server, lambda h: h["components"]["source"]["listeners"]["errors"])
+    finally:
+        holder.close()
+    assert health["status"] == "degraded"
+    assert health["components"]["source"]["listeners"]["udp"] is None
+    assert f"udp port {busy}" in health["components"]["source"]["listeners"]["errors"][0]

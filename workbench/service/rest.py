@@ -60,6 +60,8 @@ class HealthHandler(ApiHandler):
         ingest = self.hub.health()
         source = self.service.source_state()
         status = "ok" if source["state"] in ("running", "finished", "idle", "listening") else "degraded"
+        if source.get("listeners", {}).get("errors"):
+            status = "degraded"  # a live listener could not bind its port
         components = {"ingest": ingest, "source": source, "store": self.service.store_state()}
         ingestor = getattr(self.service, "ingestor", None)
         if ingestor is not None:
