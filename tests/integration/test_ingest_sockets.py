@@ -96,6 +96,24 @@ def test_websocket_records_errors_and_other_connections():
     asyncio.run(main())
 
 
+def test_websocket_message_above_the_hard_limit_closes_only_that_connection():
+    async def main():
+        hub, ingestor, listeners = await started(udp_port=None, max_message_bytes=1000)
+        url = f"ws://127.0.0.1:{listeners.ws_port}/telemetry"
+        try:
+            other = await websocket_connect(url)
+            huge = await websocket_connect(url)
+            await huge.write_message("x" * 5000)  # above 4 x 1000: tornado closes this connection (1009)
+            assert await huge.read_message() is None and huge.close_code == 1009
+            huge.close()
+            await other.write_message(json.dumps(GOOD))
+            assert json.loads(await other.read_message()) == {"ok": True, "accepted": 1}
+            other.close()
+        finally:
+            await listeners.stop()
+    asyncio.run(main())
+
+
 def test_websocket_token_is_required_when_configured():
     async def main():
         hub, ingestor, listeners = await started(udp_port=None, token="s3cret")

@@ -19,9 +19,11 @@ from workbench.telemetry.schema import (
     validate,
     validate_batch,
 )
+from workbench.telemetry.client import LiveTelemetryClient
+from workbench.telemetry.ingestor import TelemetryIngestor
 
 __all__ = [
     "CarSample", "Compound", "EventKind", "LapRecord", "RaceEvent", "Record", "SessionInfo", "SessionType",
     "TrackStatus", "SCHEMA_VERSION", "TelemetryValidationError", "json_schema", "to_wire", "validate",
-    "validate_batch",
+    "validate_batch", "TelemetryIngestor", "LiveTelemetryClient",
 ]
