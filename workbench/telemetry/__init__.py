@@ -1,5 +1,7 @@
 """Telemetry: typed records, the wire schema and its validation, and sources."""
 
+from workbench.telemetry.client import LiveTelemetryClient
+from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.records import (
     CarSample,
     Compound,
@@ -19,8 +21,6 @@ from workbench.telemetry.schema import (
     validate,
     validate_batch,
 )
-from workbench.telemetry.client import LiveTelemetryClient
-from workbench.telemetry.ingestor import TelemetryIngestor
 
 __all__ = [
     "CarSample", "Compound", "EventKind", "LapRecord", "RaceEvent", "Record", "SessionInfo", "SessionType",
