@@ -67,7 +67,7 @@ class DatagramDecoder:
 
     def decode(self, data: bytes) -> list[Record]:
         """The records in one datagram; raises `IngestError` for anything else."""
-        if data[:1] in (b"{", b" ", b"\n", b"\t", b"\r"):
+        if data[:1] in (b"{", b"[", b" ", b"\n", b"\t", b"\r"):
             return decode_json_bytes(data)
         try:
             header, body = decode_packet(data)
