@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Notebooks honour a size knob; test runs (and so CI) use the small size unless told otherwise.
+os.environ.setdefault("RACETWIN_FAST", "1")
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 

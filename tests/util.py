@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+TOKEN = "test-token-0123456789"
 
 
 def free_port() -> int:
@@ -28,8 +29,9 @@ class ServerProcess:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / f"serve-{self.port}.log"
+        token = () if "--api-token" in args else ("--api-token", TOKEN)
         self.args = [sys.executable, "-m", "workbench", "serve", "--port", str(self.port),
-                     "--data-dir", str(tmp_path / "state"), *args]
+                     "--data-dir", str(tmp_path / "state"), *token, *args]
         self.ready_timeout_s = ready_timeout_s
         self.proc: subprocess.Popen | None = None
 
@@ -52,6 +54,10 @@ class ServerProcess:
 
     def get(self, path: str, **kw) -> httpx.Response:
         return httpx.get(f"{self.base}{path}", timeout=10, **kw)
+
+    def post(self, path: str, token: str | None = TOKEN, **kw) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(f"{self.base}{path}", timeout=10, headers=headers, **kw)
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""

@@ -3,7 +3,6 @@
 import signal
 import time
 
-import httpx
 import pytest
 
 from tests.util import ServerProcess
@@ -71,7 +70,8 @@ def test_telemetry_pages_forward_at_10hz(server):
 
 @pytest.mark.parametrize("params,message", [
     ({"limit": 0}, "limit: 0 is not between 1 and 1000"),
-    ({"limit": "ten"}, "limit: must be an integer"),
+    ({"limit": "ten"}, "limit: 'ten' is not an integer"),
+    ({"since": "soon"}, "since: 'soon' is not a number"),
     ({"since": "nan"}, "since: 'nan' is not a finite number"),
 ])
 def test_telemetry_bad_parameters_get_json_errors(server, params, message):
@@ -81,12 +81,11 @@ def test_telemetry_bad_parameters_get_json_errors(server, params, message):
 
 
 def test_posted_records_are_validated(server):
-    url = f"{server.base}/api/v1/telemetry"
-    bad = httpx.post(url, json={"type": "lap", "session_time_s": 1, "driver": "VER", "lap_number": 1,
-                                "tyre_age_laps": -2}, timeout=10)
+    bad = server.post("/api/v1/telemetry", json={"type": "lap", "session_time_s": 1, "driver": "VER",
+                                                 "lap_number": 1, "tyre_age_laps": -2})
     assert bad.status_code == 422
     assert bad.json()["error"] == {"code": "invalid_record", "message": "tyre_age_laps: -2 is below minimum 0"}
-    assert httpx.post(url, content=b"{not json", timeout=10).json()["error"]["code"] == "invalid_json"
+    assert server.post("/api/v1/telemetry", content=b"{not json").json()["error"]["code"] == "invalid_json"
     rejected = server.get("/api/v1/health").json()["components"]["ingest"]["rejected"]
     assert rejected.get("tyre_age_laps: is below minimum 0") == 1
 
@@ -107,5 +106,8 @@ def test_ctrl_c_stops_cleanly(tmp_path):
         code = srv.stop(signal.SIGINT)
     assert code == 0, srv.log()
     assert "stopping" in srv.log()
-    logs = list((tmp_path / "state").glob("race-seed3-*/records.jsonl"))
-    assert logs and logs[0].stat().st_size > 0
+    from workbench.store import StateStore
+    store = StateStore(tmp_path / "state" / "racetwin.sqlite")
+    sessions = store.sessions()
+    assert len(sessions) == 1 and sessions[0]["meta"]["seed"] == 3 and sessions[0]["records"] > 0
+    store.close()

@@ -65,6 +65,7 @@ BAD = [
     ({k: v for k, v in LAP.items() if k != "driver"}, "driver: None is missing but the field is required"),
     ({**LAP, "driver": None}, "driver: None is null but the field is required"),
     ({**LAP, "type": "lapp"}, "type: 'lapp' is not one of car_sample, lap, session, event"),
+    ({**LAP, "type": {}}, "type: {} is not one of car_sample, lap, session, event"),  # found by schemathesis
     ({**LAP, "schema_version": "2.0"}, "schema_version: '2.0' is not compatible with schema version 1.0"),
     ({**SAMPLE, "speed_kph": 512}, "speed_kph: 512 is above maximum 400"),
     ({**SAMPLE, "brake": 1}, "brake: 1 is not a boolean"),

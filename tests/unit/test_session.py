@@ -115,11 +115,20 @@ def test_unknown_car_and_bad_window():
         RaceSession("VER", reorder_window_s=-1)
 
 
-def test_record_log_keeps_every_applied_record(tmp_path):
-    path = tmp_path / "records.jsonl"
-    hub = RaceSession("VER", reorder_window_s=0.0, record_log=path)
-    hub.submit(lap(1.0, n=1))
+def test_store_keeps_every_applied_record_and_restores_the_twins(tmp_path, race):
+    from workbench.store import StateStore
+    store = StateStore(tmp_path / "s.sqlite", commit_interval_s=0.05)
+    store.create_session("r1", {"seed": 4})
+    hub = RaceSession("VER", race=race, store=store, session_id="r1")
+    records = list(TelemetrySimulator(race, seed=4).records())[:3000]
+    for record in records:
+        hub.submit(record, source="simulator")
     hub.ingest_json({"type": "lap", "session_time_s": 2, "driver": "VER", "lap_number": -1})
-    hub.submit(CarSample(1.5, "VER", 2))
-    hub.close()
-    assert len(path.read_text().splitlines()) == 2
+    hub.flush()
+    assert store.flush()
+    assert store.committed_seq("r1") == hub.applied_seq == len(records)
+    again = RaceSession("VER", race=race, store=store, session_id="r1")
+    assert again.restore() == {"simulator": len(records)}
+    assert again.snapshot_state() == hub.snapshot_state()
+    assert store.committed_seq("r1") == len(records)  # restoring wrote nothing
+    store.close()

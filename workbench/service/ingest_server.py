@@ -68,8 +68,9 @@ class IngestWebSocket(WebSocketHandler):
     """One WebSocket client feeding JSON records (see the module notes)."""
 
     def initialize(self, ingestor: TelemetryIngestor, token: str | None, max_message_bytes: int,
-                   source: str = "ws") -> None:
+                   clients: set, source: str = "ws") -> None:
         self.ingestor = ingestor
+        self.clients = clients
         self.token = token
         self.max_message_bytes = max_message_bytes
         self.source = source
@@ -87,6 +88,12 @@ class IngestWebSocket(WebSocketHandler):
             self.ingestor.reject(self.source, IngestError("unauthorized", "token: missing or wrong"))
             return
         await super().get(*args, **kwargs)
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        self.clients.add(self)
+
+    def on_close(self) -> None:
+        self.clients.discard(self)
 
     def _reply(self, payload: dict) -> None:
         try:
@@ -136,6 +143,7 @@ class IngestListeners:
         self.ws_server: HTTPServer | None = None
         self.errors: list[str] = []
         self._consumer: asyncio.Task | None = None
+        self._clients: set[IngestWebSocket] = set()
 
     async def start(self) -> None:
         """Bind the listeners on the running loop; a port in use is reported, never fatal."""
@@ -155,7 +163,8 @@ class IngestListeners:
                 self.errors.append(f"udp port {self.udp_port}: {exc}")
                 log.error("UDP listener not started on %s:%s: %s", self.host, self.udp_port, exc)
         if self.ws_port is not None:
-            kw = {"ingestor": self.ingestor, "token": self.token, "max_message_bytes": self.max_message_bytes}
+            kw = {"ingestor": self.ingestor, "token": self.token, "max_message_bytes": self.max_message_bytes,
+                  "clients": self._clients}
             app = Application([(r"/", IngestWebSocket, kw), (r"/telemetry/?", IngestWebSocket, kw)],
                               websocket_max_message_size=4 * self.max_message_bytes)
             try:
@@ -178,6 +187,9 @@ class IngestListeners:
             self.udp_transport.close()
         if self.ws_server is not None:
             self.ws_server.stop()
+            for client in list(self._clients):
+                client.close(1001, "server stopping")
+            await self.ws_server.close_all_connections()
         if self._consumer is not None:
             self._consumer.cancel()
             await asyncio.gather(self._consumer, return_exceptions=True)

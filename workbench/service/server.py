@@ -1,104 +1,150 @@
-"""`racetwin serve`: the hub, a telemetry source, REST and the Panel app in one process.
+"""`racetwin serve`: the hub, a telemetry source, the store, REST and the Panel app in one process.
 
 One tornado/asyncio loop runs everything: the built-in source (the simulator, or a
 replay of a file) feeds the hub through the `TelemetryIngestor` at ``speed`` x race
-time; optional live listeners (UDP, WebSocket) feed the same ingestor; REST
-handlers and every browser session read the hub.
+time; optional live listeners (UDP, WebSocket) feed the same ingestor; the hub writes
+what it applies to the StateStore (a writer thread does the disk work), REST handlers
+and every browser session read the hub.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import dataclasses
+import ipaddress
 import logging
+import os
+import secrets
 import signal
 import time
 from pathlib import Path
 from typing import Any
 
+from workbench.service.monitor import SystemMonitor
 from workbench.service.session import RaceSession
+from workbench.service.stream import EventStream
+from workbench.store import StateStore
+from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
 from workbench.telemetry.simulator import TelemetrySimulator
 
-__all__ = ["RaceService", "serve"]
+__all__ = ["RaceService", "ServiceSettings", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
 
 log = logging.getLogger("racetwin")
 
+STORE_FILE = "racetwin.sqlite"
+SNAPSHOT_PERIOD_S = 5.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceSettings:
+    """Security settings of the served API."""
+
+    api_token: str = dataclasses.field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    cors_origin: str | None = None
+
 
 class RaceService:
-    """The running service: a hub plus the source that feeds it.
+    """The running service: a hub, the source that feeds it and (optionally) its store.
 
     Parameters
     ----------
     hub : RaceSession
     simulator : TelemetrySimulator or ReplaySource or None
-        The built-in source (a simulated race or a file replay); None for live-only.
+        The built-in source (a simulated race or a file replay, at ``speed``); None for live-only.
     speed : float
         Race seconds per wall second; ``inf`` runs as fast as possible.
-    data_dir : Path
-        Where this run's state goes (the record log and a run manifest).
+    skip : int
+        Simulator records already applied before a restart (``--resume``).
+    settings : ServiceSettings
+        API token and CORS origin (a random token by default).
     ingestor : TelemetryIngestor, optional
         When given, the built-in source goes through it (de-duplication, per-source metrics).
     listeners : IngestListeners, optional
         Live UDP / WebSocket listeners started and stopped with the service.
     """
 
-    def __init__(self, hub: RaceSession, simulator, speed: float, data_dir: Path, ingestor=None,
-                 listeners=None):
+    def __init__(self, hub: RaceSession, simulator, speed: float, skip: int = 0,
+                 settings: ServiceSettings | None = None, ingestor=None, listeners=None):
         self.hub = hub
         self.ingestor = ingestor
         self.listeners = listeners
+        self.settings = settings or ServiceSettings()
+        self.monitor = SystemMonitor()
+        self.stream = EventStream(hub)
         self.simulator = simulator
         self.speed = speed
-        self.data_dir = data_dir
+        self.skip = skip
         self.state = "idle"
         self.records_sent = 0
+        self.snapshots = 0
         self.error: str | None = None
-        self.started_wall_s: float | None = None
         self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
-        """Start the source on the running event loop."""
+        """Start the source (and the snapshot timer when there is a store) on the running loop."""
         loop = asyncio.get_running_loop()
         if self.listeners is not None:
             loop.create_task(self.listeners.start())
         if self.simulator is None:
             self.state = "listening"
-            return
-        self._task = loop.create_task(self._run())
+        else:
+            self._tasks.append(loop.create_task(self._run()))
+        if self.hub.store is not None:
+            self._tasks.append(loop.create_task(self._snapshots()))
 
     async def _run(self) -> None:
         self.state = "running"
-        self.started_wall_s = time.monotonic()
+
+        clock = time.perf_counter
         kind = getattr(self.simulator, "kind", "simulator")
 
         def sink(record) -> None:
             self.records_sent += 1
+            t0 = clock()
             if self.ingestor is not None:
                 self.ingestor.ingest_records([record], kind)
             else:
                 self.hub.submit(record, source=kind)
+            self.monitor.observe("ingest", clock() - t0)
         try:
-            await self.simulator.stream(sink, speed=self.speed, stop=self._stop)
+            await self.simulator.stream(sink, speed=self.speed, stop=self._stop, skip=self.skip)
             self.hub.flush()
             self.state = "stopped" if self._stop.is_set() else "finished"
         except Exception as exc:  # reported in /api/v1/health, never silently lost
             self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
             log.exception("telemetry source failed")
 
+    async def _snapshots(self) -> None:
+        """Store a snapshot of the twins every SNAPSHOT_PERIOD_S (wall time) while data flows."""
+        last_seq = -1
+        while not self._stop.is_set():
+            if self.hub.applied_seq != last_seq:
+                last_seq = self.hub.applied_seq
+                self.hub.store.snapshot(self.hub.session_id, last_seq, self.hub.environment.session_time_s,
+                                        self.hub.snapshot_state())
+                self.snapshots += 1
+            try:
+                await asyncio.wait_for(self._stop.wait(), SNAPSHOT_PERIOD_S)
+            except TimeoutError:
+                pass
+
     async def stop(self) -> None:
         self._stop.set()
-        if self._task is not None:
-            await asyncio.wait([self._task], timeout=5)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
         if self.listeners is not None:
             await self.listeners.stop()
         self.hub.close()
+        if self.hub.store is not None:
+            self.hub.store.close()
 
     def source_state(self) -> dict[str, Any]:
-        out = {"state": self.state, "kind": getattr(self.simulator, "kind", "simulator") if self.simulator else "live",
+        out = {"state": self.state,
+               "kind": getattr(self.simulator, "kind", "simulator") if self.simulator is not None else "live",
                "seed": getattr(self.simulator, "seed", None),
-               "speed": None if self.speed == float("inf") else self.speed, "records_sent": self.records_sent,
-               "error": self.error}
+               "speed": None if self.speed == float("inf") else self.speed,
+               "records_sent": self.records_sent, "resumed_after": self.skip, "error": self.error}
         if isinstance(getattr(self.simulator, "path", None), Path):
             out["file"] = str(self.simulator.path)
         if self.listeners is not None:
@@ -106,51 +152,136 @@ class RaceService:
         return out
 
     def store_state(self) -> dict[str, Any]:
-        return {"data_dir": str(self.data_dir), "record_log": str(self.data_dir / "records.jsonl")}
+        store = self.hub.store
+        if store is None:
+            return {"enabled": False}
+        return {"enabled": True, "session_id": self.hub.session_id, "applied_seq": self.hub.applied_seq,
+                "committed_seq": store.committed_seq(self.hub.session_id), "snapshots": self.snapshots,
+                **store.health()}
+
+
+_shared: RaceService | None = None
+
+
+def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0) -> RaceService:
+    """The process-wide service for ``panel serve apps/...``: created and started on first use.
+
+    `racetwin serve` builds its own; this is for apps served by Panel directly, where
+    every browser session must share one hub and one ingest. It keeps no store.
+    """
+    global _shared
+    if _shared is None:
+        simulator = TelemetrySimulator(seed=seed, sample_drivers=[car])
+        _shared = RaceService(RaceSession(car, race=simulator.race), simulator, speed)
+        _shared.start()
+    return _shared
+
+
+def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: RaceDefinition | None = None,
+                 race_file: Path | None = None, resume: bool = False,
+                 settings: ServiceSettings | None = None, replay=None, live: bool = False,
+                 listeners: dict | None = None) -> RaceService:
+    """Build the service over the store in ``data_dir``: a new session, or the last one resumed.
+
+    ``replay`` (a `ReplaySource`) or ``live`` replace the simulator as the built-in
+    source (a new session; ``race`` may then be None); ``listeners`` (keyword arguments
+    of `IngestListeners`) adds UDP / WebSocket ingest. Every source goes through one
+    `TelemetryIngestor`.
+    """
+    from workbench.service.ingest_server import IngestListeners
+    from workbench.telemetry.ingestor import TelemetryIngestor
+
+    if replay is not None or live:
+        if resume:
+            raise ValueError("--resume: only the simulator source can be resumed")
+        store = StateStore(data_dir / STORE_FILE)
+        tag = "replay" if replay is not None else "live"
+        session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{car}-{len(store.sessions()) + 1}"
+        store.create_session(session_id, {"race": race.name if race else tag, "race_file": None, "seed": None,
+                                          "car": car, "source": tag,
+                                          "file": str(replay.path) if replay is not None else None})
+        hub = RaceSession(car, race=race, store=store, session_id=session_id)
+        ingestor = TelemetryIngestor(hub)
+        if replay is not None:
+            replay.on_reject = lambda error: ingestor.reject("replay", error)
+        ingest = IngestListeners(ingestor, **listeners) if listeners else None
+        return RaceService(hub, replay, speed, settings=settings, ingestor=ingestor, listeners=ingest)
+    store = StateStore(data_dir / STORE_FILE)
+    previous = store.sessions()
+    simulated = [p for p in previous if p["meta"].get("source", "simulator") == "simulator"]
+    if resume and simulated:
+        meta = simulated[-1]["meta"]
+        session_id, seed, car = simulated[-1]["session_id"], meta["seed"], meta["car"]
+        race = load_race_definition(meta["race_file"]) if meta.get("race_file") else bundled_race()
+        log.info("resuming session %s (seed %s, car %s)", session_id, seed, car)
+    else:
+        if resume:
+            log.info("--resume: no session in %s yet, starting a new one", store.path)
+        race = race if race is not None else bundled_race()
+        session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}-{car}-{len(previous) + 1}"
+        store.create_session(session_id, {"race": race.name, "race_file": str(race_file) if race_file else None,
+                                          "seed": seed, "car": car})
+    simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
+    hub = RaceSession(car, race=race, store=store, session_id=session_id)
+    restored = hub.restore() if resume else {}
+    if restored:
+        log.info("restored %d records (%s)", sum(restored.values()), restored)
+    ingestor = TelemetryIngestor(hub)
+    ingest = IngestListeners(ingestor, **listeners) if listeners else None
+    return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0), settings=settings,
+                       ingestor=ingestor, listeners=ingest)
+
+
+def _settings(data_dir: Path, api_token: str | None, cors_origin: str | None) -> tuple[ServiceSettings, str]:
+    """Token from the flag, else RACETWIN_API_TOKEN, else a new random one written to DATA_DIR/api-token."""
+    token = api_token or os.environ.get("RACETWIN_API_TOKEN")
+    where = "--api-token" if api_token else "RACETWIN_API_TOKEN" if token else str(data_dir / "api-token")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        path = data_dir / "api-token"
+        path.write_text(token + "\n")
+        path.chmod(0o600)
+    return ServiceSettings(api_token=token, cors_origin=cors_origin), where
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
-          show: bool = False, replay=None, live: bool = False, listeners: dict | None = None) -> None:
+          race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
+          cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
-    ``replay`` (a `ReplaySource`) or ``live`` replace the simulator as the built-in
-    source; ``listeners`` (keyword arguments of `IngestListeners`) starts UDP /
-    WebSocket ingest on the same loop.
+    ``replay`` / ``live`` / ``listeners``: see `open_service`.
     """
     import panel as pn
 
-    from workbench.service.ingest_server import IngestListeners
     from workbench.service.rest import routes
-    from workbench.telemetry.ingestor import TelemetryIngestor
     from workbench.ui.race import RaceDashboard
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    if replay is not None:
-        source, name, tag = replay, f"replay of {replay.path.name}", "replay"
-    elif live:
-        source, name, tag = None, "live telemetry", "live"
-    else:
-        source = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
-        name, tag, race = source.race.name, f"seed{seed}", source.race
-    run_dir = data_dir / f"race-{tag}-{time.strftime('%Y%m%dT%H%M%S')}"
-    run_dir.mkdir()
-    (run_dir / "run.json").write_text(json.dumps({"race": name, "seed": seed, "car": car,
-                                                  "speed": speed, "started": time.time()}, indent=1))
-    hub = RaceSession(car, race=race, record_log=run_dir / "records.jsonl")
-    ingestor = TelemetryIngestor(hub)
-    if replay is not None:
-        replay.on_reject = lambda error: ingestor.reject("replay", error)
-    ingest = IngestListeners(ingestor, **listeners) if listeners else None
-    service = RaceService(hub, source, speed, run_dir, ingestor=ingestor, listeners=ingest)
-    origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
+    settings, token_source = _settings(data_dir, api_token, cors_origin)
+    service = open_service(seed=seed, car=car, speed=speed, data_dir=data_dir, race=race, race_file=race_file,
+                           resume=resume, settings=settings, replay=replay, live=live, listeners=listeners)
+    if not _is_loopback(host):
+        log.warning("LISTENING ON %s: the app and every read endpoint are open to anyone who can reach this "
+                    "address; writes still need the bearer token", host)
+    hub = service.hub
+
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)
         page.start_refresh()
         return page
 
-    server = pn.serve({"/": race_page}, port=port, address=host,
-                      show=show, start=False, extra_patterns=routes(service), websocket_origin=origins,
-                      title="Race Twin Edge")
+    origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
+    server = pn.serve({"/": race_page}, port=port, address=host, show=show, start=False,
+                      extra_patterns=routes(service), websocket_origin=origins, title="Race Twin Edge")
     loop = server.io_loop
 
     async def shutdown() -> None:
@@ -166,8 +297,13 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     signal.signal(signal.SIGTERM, on_signal)
     loop.add_callback(service.start)
     server.start()
-    print(f"Race Twin Edge: {name}, seed {seed}, car {car}, speed {speed}x\n"
-          f"  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n  state {run_dir}"
+    source = service.simulator
+    name = (f"replay of {source.path.name}" if replay is not None else "live telemetry" if source is None
+            else f"{source.race.name}, seed {source.seed}")
+    ingest = service.listeners
+    print(f"Race Twin Edge: {name}, car {hub.our_driver}, "
+          f"speed {speed}x\n  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n"
+          f"  store {hub.store.path} (session {hub.session_id})\n  write token: {token_source}"
           + (f"\n  udp  {host}:{ingest.udp_port}" if ingest and ingest.udp_port else "")
           + (f"\n  ws   ws://{host}:{ingest.ws_port}/telemetry" if ingest and ingest.ws_port else ""),
           flush=True)

@@ -14,14 +14,13 @@ import collections
 import dataclasses
 import heapq
 import itertools
-import json
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import param
 
+from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.records import (
     CarSample,
@@ -32,7 +31,7 @@ from workbench.telemetry.records import (
     SessionInfo,
     TrackStatus,
 )
-from workbench.telemetry.schema import TelemetryValidationError, to_wire, validate_batch
+from workbench.telemetry.schema import TelemetryValidationError, validate_batch
 from workbench.twins import CarTwin, FieldTwin
 
 __all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
@@ -91,12 +90,15 @@ class RaceSession:
         applied is rejected as late.
     telemetry_buffer : int
         How many recent car samples to keep for ``/api/v1/telemetry``.
-    record_log : path, optional
-        A JSON-lines file receiving every applied record.
+    store : StateStore, optional
+        Receives every applied record (with its source and sequence number) under
+        ``session_id``; the hub never waits for the disk.
+    session_id : str, optional
+        This race's id in the store.
     """
 
     def __init__(self, our_driver: str, race: RaceDefinition | None = None, reorder_window_s: float = 0.5,
-                 telemetry_buffer: int = 6000, record_log: str | Path | None = None):
+                 telemetry_buffer: int = 6000, store: StateStore | None = None, session_id: str | None = None):
         if reorder_window_s < 0:
             raise ValueError(f"reorder_window_s: {reorder_window_s} is below minimum 0")
         self.race = race
@@ -122,12 +124,17 @@ class RaceSession:
         self.subscriber_errors = 0
         self.lap_version = 0  # bumps on every lap record: cheap change detection for views
         self.last_applied_wall_s: float | None = None
-        self._heap: list[tuple[float, int, Record]] = []
+        self.applied_seq = 0  # records applied so far; the store's sequence numbers
+        self.store = store
+        self.session_id = session_id
+        if store is not None and session_id is None:
+            raise ValueError("session_id: None is not allowed when a store is given")
+        self._persist = True
+        self._heap: list[tuple[float, int, Record, str]] = []
         self._seq = itertools.count()
         self._newest_s = float("-inf")
         self._applied_until_s = float("-inf")
         self._subscribers: list[Callable[[HubEvent], None]] = []
-        self._log = open(record_log, "a", buffering=1) if record_log else None
 
     # -- input ------------------------------------------------------------------
     def ingest_json(self, obj: Any, source: str = "json") -> TelemetryValidationError | None:
@@ -151,7 +158,7 @@ class RaceSession:
             self._reject("late: older than records already applied",
                          f"session_time_s: {t} is before {self._applied_until_s} already applied", source)
             return False
-        heapq.heappush(self._heap, (t, next(self._seq), record))
+        heapq.heappush(self._heap, (t, next(self._seq), record, source))
         self._newest_s = max(self._newest_s, t)
         self._drain(self._newest_s - self.reorder_window_s)
         return True
@@ -162,9 +169,9 @@ class RaceSession:
 
     def _drain(self, until_s: float) -> None:
         while self._heap and self._heap[0][0] <= until_s:
-            t, _, record = heapq.heappop(self._heap)
+            t, _, record, source = heapq.heappop(self._heap)
             self._applied_until_s = t
-            self._apply(record)
+            self._apply(record, source)
 
     def _reject(self, reason: str, message: str, source: str) -> None:
         self.rejected[reason] += 1
@@ -172,12 +179,13 @@ class RaceSession:
                                   "wall_time": time.time()})
 
     # -- applying ---------------------------------------------------------------
-    def _apply(self, record: Record) -> None:
+    def _apply(self, record: Record, source: str) -> None:
         self.accepted[record.type] += 1
+        self.applied_seq += 1
         self.last_applied_wall_s = time.monotonic()
         self.environment.session_time_s = max(self.environment.session_time_s, record.session_time_s)
-        if self._log is not None:
-            self._log.write(json.dumps(to_wire(record)) + "\n")
+        if self.store is not None and self._persist:
+            self.store.append_record(self.session_id, self.applied_seq, record, source)
         if isinstance(record, CarSample):
             self.telemetry.append(record)
             self.field_twin.update_state(record)
@@ -244,8 +252,29 @@ class RaceSession:
             "subscriber_errors": self.subscriber_errors,
         }
 
+    def restore(self) -> dict[str, int]:
+        """Rebuild the twins by re-applying this session's stored records (nothing is re-written).
+
+        Returns the number of records restored per source. The hub is deterministic, so
+        the twins end exactly as they were when the last of these records was applied.
+        """
+        if self.store is None:
+            raise ValueError("store: None; a hub without a store has nothing to restore")
+        by_source: collections.Counter = collections.Counter()
+        self._persist = False
+        try:
+            for _, source, record in self.store.records(self.session_id):
+                self.submit(record, source)
+                by_source[source] += 1
+            self.flush()
+        finally:
+            self._persist = True
+        return dict(by_source)
+
+    def snapshot_state(self) -> dict[str, Any]:
+        """A JSON-ready picture of the twins and environment (stored every few seconds)."""
+        return {"applied_seq": self.applied_seq, "car_twin": self.car_twin.state(),
+                "field_twin": self.field_twin.state(), "environment": self.environment.state()}
+
     def close(self) -> None:
         self.flush()
-        if self._log is not None:
-            self._log.close()
-            self._log = None

@@ -50,9 +50,15 @@ class LiveTelemetryClient:
         self._conn = await asyncio.wait_for(websocket_connect(request), self.timeout_s)
 
     async def close(self) -> None:
+        """Close the connection and wait (briefly) for the server's close frame."""
         if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            conn.close()
+            try:
+                while await asyncio.wait_for(conn.read_message(), 2.0) is not None:
+                    pass
+            except (TimeoutError, asyncio.CancelledError):
+                pass
 
     async def __aenter__(self) -> LiveTelemetryClient:
         await self.connect()

@@ -235,7 +235,7 @@ def validate(obj: Any, path: str = "") -> Record:
     if not isinstance(obj, dict):
         raise TelemetryValidationError(path, obj, "is not a JSON object")
     kind = obj.get("type")
-    if kind not in FIELDS:
+    if not isinstance(kind, str) or kind not in FIELDS:
         raise TelemetryValidationError(f"{prefix}type", kind, f"is not one of {', '.join(FIELDS)}")
     version = obj.get("schema_version", SCHEMA_VERSION)
     if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:

@@ -376,19 +376,27 @@ class TelemetrySimulator:
             yield record
 
     async def stream(self, sink: Callable[[Record], Any], speed: float = 1.0,
-                     stop: asyncio.Event | None = None) -> int:
+                     stop: asyncio.Event | None = None, skip: int = 0) -> int:
         """Feed `records()` to ``sink`` paced at ``speed`` x race time (``inf``: no pacing).
 
-        Returns the number of records sent. Yields to the event loop regularly, so
-        it never starves other tasks even when unpaced.
+        ``skip`` leaves out the first records (already delivered before a restart); pacing
+        then continues from the race time of the first record sent. Returns the number of
+        records sent. Yields to the event loop regularly, so it never starves other tasks
+        even when unpaced.
         """
         if not speed > 0:
             raise ValueError(f"speed: {speed} is not above 0")
-        wall0 = time.monotonic()
+        if skip < 0:
+            raise ValueError(f"skip: {skip} is below minimum 0")
+        wall0: float | None = None
         sent = 0
-        for record in self.records():
+        for index, record in enumerate(self.records()):
+            if index < skip:
+                continue
             if stop is not None and stop.is_set():
                 break
+            if wall0 is None:
+                wall0 = time.monotonic() - record.session_time_s / speed
             if np.isfinite(speed):
                 delay = wall0 + record.session_time_s / speed - time.monotonic()
                 if delay > 0.002:

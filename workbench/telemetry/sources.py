@@ -175,17 +175,21 @@ class ReplaySource:
         self.drivers = list(dict.fromkeys(r.driver for r in self.records if getattr(r, "driver", None)))
 
     async def stream(self, sink: Callable[[Record], Any], speed: float = 1.0,
-                     stop: asyncio.Event | None = None) -> int:
-        """Feed the records to ``sink`` at ``speed`` x race time (``inf``: unpaced); returns the count sent."""
+                     stop: asyncio.Event | None = None, skip: int = 0) -> int:
+        """Feed the records to ``sink`` at ``speed`` x race time (``inf``: unpaced); returns the count sent.
+
+        The first ``skip`` records are passed over (already applied before a restart).
+        """
         if not speed > 0:
             raise ValueError(f"speed: {speed} is not above 0")
         for error in self.errors:
             if self.on_reject is not None:
                 self.on_reject(error)
-        t0 = self.records[0].session_time_s if self.records else 0.0
+        records = self.records[skip:]
+        t0 = records[0].session_time_s if records else 0.0
         wall0 = time.monotonic()
         sent = 0
-        for record in self.records:
+        for record in records:
             if stop is not None and stop.is_set():
                 break
             if math.isfinite(speed):

@@ -11,4 +11,5 @@ COMMANDS = (
     "decode",
     "record",
     "feed",
+    "doctor",
 )

@@ -54,8 +54,17 @@ def add_parser(sub) -> None:
         "--race", type=Path, default=None, help="race definition JSON (default: the bundled 2024 Bahrain GP)"
     )
     parser.add_argument(
-        "--data-dir", type=Path, default=Path("racetwin-state"), help="where run state goes (default ./racetwin-state)"
+        "--data-dir", type=Path, default=Path("racetwin-state"),
+        help="where the store (racetwin.sqlite) goes (default ./racetwin-state)",
     )
+    parser.add_argument("--resume", action="store_true",
+                        help="carry on the last session in --data-dir: rebuild the twins from the store, "
+                             "then continue the race where it stopped")
+    parser.add_argument("--api-token", default=None,
+                        help="bearer token required by POST endpoints (default: $RACETWIN_API_TOKEN, else a "
+                             "random token written to DATA_DIR/api-token)")
+    parser.add_argument("--cors-origin", default=None,
+                        help="allow this browser origin (e.g. https://dash.example) to call the API; off by default")
     parser.add_argument("--show", action="store_true", help="open a browser")
     src = parser.add_argument_group("telemetry sources (default: the built-in simulator)")
     src.add_argument(
@@ -92,6 +101,9 @@ def run(args) -> int:
     replay = None
     if args.replay is not None and args.live:
         print("racetwin serve: --replay and --live: choose one source", file=sys.stderr)
+        return 2
+    if args.resume and (args.replay is not None or args.live):
+        print("racetwin serve: --resume: only the simulator source can be resumed", file=sys.stderr)
         return 2
     if args.max_message_bytes < 1:
         print(f"racetwin serve: --max-message-bytes: {args.max_message_bytes} is below minimum 1", file=sys.stderr)
@@ -140,9 +152,13 @@ def run(args) -> int:
         car=car,
         data_dir=args.data_dir,
         race=race,
+        race_file=args.race,
+        resume=args.resume,
         show=args.show,
         replay=replay,
         live=args.live,
         listeners=listeners,
+        api_token=args.api_token,
+        cors_origin=args.cors_origin,
     )
     return 0

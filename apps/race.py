@@ -1,0 +1,16 @@
+"""The live race page, servable on its own: ``panel serve apps/race.py``.
+
+`racetwin serve` serves the same page at ``/`` together with the REST API. Here one
+process-wide hub replays the bundled race at 1x (seed and car from the URL-free
+environment variables RACETWIN_SEED / RACETWIN_CAR) and every session reads it.
+"""
+
+import os
+
+from workbench.service.server import shared_service
+from workbench.ui.race import RaceDashboard
+
+service = shared_service(seed=int(os.environ.get("RACETWIN_SEED", "0")), car=os.environ.get("RACETWIN_CAR", "VER"))
+page = RaceDashboard(hub=service.hub)
+page.start_refresh()
+page.servable(title="Race Twin Edge")

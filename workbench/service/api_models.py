@@ -1,0 +1,165 @@
+"""Response and request models of the REST API; the OpenAPI document is generated from them.
+
+Envelopes are pydantic models. The twins' shapes come from their `param`
+declarations (`CarTwin.param.schema()`), and telemetry records from the wire
+schema's declarative table, so no schema here is written twice by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+API_VERSION = "1.0"
+
+
+def _ref(name: str):
+    # wrapped in allOf: pydantic resolves a bare $ref itself and does not know these names
+    return WithJsonSchema({"allOf": [{"$ref": f"#/components/schemas/{name}"}]})
+
+
+class Envelope(BaseModel):
+    api_version: Literal["1.0"] = Field(description="Version of this API's response shapes.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. invalid_parameter.")
+    message: str = Field(description="What was wrong: the field, the value and the rule.")
+
+
+class ErrorResponse(Envelope):
+    error: ErrorBody
+
+
+class IngestHealth(BaseModel):
+    accepted: dict[str, int] = Field(description="Records applied, by record type.")
+    accepted_total: int
+    rejected: dict[str, int] = Field(description="Rejected messages by reason.")
+    rejected_total: int
+    last_rejects: list[dict[str, Any]] = Field(description="The last rejected messages, newest last.")
+    queued: int = Field(description="Records held in the reorder window.")
+    session_time_s: float
+    seconds_since_last_record: float | None
+    subscriber_errors: int
+
+
+class ListenerState(BaseModel):
+    udp: str | None = Field(description="host:port of the UDP listener; null when off or not bound.")
+    websocket: str | None = Field(description="URL of the WebSocket ingest; null when off or not bound.")
+    token_required: bool
+    errors: list[str] = Field(description="Listeners that could not start (e.g. port in use).")
+
+
+class SourceState(BaseModel):
+    state: Literal["idle", "running", "finished", "stopped", "failed", "listening"]
+    kind: str = Field(description="simulator, replay or live.")
+    seed: int | None = Field(description="Simulator seed; null for a replay or live source.")
+    speed: float | None = Field(description="Race seconds per wall second; null = as fast as possible.")
+    records_sent: int
+    resumed_after: int = Field(description="Records already applied before a --resume.")
+    error: str | None
+    file: str | None = Field(None, description="The replayed file (replay source).")
+    listeners: ListenerState | None = Field(None, description="Live UDP / WebSocket listeners, when configured.")
+
+
+class SourceMetricsState(BaseModel):
+    messages: int = Field(description="Messages / datagrams received, accepted or rejected.")
+    accepted: int = Field(description="Records handed to the hub.")
+    duplicates: int
+    rejected: dict[str, int] = Field(description="Rejects by reason.")
+    rejected_total: int
+    last_rejects: list[dict[str, Any]] = Field(description="The last few rejects with their messages.")
+    last_session_time_s: float | None
+    lag_s: float | None = Field(description="Wall seconds since this source's last accepted record.")
+
+
+class QueueState(BaseModel):
+    depth: int
+    max: int
+
+
+class IngestSources(BaseModel):
+    queue: QueueState
+    sources: dict[str, SourceMetricsState] = Field(description="Per source: simulator, replay, udp, ws.")
+
+
+class StoreState(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    enabled: bool
+    session_id: str | None = None
+    applied_seq: int | None = None
+    committed_seq: int | None = Field(None, description="Records durably committed (survive a kill).")
+
+
+class HealthComponents(BaseModel):
+    ingest: IngestHealth
+    source: SourceState
+    store: StoreState
+    sources: IngestSources | None = Field(None, description="TelemetryIngestor metrics per source.")
+
+
+class HealthResponse(Envelope):
+    status: Literal["ok", "degraded"]
+    components: HealthComponents
+
+
+class CarTwinResponse(Envelope):
+    car_twin: Annotated[dict[str, Any], _ref("CarTwinState")]
+
+
+class FieldTwinState(BaseModel):
+    leader_lap: int
+    order: list[str]
+    cars: list[dict[str, Any]]
+
+
+class FieldTwinResponse(Envelope):
+    field_twin: FieldTwinState
+
+
+class EnvironmentResponse(Envelope):
+    environment: Annotated[dict[str, Any], _ref("TrackEnvironmentState")]
+
+
+class TelemetryPage(Envelope):
+    samples: list[Annotated[dict[str, Any], _ref("CarSampleRecord")]]
+    next_since: float | None = Field(description="Pass as ?since= to get the next page.")
+
+
+class AcceptedResponse(Envelope):
+    accepted: int = Field(description="Records accepted from the message.")
+
+
+class TelemetrySchemaResponse(Envelope):
+    schema_version: str
+    json_schema: dict[str, Any] = Field(alias="schema")
+
+
+class StoredSession(BaseModel):
+    session_id: str
+    created_wall: float
+    meta: dict[str, Any]
+    records: int
+    last_seq: int
+    last_session_time_s: float | None
+
+
+class SessionsResponse(Envelope):
+    current: str | None
+    sessions: list[StoredSession]
+
+
+class LatencySummary(BaseModel):
+    count: int
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+class MetricsResponse(Envelope):
+    uptime_s: float
+    memory_rss_mb: float | None
+    latency: dict[str, LatencySummary] = Field(description="Latency by operation (http:<route>, ingest).")
+    dropped: dict[str, int]
