@@ -44,7 +44,7 @@ def test_a_session_gets_the_live_page_and_is_cleaned_up(server):
         errors = [m.text for m in models if "alert-danger" in (getattr(m, "css_classes", None) or [])]
         assert not errors, errors
         tower = [m for m in models if type(m).__name__ == "DataTabulator"]
-        assert len(tower) == 1 and len(tower[0].source.data["driver"]) == 20
+        assert len(tower) == 1 and len(tower[0].source.data["Driver"]) == 20
         header = [m.text for m in models if type(m).__name__ == "HTML" and "Bahrain" in m.text]
         assert header, "no race header"
         assert sum(type(m).__name__ == "GlyphRenderer" for m in models) == 20, "no lap-time chart with a line per car"

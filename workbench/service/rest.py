@@ -27,6 +27,7 @@ __all__ = ["API_VERSION", "ROUTES", "Route", "routes", "jsonable"]
 API_VERSION = m.API_VERSION
 MAX_TELEMETRY_PAGE = 1000
 MAX_BODY_BYTES = 1_000_000
+CACHE_S = 0.1  # twin/environment responses are rebuilt at most this often (seconds of wall time)
 
 
 def jsonable(value: Any) -> Any:
@@ -91,6 +92,18 @@ class ApiHandler(RequestHandler):
         self.set_status(status)
         self.finish(json.dumps({"api_version": API_VERSION, **jsonable(payload)}, allow_nan=False))
 
+    def send_cached(self, key: str, build) -> None:
+        """Send a 200 JSON body shared by all clients: rebuilt when the hub applied new records,
+        but at most every CACHE_S, so a response is never more than CACHE_S behind the hub."""
+        cache = self.service.response_cache
+        now, seq = time.monotonic(), self.hub.applied_seq
+        hit = cache.get(key)
+        if hit is None or (hit[1] != seq and now - hit[0] > CACHE_S):
+            body = json.dumps({"api_version": API_VERSION, **jsonable(build())}, allow_nan=False)
+            hit = cache[key] = (now, seq, body)
+        self.set_status(200)
+        self.finish(hit[2])
+
     def send_error_json(self, status: int, code: str, message: str) -> None:
         self.send_json({"error": {"code": code, "message": message}}, status)
 
@@ -131,21 +144,21 @@ class CarTwinHandler(ApiHandler):
     ROUTES = (Route("/api/v1/car-twin", "get", "Our car's twin", m.CarTwinResponse),)
 
     def get(self) -> None:
-        self.send_json({"car_twin": self.hub.car_twin.state()})
+        self.send_cached("car-twin", lambda: {"car_twin": self.hub.car_twin.state()})
 
 
 class FieldTwinHandler(ApiHandler):
     ROUTES = (Route("/api/v1/field-twin", "get", "Every car: running order and timing rows", m.FieldTwinResponse),)
 
     def get(self) -> None:
-        self.send_json({"field_twin": self.hub.field_twin.state()})
+        self.send_cached("field-twin", lambda: {"field_twin": self.hub.field_twin.state()})
 
 
 class EnvironmentHandler(ApiHandler):
     ROUTES = (Route("/api/v1/environment", "get", "Track, session, status and weather", m.EnvironmentResponse),)
 
     def get(self) -> None:
-        self.send_json({"environment": self.hub.environment.state()})
+        self.send_cached("environment", lambda: {"environment": self.hub.environment.state()})
 
 
 _SINCE = Param("since", {"type": "number"}, "Only samples with session time after this (s).")

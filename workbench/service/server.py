@@ -71,6 +71,7 @@ class RaceService:
         self.settings = settings or ServiceSettings()
         self.monitor = SystemMonitor()
         self.stream = EventStream(hub)
+        self.response_cache: dict[str, tuple[float, int, str]] = {}
         self.simulator = simulator
         self.speed = speed
         self.skip = skip

@@ -17,8 +17,9 @@ __all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "COMPOUND_COLOURS"]
 
 COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#f0f0ec", "INTERMEDIATE": "#43b02a",
                     "WET": "#0067ad"}
-TOWER_COLUMNS = ["rank", "driver", "team", "lap", "gap_to_leader_s", "interval_s", "last_lap_time_s",
-                 "compound", "tyre_age_laps", "pit_stops"]
+TOWER_COLUMNS = {"rank": "Pos", "driver": "Driver", "lap": "Lap", "gap_to_leader_s": "Gap (s)",
+                 "interval_s": "Int (s)", "last_lap_time_s": "Last (s)", "compound": "Tyre",
+                 "tyre_age_laps": "Age", "pit_stops": "Stops"}
 
 
 class TimingTower(pn.viewable.Viewer):
@@ -30,15 +31,18 @@ class TimingTower(pn.viewable.Viewer):
         super().__init__(**params)
         self._table = pn.widgets.Tabulator(self._frame(), disabled=True, show_index=False, height=620,
                                            sizing_mode="stretch_width", name="timing-tower",
-                                           formatters={"compound": {"type": "html"}})
+                                           formatters={"Tyre": {"type": "html"}}, layout="fit_data_table",
+                                           text_align={"Pos": "center", "Tyre": "center"})
 
     def _frame(self) -> pd.DataFrame:
         rows = self.hub.field_twin.standings()
         df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "retired", "in_pit"])
-        df["compound"] = [f'<span style="color:{COMPOUND_COLOURS.get(c, "#888")};font-weight:bold">{c}</span>'
-                          if c else "" for c in df["compound"]]
-        df.loc[df["retired"].astype(bool), "rank"] = None
-        return df[TOWER_COLUMNS]
+        badge = '<span style="background:#222;color:{};font-weight:bold;padding:0 4px;border-radius:3px">{}</span>'
+        df["compound"] = [badge.format(COMPOUND_COLOURS.get(c, "#888"), c[0]) if isinstance(c, str) else ""
+                          for c in df["compound"]]
+        df["rank"] = [("OUT" if out else "PIT" if pit else str(rank))
+                      for rank, out, pit in zip(df["rank"], df["retired"].astype(bool), df["in_pit"].astype(bool))]
+        return df[list(TOWER_COLUMNS)].rename(columns=TOWER_COLUMNS)
 
     def refresh(self) -> None:
         self._table.value = self._frame()
@@ -71,9 +75,9 @@ class LapTimeChart(pn.viewable.Viewer):
         finite = data["lap_time_s"].dropna()
         ylim = (finite.quantile(0.02) - 1, finite.quantile(0.9) + 2) if len(finite) > 10 else (None, None)
         return hv.NdOverlay(curves, kdims="driver").opts(
-            hv.opts.Curve(tools=["hover"], line_width=1.5),
+            hv.opts.Curve(tools=["hover"], line_width=1.5, framewise=True),
             hv.opts.NdOverlay(legend_position="right", ylim=ylim, responsive=True, title="Lap times",
-                              xlabel="lap", ylabel="lap time (s)"))
+                              xlabel="lap", ylabel="lap time (s)", framewise=True))
 
     def refresh(self) -> None:
         data = self._frame()
@@ -132,6 +136,6 @@ class RaceDashboard(pn.viewable.Viewer):
             self._callback = None
 
     def __panel__(self):
-        return pn.Column(self.header, pn.Row(pn.Column(self.tower, width=720), self.lap_chart,
+        return pn.Column(self.header, pn.Row(pn.Column(self.tower, width=640), self.lap_chart,
                                              sizing_mode="stretch_width"),
                          sizing_mode="stretch_width")
