@@ -44,14 +44,44 @@ class IngestHealth(BaseModel):
     subscriber_errors: int
 
 
+class ListenerState(BaseModel):
+    udp: str | None = Field(description="host:port of the UDP listener; null when off or not bound.")
+    websocket: str | None = Field(description="URL of the WebSocket ingest; null when off or not bound.")
+    token_required: bool
+    errors: list[str] = Field(description="Listeners that could not start (e.g. port in use).")
+
+
 class SourceState(BaseModel):
-    state: Literal["idle", "running", "finished", "stopped", "failed"]
-    kind: str
-    seed: int
+    state: Literal["idle", "running", "finished", "stopped", "failed", "listening"]
+    kind: str = Field(description="simulator, replay or live.")
+    seed: int | None = Field(description="Simulator seed; null for a replay or live source.")
     speed: float | None = Field(description="Race seconds per wall second; null = as fast as possible.")
     records_sent: int
     resumed_after: int = Field(description="Records already applied before a --resume.")
     error: str | None
+    file: str | None = Field(None, description="The replayed file (replay source).")
+    listeners: ListenerState | None = Field(None, description="Live UDP / WebSocket listeners, when configured.")
+
+
+class SourceMetricsState(BaseModel):
+    messages: int = Field(description="Messages / datagrams received, accepted or rejected.")
+    accepted: int = Field(description="Records handed to the hub.")
+    duplicates: int
+    rejected: dict[str, int] = Field(description="Rejects by reason.")
+    rejected_total: int
+    last_rejects: list[dict[str, Any]] = Field(description="The last few rejects with their messages.")
+    last_session_time_s: float | None
+    lag_s: float | None = Field(description="Wall seconds since this source's last accepted record.")
+
+
+class QueueState(BaseModel):
+    depth: int
+    max: int
+
+
+class IngestSources(BaseModel):
+    queue: QueueState
+    sources: dict[str, SourceMetricsState] = Field(description="Per source: simulator, replay, udp, ws.")
 
 
 class StoreState(BaseModel):
@@ -66,6 +96,7 @@ class HealthComponents(BaseModel):
     ingest: IngestHealth
     source: SourceState
     store: StoreState
+    sources: IngestSources | None = Field(None, description="TelemetryIngestor metrics per source.")
 
 
 class HealthResponse(Envelope):

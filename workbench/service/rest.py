@@ -130,9 +130,14 @@ class HealthHandler(ApiHandler):
 
     def get(self) -> None:
         source = self.service.source_state()
-        status = "ok" if source["state"] in ("idle", "running", "finished") else "degraded"
-        self.send_json({"status": status, "components": {"ingest": self.hub.health(), "source": source,
-                                                         "store": self.service.store_state()}})
+        status = "ok" if source["state"] in ("idle", "running", "finished", "listening") else "degraded"
+        if source.get("listeners", {}).get("errors"):
+            status = "degraded"  # a live listener could not bind its port
+        components = {"ingest": self.hub.health(), "source": source, "store": self.service.store_state()}
+        ingestor = getattr(self.service, "ingestor", None)
+        if ingestor is not None:
+            components["sources"] = ingestor.metrics()
+        self.send_json({"status": status, "components": components})
 
 
 class CarTwinHandler(ApiHandler):

@@ -1,8 +1,10 @@
 """`racetwin serve`: the hub, a telemetry source, the store, REST and the Panel app in one process.
 
-One tornado/asyncio loop runs everything: the simulator source feeds the hub at
-``speed`` x race time, the hub writes what it applies to the StateStore (a writer
-thread does the disk work), REST handlers and every browser session read the hub.
+One tornado/asyncio loop runs everything: the built-in source (the simulator, or a
+replay of a file) feeds the hub through the `TelemetryIngestor` at ``speed`` x race
+time; optional live listeners (UDP, WebSocket) feed the same ingestor; the hub writes
+what it applies to the StateStore (a writer thread does the disk work), REST handlers
+and every browser session read the hub.
 """
 
 from __future__ import annotations
@@ -47,19 +49,25 @@ class RaceService:
     Parameters
     ----------
     hub : RaceSession
-    simulator : TelemetrySimulator
-        The built-in source (a simulated race, replayed at ``speed``).
+    simulator : TelemetrySimulator or ReplaySource or None
+        The built-in source (a simulated race or a file replay, at ``speed``); None for live-only.
     speed : float
         Race seconds per wall second; ``inf`` runs as fast as possible.
     skip : int
         Simulator records already applied before a restart (``--resume``).
     settings : ServiceSettings
         API token and CORS origin (a random token by default).
+    ingestor : TelemetryIngestor, optional
+        When given, the built-in source goes through it (de-duplication, per-source metrics).
+    listeners : IngestListeners, optional
+        Live UDP / WebSocket listeners started and stopped with the service.
     """
 
-    def __init__(self, hub: RaceSession, simulator: TelemetrySimulator, speed: float, skip: int = 0,
-                 settings: ServiceSettings | None = None):
+    def __init__(self, hub: RaceSession, simulator, speed: float, skip: int = 0,
+                 settings: ServiceSettings | None = None, ingestor=None, listeners=None):
         self.hub = hub
+        self.ingestor = ingestor
+        self.listeners = listeners
         self.settings = settings or ServiceSettings()
         self.monitor = SystemMonitor()
         self.stream = EventStream(hub)
@@ -77,7 +85,12 @@ class RaceService:
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._run()))
+        if self.listeners is not None:
+            loop.create_task(self.listeners.start())
+        if self.simulator is None:
+            self.state = "listening"
+        else:
+            self._tasks.append(loop.create_task(self._run()))
         if self.hub.store is not None:
             self._tasks.append(loop.create_task(self._snapshots()))
 
@@ -85,11 +98,15 @@ class RaceService:
         self.state = "running"
 
         clock = time.perf_counter
+        kind = getattr(self.simulator, "kind", "simulator")
 
         def sink(record) -> None:
             self.records_sent += 1
             t0 = clock()
-            self.hub.submit(record, source="simulator")
+            if self.ingestor is not None:
+                self.ingestor.ingest_records([record], kind)
+            else:
+                self.hub.submit(record, source=kind)
             self.monitor.observe("ingest", clock() - t0)
         try:
             await self.simulator.stream(sink, speed=self.speed, stop=self._stop, skip=self.skip)
@@ -117,14 +134,23 @@ class RaceService:
         self._stop.set()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
+        if self.listeners is not None:
+            await self.listeners.stop()
         self.hub.close()
         if self.hub.store is not None:
             self.hub.store.close()
 
     def source_state(self) -> dict[str, Any]:
-        return {"state": self.state, "kind": "simulator", "seed": self.simulator.seed,
-                "speed": None if self.speed == float("inf") else self.speed,
-                "records_sent": self.records_sent, "resumed_after": self.skip, "error": self.error}
+        out = {"state": self.state,
+               "kind": getattr(self.simulator, "kind", "simulator") if self.simulator is not None else "live",
+               "seed": getattr(self.simulator, "seed", None),
+               "speed": None if self.speed == float("inf") else self.speed,
+               "records_sent": self.records_sent, "resumed_after": self.skip, "error": self.error}
+        if isinstance(getattr(self.simulator, "path", None), Path):
+            out["file"] = str(self.simulator.path)
+        if self.listeners is not None:
+            out["listeners"] = self.listeners.state()
+        return out
 
     def store_state(self) -> dict[str, Any]:
         store = self.hub.store
@@ -154,13 +180,39 @@ def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0) -> RaceS
 
 def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: RaceDefinition | None = None,
                  race_file: Path | None = None, resume: bool = False,
-                 settings: ServiceSettings | None = None) -> RaceService:
-    """Build the service over the store in ``data_dir``: a new session, or the last one resumed."""
+                 settings: ServiceSettings | None = None, replay=None, live: bool = False,
+                 listeners: dict | None = None) -> RaceService:
+    """Build the service over the store in ``data_dir``: a new session, or the last one resumed.
+
+    ``replay`` (a `ReplaySource`) or ``live`` replace the simulator as the built-in
+    source (a new session; ``race`` may then be None); ``listeners`` (keyword arguments
+    of `IngestListeners`) adds UDP / WebSocket ingest. Every source goes through one
+    `TelemetryIngestor`.
+    """
+    from workbench.service.ingest_server import IngestListeners
+    from workbench.telemetry.ingestor import TelemetryIngestor
+
+    if replay is not None or live:
+        if resume:
+            raise ValueError("--resume: only the simulator source can be resumed")
+        store = StateStore(data_dir / STORE_FILE)
+        tag = "replay" if replay is not None else "live"
+        session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{car}-{len(store.sessions()) + 1}"
+        store.create_session(session_id, {"race": race.name if race else tag, "race_file": None, "seed": None,
+                                          "car": car, "source": tag,
+                                          "file": str(replay.path) if replay is not None else None})
+        hub = RaceSession(car, race=race, store=store, session_id=session_id)
+        ingestor = TelemetryIngestor(hub)
+        if replay is not None:
+            replay.on_reject = lambda error: ingestor.reject("replay", error)
+        ingest = IngestListeners(ingestor, **listeners) if listeners else None
+        return RaceService(hub, replay, speed, settings=settings, ingestor=ingestor, listeners=ingest)
     store = StateStore(data_dir / STORE_FILE)
     previous = store.sessions()
-    if resume and previous:
-        meta = previous[-1]["meta"]
-        session_id, seed, car = previous[-1]["session_id"], meta["seed"], meta["car"]
+    simulated = [p for p in previous if p["meta"].get("source", "simulator") == "simulator"]
+    if resume and simulated:
+        meta = simulated[-1]["meta"]
+        session_id, seed, car = simulated[-1]["session_id"], meta["seed"], meta["car"]
         race = load_race_definition(meta["race_file"]) if meta.get("race_file") else bundled_race()
         log.info("resuming session %s (seed %s, car %s)", session_id, seed, car)
     else:
@@ -175,7 +227,10 @@ def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: Rac
     restored = hub.restore() if resume else {}
     if restored:
         log.info("restored %d records (%s)", sum(restored.values()), restored)
-    return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0), settings=settings)
+    ingestor = TelemetryIngestor(hub)
+    ingest = IngestListeners(ingestor, **listeners) if listeners else None
+    return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0), settings=settings,
+                       ingestor=ingestor, listeners=ingest)
 
 
 def _settings(data_dir: Path, api_token: str | None, cors_origin: str | None) -> tuple[ServiceSettings, str]:
@@ -201,8 +256,11 @@ def _is_loopback(host: str) -> bool:
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
-          cors_origin: str | None = None) -> None:
-    """Run the service until Ctrl-C / SIGTERM (blocking)."""
+          cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None) -> None:
+    """Run the service until Ctrl-C / SIGTERM (blocking).
+
+    ``replay`` / ``live`` / ``listeners``: see `open_service`.
+    """
     import panel as pn
 
     from workbench.service.rest import routes
@@ -211,7 +269,7 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     data_dir.mkdir(parents=True, exist_ok=True)
     settings, token_source = _settings(data_dir, api_token, cors_origin)
     service = open_service(seed=seed, car=car, speed=speed, data_dir=data_dir, race=race, race_file=race_file,
-                           resume=resume, settings=settings)
+                           resume=resume, settings=settings, replay=replay, live=live, listeners=listeners)
     if not _is_loopback(host):
         log.warning("LISTENING ON %s: the app and every read endpoint are open to anyone who can reach this "
                     "address; writes still need the bearer token", host)
@@ -240,7 +298,14 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     signal.signal(signal.SIGTERM, on_signal)
     loop.add_callback(service.start)
     server.start()
-    print(f"Race Twin Edge: {service.simulator.race.name}, seed {service.simulator.seed}, car {hub.our_driver}, "
+    source = service.simulator
+    name = (f"replay of {source.path.name}" if replay is not None else "live telemetry" if source is None
+            else f"{source.race.name}, seed {source.seed}")
+    ingest = service.listeners
+    print(f"Race Twin Edge: {name}, car {hub.our_driver}, "
           f"speed {speed}x\n  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n"
-          f"  store {hub.store.path} (session {hub.session_id})\n  write token: {token_source}", flush=True)
+          f"  store {hub.store.path} (session {hub.session_id})\n  write token: {token_source}"
+          + (f"\n  udp  {host}:{ingest.udp_port}" if ingest and ingest.udp_port else "")
+          + (f"\n  ws   ws://{host}:{ingest.ws_port}/telemetry" if ingest and ingest.ws_port else ""),
+          flush=True)
     loop.start()

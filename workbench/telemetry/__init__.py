@@ -1,5 +1,7 @@
 """Telemetry: typed records, the wire schema and its validation, and sources."""
 
+from workbench.telemetry.client import LiveTelemetryClient
+from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.records import (
     CarSample,
     Compound,
@@ -23,5 +25,5 @@ from workbench.telemetry.schema import (
 __all__ = [
     "CarSample", "Compound", "EventKind", "LapRecord", "RaceEvent", "Record", "SessionInfo", "SessionType",
     "TrackStatus", "SCHEMA_VERSION", "TelemetryValidationError", "json_schema", "to_wire", "validate",
-    "validate_batch",
+    "validate_batch", "TelemetryIngestor", "LiveTelemetryClient",
 ]

@@ -8,5 +8,8 @@ COMMANDS = (
     "generate",
     "schema",
     "validate",
+    "decode",
+    "record",
+    "feed",
     "doctor",
 )

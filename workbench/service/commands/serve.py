@@ -44,7 +44,12 @@ def add_parser(sub) -> None:
         help="race seconds per wall second; 'max' for as fast as possible (default 1)",
     )
     parser.add_argument("--seed", type=int, default=0, help="fixes the simulated race (default 0)")
-    parser.add_argument("--car", default="VER", help="our car: a driver abbreviation in the race (default VER)")
+    parser.add_argument(
+        "--car",
+        default=None,
+        help="our car: a driver abbreviation (default VER; for a replay the first driver in it if VER is absent; "
+        "for --live C00, the F1-game car in slot 0)",
+    )
     parser.add_argument(
         "--race", type=Path, default=None, help="race definition JSON (default: the bundled 2024 Bahrain GP)"
     )
@@ -61,6 +66,29 @@ def add_parser(sub) -> None:
     parser.add_argument("--cors-origin", default=None,
                         help="allow this browser origin (e.g. https://dash.example) to call the API; off by default")
     parser.add_argument("--show", action="store_true", help="open a browser")
+    src = parser.add_argument_group("telemetry sources (default: the built-in simulator)")
+    src.add_argument(
+        "--replay",
+        type=Path,
+        default=None,
+        help="replay a recording instead of simulating: pcap (F1-game or JSON datagrams), JSONL of records, "
+        "FastF1-shaped lap CSV or OpenF1-shaped JSON; paced by --speed",
+    )
+    src.add_argument(
+        "--live",
+        action="store_true",
+        help="no built-in source: listen for live telemetry on UDP 20777 and WebSocket 8765",
+    )
+    src.add_argument("--udp-port", type=_port, default=None, help="UDP port for F1-game/JSON datagrams "
+                     "(default 20777 with --live, off otherwise)")
+    src.add_argument("--ws-port", type=_port, default=None, help="WebSocket ingest port "
+                     "(default 8765 with --live, off otherwise)")
+    src.add_argument("--no-udp", action="store_true", help="with --live: no UDP listener")
+    src.add_argument("--no-ws", action="store_true", help="with --live: no WebSocket listener")
+    src.add_argument("--ingest-token", default=None, help="token WebSocket clients must send (default: none)")
+    src.add_argument(
+        "--max-message-bytes", type=int, default=1_000_000, help="largest WebSocket message accepted (default 1 MB)"
+    )
 
 
 def run(args) -> int:
@@ -70,23 +98,66 @@ def run(args) -> int:
     from workbench.service.server import serve
 
     race = load_race(args.race)
-    if args.car not in race.drivers:
-        print(
-            f"racetwin serve: --car: {args.car!r} is not in the race; drivers are {', '.join(race.drivers)}",
-            file=sys.stderr,
-        )
+    replay = None
+    if args.replay is not None and args.live:
+        print("racetwin serve: --replay and --live: choose one source", file=sys.stderr)
         return 2
+    if args.resume and (args.replay is not None or args.live):
+        print("racetwin serve: --resume: only the simulator source can be resumed", file=sys.stderr)
+        return 2
+    if args.max_message_bytes < 1:
+        print(f"racetwin serve: --max-message-bytes: {args.max_message_bytes} is below minimum 1", file=sys.stderr)
+        return 2
+    if args.replay is not None:
+        from workbench.telemetry.pcap import PcapError
+        from workbench.telemetry.sources import ReplaySource
+
+        if not args.replay.is_file():
+            print(f"racetwin serve: --replay: {str(args.replay)!r} is not a file", file=sys.stderr)
+            return 2
+        try:
+            replay = ReplaySource(args.replay)
+        except PcapError as exc:
+            print(f"racetwin serve: --replay: {exc}", file=sys.stderr)
+            return 2
+        if not replay.records:
+            print(f"racetwin serve: --replay: {str(args.replay)!r} holds no valid records "
+                  f"({len(replay.errors)} rejected)", file=sys.stderr)
+            return 2
+        if not replay.drivers or not set(replay.drivers) <= set(race.drivers):
+            race = None  # not the race definition's field: twins come from the telemetry alone
+        car = args.car or ("VER" if "VER" in replay.drivers or not replay.drivers else replay.drivers[0])
+    elif args.live:
+        car = args.car or "C00"
+        race = race if args.race is not None else None
+    else:
+        car = args.car or "VER"
+        if car not in race.drivers:
+            print(
+                f"racetwin serve: --car: {car!r} is not in the race; drivers are {', '.join(race.drivers)}",
+                file=sys.stderr,
+            )
+            return 2
+    udp = None if args.no_udp else args.udp_port or (20777 if args.live else None)
+    ws = None if args.no_ws else args.ws_port or (8765 if args.live else None)
+    listeners = None
+    if udp is not None or ws is not None:
+        listeners = {"host": args.host, "udp_port": udp, "ws_port": ws, "token": args.ingest_token,
+                     "max_message_bytes": args.max_message_bytes}
     serve(
         host=args.host,
         port=args.port,
         speed=args.speed,
         seed=args.seed,
-        car=args.car,
+        car=car,
         data_dir=args.data_dir,
         race=race,
         race_file=args.race,
         resume=args.resume,
         show=args.show,
+        replay=replay,
+        live=args.live,
+        listeners=listeners,
         api_token=args.api_token,
         cors_origin=args.cors_origin,
     )

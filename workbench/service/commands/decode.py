@@ -1,0 +1,34 @@
+"""`racetwin decode FILE [--json]`: summarize a capture or recording."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser(
+        "decode",
+        help="summarize a pcap (F1-game UDP or JSON datagrams), JSONL or lap-table file",
+        description="Decode every packet/record and print packets per (format, id), decoded and rejected "
+        "counts by reason, cars, laps, session type and track.",
+    )
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def run(args) -> int:
+    from workbench.telemetry.pcap import PcapError
+    from workbench.telemetry.summary import format_summary, summarize
+
+    if not args.path.is_file():
+        print(f"racetwin decode: path: {str(args.path)!r} is not a file", file=sys.stderr)
+        return 2
+    try:
+        summary = summarize(args.path)
+    except PcapError as exc:
+        print(f"racetwin decode: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary) if args.json else format_summary(summary))
+    return 0
