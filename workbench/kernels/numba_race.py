@@ -1,0 +1,275 @@
+"""Full-field Monte Carlo race kernel (numba, ``nogil``, parallel over races).
+
+One call simulates ``n_runs`` races, numbered ``sim0 .. sim0 + n_runs - 1``, from
+a packed race state (see `workbench.strategy.montecarlo.pack`) to the flag. Each
+race is a pure function of its number and the seed: all random numbers come from
+`workbench.kernels.numba_rng` keyed by (seed, race, car, lap, purpose), and every
+race writes only its own row of the outputs, so the results are bit-identical
+for any thread count and any split of the races between calls or machines.
+
+The model is documented in ``docs/montecarlo.md`` and implemented line for line
+by the numpy reference, `workbench.strategy.reference`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from workbench.kernels import layout as L
+from workbench.kernels.numba_rng import normal, uniform
+
+
+@njit(cache=True, nogil=True)
+def _count_le(cdf, u):
+    """How many entries of the cumulative distribution ``cdf`` are <= ``u``."""
+    n = 0
+    for x in cdf:
+        if x <= u:
+            n += 1
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _place_phases(seed, sim, n_laps, start_lap, count_cdf, len_cdf, purpose0, kind, status):
+    """Draw neutralisation phases into the free laps of ``status`` (lap-indexed)."""
+    n = _count_le(count_cdf, uniform(seed, sim, 0, 0, purpose0))
+    for i in range(n):
+        first = 2 + int(uniform(seed, sim, i, 0, purpose0 + 1) * max(1, n_laps - 5))
+        length = 1 + _count_le(len_cdf, uniform(seed, sim, i, 0, purpose0 + 2))
+        last = min(n_laps - 1, first + length - 1)
+        if first <= start_lap or first > last:
+            continue
+        ok = True
+        for lap in range(first, last + 2):
+            if lap <= n_laps and status[lap] != L.FREE:
+                ok = False
+        if ok:
+            for lap in range(first, last + 1):
+                status[lap] = kind
+
+
+@njit(cache=True, nogil=True)
+def degradation_s(model, k1, k2, age):
+    """Time lost to tyre wear at ``age`` laps."""
+    if model == L.LINEAR:
+        return k1 * age
+    if model == L.QUADRATIC:
+        return k1 * age + k2 * age * age
+    return k1 * math.log1p(age)
+
+
+@njit(cache=True, nogil=True)
+def _sort_order(order, t, n):
+    """Insertion sort of ``order[:n]`` by (t, car index): nearly sorted input, stable result."""
+    for i in range(1, n):
+        c = order[i]
+        j = i - 1
+        while j >= 0 and (t[order[j]] > t[c] or (t[order[j]] == t[c] and order[j] > c)):
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = c
+
+
+@njit(cache=True, nogil=True)
+def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+             sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+             t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+             pit_lap, pit_compound, n_stops, out_position, out_time, out_stops, row):
+    """Simulate race number ``sim`` and write row ``row`` of the outputs."""
+    n_cars = t0.size
+    base = track[L.BASE_LAP_TIME_S]
+    # -- race-level draws: neutralisations and retirements --------------------
+    status = forced_status.copy()
+    _place_phases(seed, sim, n_laps, start_lap, sc_count_cdf, sc_len_cdf, L.P_SC_COUNT, L.SC, status)
+    _place_phases(seed, sim, n_laps, start_lap, vsc_count_cdf, vsc_len_cdf, L.P_VSC_COUNT, L.VSC, status)
+    retire_lap = np.zeros(n_cars, dtype=np.int64)
+    for c in range(n_cars):
+        if alive0[c] and uniform(seed, sim, c, 0, L.P_RETIREMENT) < retire_p:
+            lap = 1 + int(uniform(seed, sim, c, 0, L.P_RETIREMENT_LAP) * n_laps)
+            if lap > start_lap:
+                retire_lap[c] = lap
+    # -- planned stops, rivals' shifted around their plan ----------------------
+    stops = pit_lap.copy()
+    for c in range(n_cars):
+        if shift_plan[c]:
+            prev = start_lap + 1 - L.MIN_STINT_LAPS
+            for k in range(n_stops[c]):
+                shift = np.rint(L.PIT_SHIFT_SIGMA_LAPS * normal(seed, sim, c, k + 1, L.P_PIT_LAP_SHIFT))
+                lap = stops[c, k] + int(shift)
+                lap = min(max(lap, prev + L.MIN_STINT_LAPS), n_laps - 1)
+                stops[c, k] = lap
+                prev = lap
+    # -- state -------------------------------------------------------------------
+    t_prev = t0.copy()
+    t_new = np.empty(n_cars)
+    lt = np.empty(n_cars)
+    pit_add = np.zeros(n_cars)
+    carried = np.zeros(n_cars)
+    alive = alive0.copy()
+    comp = compound0.copy()
+    age = age0.copy()
+    fuel = fuel0.copy()
+    done = np.zeros(n_cars, dtype=np.int64)
+    stopping = np.zeros(n_cars, dtype=np.bool_)
+    out_lap = np.zeros(n_cars, dtype=np.bool_)
+    order = np.empty(n_cars, dtype=np.int64)
+    n_alive = 0
+    for c in range(n_cars):
+        order[c] = c
+        if alive[c]:
+            n_alive += 1
+        else:
+            t_prev[c] = np.inf
+    _sort_order(order, t_prev, n_cars)
+    for lap in range(start_lap + 1, n_laps + 1):
+        st = status[lap]
+        if st == L.FREE:
+            st = L.GREEN
+        loss = track[L.PIT_LOSS_GREEN_S]
+        if st == L.SC:
+            loss = track[L.PIT_LOSS_SC_S]
+        elif st == L.VSC:
+            loss = track[L.PIT_LOSS_VSC_S]
+        for c in range(n_cars):
+            if not alive[c]:
+                continue
+            age[c] += 1
+            k = comp[c]
+            z = normal(seed, sim, c, lap, L.P_LAP_NOISE)
+            x = (base + pace[c] + comp_offset[k] + degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age[c])
+                 + track[L.FUEL_MASS_EFFECT_S_PER_KG] * fuel[c] + sigma[c] * z)
+            if lap == 1:
+                x += (track[L.START_LOSS_S] + track[L.START_LOSS_PER_SLOT_S] * (grid[c] - 1)
+                      + track[L.START_SIGMA_S] * normal(seed, sim, c, 1, L.P_START))
+            if st == L.VSC:
+                x = max(x, base * track[L.VSC_FACTOR] + L.VSC_NOISE_S * z)
+            stop = False
+            if done[c] < n_stops[c] and lap < n_laps:
+                due = stops[c, done[c]]
+                stop = lap >= due or (opportunistic[c] and st != L.GREEN and due - lap <= L.SC_EARLY_STOP_LAPS)
+            stopping[c] = stop
+            add = 0.0
+            if stop:
+                standstill = track[L.STANDSTILL_MEDIAN_S] * math.exp(
+                    track[L.STANDSTILL_SIGMA_LOG] * normal(seed, sim, c, lap, L.P_PIT_STANDSTILL))
+                carried_now = loss + standstill
+                add += L.IN_LAP_SHARE * carried_now
+            else:
+                carried_now = 0.0
+            if out_lap[c]:
+                add += (1.0 - L.IN_LAP_SHARE) * carried[c]
+            carried[c] = carried_now
+            pit_add[c] = add
+            lt[c] = x + add
+            t_new[c] = t_prev[c] + lt[c]
+        if st == L.SC:
+            lead = order[0]
+            t_new[lead] = t_prev[lead] + max(lt[lead], base * track[L.SC_FACTOR])
+            for i in range(1, n_alive):
+                a = order[i - 1]
+                c = order[i]
+                gap = t_prev[c] - t_prev[a]
+                t_new[c] = t_new[a] + max(L.SC_GAP_S, L.SC_CLOSE_FACTOR * gap) + pit_add[c]
+        else:
+            min_gap = track[L.MIN_GAP_S]
+            drs = track[L.DRS_BONUS_S]
+            for i in range(1, n_alive):
+                a = order[i - 1]
+                c = order[i]
+                if stopping[c] or stopping[a] or out_lap[c] or out_lap[a]:
+                    continue
+                if t_new[c] < t_new[a] + min_gap:
+                    margin = t_new[a] - t_new[c]
+                    p = 0.0
+                    if margin > -drs:
+                        p = (1.0 - track[L.OVERTAKING_DIFFICULTY]) * (1.0 - math.exp(-(margin + drs) / L.PASS_SCALE_S))
+                    if uniform(seed, sim, c, lap, L.P_OVERTAKE) < p:
+                        t_new[a] = max(t_new[a], t_new[c] + L.PASS_HOLD_S)
+                    else:
+                        t_new[c] = t_new[a] + min_gap
+        burn = track[L.FUEL_BURN_KG_PER_LAP]
+        if st != L.GREEN:
+            burn *= L.NEUTRAL_BURN_FACTOR
+        for c in range(n_cars):
+            if not alive[c]:
+                continue
+            fuel[c] = max(0.0, fuel[c] - burn)
+            out_lap[c] = stopping[c]
+            if stopping[c]:
+                comp[c] = pit_compound[c, done[c]]
+                done[c] += 1
+                age[c] = 0
+            t_prev[c] = t_new[c]
+            if retire_lap[c] == lap:
+                alive[c] = False
+                t_prev[c] = np.inf
+                n_alive -= 1
+        _sort_order(order, t_prev, n_cars)
+    # -- classification: finishers by time, then retirements latest first ----------
+    for i in range(n_alive):
+        c = order[i]
+        out_position[row, c] = i + 1
+        out_time[row, c] = t_prev[c]
+        out_stops[row, c] = done[c]
+    pos = n_alive
+    for lap in range(n_laps, -1, -1):
+        for c in range(n_cars):
+            if not alive[c] and retire_lap[c] == lap:
+                pos += 1
+                out_position[row, c] = pos
+                out_time[row, c] = np.nan
+                out_stops[row, c] = done[c]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+              sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+              t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+    """Simulate races ``sim0 .. sim0 + n_runs - 1`` in parallel; fills the ``out_*`` arrays [run, car]."""
+    for r in prange(n_runs):
+        race_one(seed, sim0 + r, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+                 sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+                 t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+                 pit_lap, pit_compound, n_stops, out_position, out_time, out_stops, r)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
+                     comp_k2, compound0, age0, fuel0, pace, sigma, pit_lap, pit_compound, n_stops, out_time):
+    """Race time of one car alone on track (no traffic, no events): the fast pre-screen.
+
+    Evaluates ``n_runs * (n_laps - start_lap)`` laps with the full lap model, lap
+    noise and pit standstill draws, keyed like `run_races`.
+    """
+    base = track[L.BASE_LAP_TIME_S]
+    mass = track[L.FUEL_MASS_EFFECT_S_PER_KG]
+    burn = track[L.FUEL_BURN_KG_PER_LAP]
+    loss = track[L.PIT_LOSS_GREEN_S]
+    for r in prange(n_runs):
+        sim = sim0 + r
+        k = compound0
+        age = age0
+        fuel = fuel0
+        done = 0
+        total = 0.0
+        carried = 0.0
+        for lap in range(start_lap + 1, n_laps + 1):
+            age += 1
+            z = normal(seed, sim, car, lap, L.P_LAP_NOISE)
+            x = (base + pace + comp_offset[k] + degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age)
+                 + mass * fuel + sigma * z) + (1.0 - L.IN_LAP_SHARE) * carried
+            carried = 0.0
+            if done < n_stops and lap < n_laps and lap >= pit_lap[done]:
+                carried = loss + track[L.STANDSTILL_MEDIAN_S] * math.exp(
+                    track[L.STANDSTILL_SIGMA_LOG] * normal(seed, sim, car, lap, L.P_PIT_STANDSTILL))
+                x += L.IN_LAP_SHARE * carried
+                k = pit_compound[done]
+                done += 1
+                age = 0
+            total += x
+            fuel = max(0.0, fuel - burn)
+        out_time[r] = total
