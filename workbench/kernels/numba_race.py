@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit, prange
 
 from workbench.kernels import layout as L
-from workbench.kernels.numba_rng import normal, uniform
+from workbench.kernels.numba_rng import car_prefix, normal, normal_at, uniform, uniform_at
 
 
 @njit(cache=True, nogil=True)
@@ -103,6 +103,9 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
                 stops[c, k] = lap
                 prev = lap
     # -- state -------------------------------------------------------------------
+    prefix = np.empty(n_cars, dtype=np.uint64)
+    for c in range(n_cars):
+        prefix[c] = car_prefix(seed, sim, c)
     t_prev = t0.copy()
     t_new = np.empty(n_cars)
     lt = np.empty(n_cars)
@@ -138,12 +141,12 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
                 continue
             age[c] += 1
             k = comp[c]
-            z = normal(seed, sim, c, lap, L.P_LAP_NOISE)
+            z = normal_at(prefix[c], lap, L.P_LAP_NOISE)
             x = (base + pace[c] + comp_offset[k] + degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age[c])
                  + track[L.FUEL_MASS_EFFECT_S_PER_KG] * fuel[c] + sigma[c] * z)
             if lap == 1:
                 x += (track[L.START_LOSS_S] + track[L.START_LOSS_PER_SLOT_S] * (grid[c] - 1)
-                      + track[L.START_SIGMA_S] * normal(seed, sim, c, 1, L.P_START))
+                      + track[L.START_SIGMA_S] * normal_at(prefix[c], 1, L.P_START))
             if st == L.VSC:
                 x = max(x, base * track[L.VSC_FACTOR] + L.VSC_NOISE_S * z)
             stop = False
@@ -154,7 +157,7 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
             add = 0.0
             if stop:
                 standstill = track[L.STANDSTILL_MEDIAN_S] * math.exp(
-                    track[L.STANDSTILL_SIGMA_LOG] * normal(seed, sim, c, lap, L.P_PIT_STANDSTILL))
+                    track[L.STANDSTILL_SIGMA_LOG] * normal_at(prefix[c], lap, L.P_PIT_STANDSTILL))
                 carried_now = loss + standstill
                 add += L.IN_LAP_SHARE * carried_now
             else:
@@ -186,7 +189,7 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
                     p = 0.0
                     if margin > -drs:
                         p = (1.0 - track[L.OVERTAKING_DIFFICULTY]) * (1.0 - math.exp(-(margin + drs) / L.PASS_SCALE_S))
-                    if uniform(seed, sim, c, lap, L.P_OVERTAKE) < p:
+                    if uniform_at(prefix[c], lap, L.P_OVERTAKE) < p:
                         t_new[a] = max(t_new[a], t_new[c] + L.PASS_HOLD_S)
                     else:
                         t_new[c] = t_new[a] + min_gap
@@ -250,7 +253,7 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
     burn = track[L.FUEL_BURN_KG_PER_LAP]
     loss = track[L.PIT_LOSS_GREEN_S]
     for r in prange(n_runs):
-        sim = sim0 + r
+        prefix = car_prefix(seed, sim0 + r, car)
         k = compound0
         age = age0
         fuel = fuel0
@@ -259,13 +262,13 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
         carried = 0.0
         for lap in range(start_lap + 1, n_laps + 1):
             age += 1
-            z = normal(seed, sim, car, lap, L.P_LAP_NOISE)
+            z = normal_at(prefix, lap, L.P_LAP_NOISE)
             x = (base + pace + comp_offset[k] + degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age)
                  + mass * fuel + sigma * z) + (1.0 - L.IN_LAP_SHARE) * carried
             carried = 0.0
             if done < n_stops and lap < n_laps and lap >= pit_lap[done]:
                 carried = loss + track[L.STANDSTILL_MEDIAN_S] * math.exp(
-                    track[L.STANDSTILL_SIGMA_LOG] * normal(seed, sim, car, lap, L.P_PIT_STANDSTILL))
+                    track[L.STANDSTILL_SIGMA_LOG] * normal_at(prefix, lap, L.P_PIT_STANDSTILL))
                 x += L.IN_LAP_SHARE * carried
                 k = pit_compound[done]
                 done += 1
@@ -273,3 +276,31 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
             total += x
             fuel = max(0.0, fuel - burn)
         out_time[r] = total
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
+                   track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
+                   vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+    """Races ``0 .. n_runs - 1`` for each candidate plan of ``our_car`` in one parallel launch.
+
+    Row ``k * n_runs + r`` of the outputs is race ``r`` with candidate ``k``: every
+    candidate meets the same races (common random numbers). ``pit_lap`` must be at
+    least as wide as ``cand_pit_lap``; ``our_car`` must not be opportunistic or shifted.
+    """
+    n_cand = cand_n_stops.size
+    width = cand_pit_lap.shape[1]
+    for j in prange(n_cand * n_runs):
+        k = j // n_runs
+        pl = pit_lap.copy()
+        pc = pit_compound.copy()
+        ns = n_stops.copy()
+        for s in range(width):
+            pl[our_car, s] = cand_pit_lap[k, s]
+            pc[our_car, s] = cand_pit_compound[k, s]
+        ns[our_car] = cand_n_stops[k]
+        race_one(seed, j - k * n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+                 sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+                 t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+                 pl, pc, ns, out_position, out_time, out_stops, j)

@@ -84,3 +84,26 @@ def fill_normals(seed, sims, cars, laps, purpose, out):
     """Normals for arrays of keys (used by the tests that check bit-identity)."""
     for i in range(sims.size):
         out[i] = normal(seed, sims[i], cars[i], laps[i], purpose)
+
+
+@njit(cache=True, nogil=True)
+def car_prefix(seed, sim, car):
+    """The hash state after (seed, sim, car): hoisted out of a car's per-lap draws."""
+    h = np.uint64(0)
+    h = _mix(h + _GOLDEN + np.uint64(seed))
+    h = _mix(h + _GOLDEN + np.uint64(sim))
+    return _mix(h + _GOLDEN + np.uint64(car))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def uniform_at(prefix, lap, purpose):
+    """`uniform` for a key whose (seed, sim, car) prefix is ``prefix`` (same bits)."""
+    h = _mix(prefix + _GOLDEN + np.uint64(lap))
+    h = _mix(h + _GOLDEN + np.uint64(purpose))
+    return (np.float64(h >> _S11) + 0.5) * INV_2_53
+
+
+@njit(cache=True, nogil=True, inline="always")
+def normal_at(prefix, lap, purpose):
+    """`normal` for a key whose (seed, sim, car) prefix is ``prefix`` (same bits)."""
+    return inverse_normal_cdf(uniform_at(prefix, lap, purpose))

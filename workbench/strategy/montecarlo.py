@@ -314,6 +314,14 @@ class PackedRace:
         names = [f.name for f in dataclasses.fields(self)][:-2]
         return tuple(getattr(self, n) for n in names)
 
+    def widened(self, width: int) -> PackedRace:
+        """A copy whose plan arrays hold at least ``width`` stops per car."""
+        if self.pit_lap.shape[1] >= width:
+            return self
+        pad = width - self.pit_lap.shape[1]
+        return dataclasses.replace(self, pit_lap=np.pad(self.pit_lap, ((0, 0), (0, pad))),
+                                   pit_compound=np.pad(self.pit_compound, ((0, 0), (0, pad))))
+
     def with_strategy(self, car: int, strategy: Strategy) -> PackedRace:
         """A copy where car index ``car`` follows ``strategy`` exactly (no shift, no opportunism)."""
         k = max(self.pit_lap.shape[1], len(strategy.stops), 1)
