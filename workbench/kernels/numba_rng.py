@@ -98,7 +98,7 @@ def car_prefix(seed, sim, car):
 @njit(cache=True, nogil=True, inline="always")
 def uniform_at(prefix, lap, purpose):
     """`uniform` for a key whose (seed, sim, car) prefix is ``prefix`` (same bits)."""
-    h = _mix(prefix + _GOLDEN + np.uint64(lap))
+    h = _mix(np.uint64(prefix) + _GOLDEN + np.uint64(lap))
     h = _mix(h + _GOLDEN + np.uint64(purpose))
     return (np.float64(h >> _S11) + 0.5) * INV_2_53
 
