@@ -13,7 +13,7 @@ import numpy as np
 from workbench.kernels import layout as L
 from workbench.rng import lognormal, normal, uniform
 
-__all__ = ["run_races", "single_car_times"]
+__all__ = ["run_races", "run_candidates", "single_car_times"]
 
 
 def _place_phases(seed, sims, n_laps, start_lap, count_cdf, len_cdf, purpose0, kind, status):
@@ -44,8 +44,38 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
     ``trace``, a dict, receives lap-by-lap arrays [car, lap - 1] of race 0 (see
     `workbench.telemetry.simulator`) when given.
     """
-    R, C = n_runs, t0.size
-    sims = sim0 + np.arange(R, dtype=np.int64)
+    sims = sim0 + np.arange(n_runs, dtype=np.int64)
+    _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf,
+         vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
+         opportunistic, shift_plan, np.tile(pit_lap, (n_runs, 1, 1)), np.tile(pit_compound, (n_runs, 1, 1)),
+         np.tile(n_stops, (n_runs, 1)), out_position, out_time, out_stops, trace)
+
+
+def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
+                   track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
+                   vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+    """Races ``0 .. n_runs - 1`` for each candidate plan of ``our_car`` (rows ``k * n_runs + r``)."""
+    n_cand, width = cand_pit_lap.shape
+    rows = n_cand * n_runs
+    sims = np.tile(np.arange(n_runs, dtype=np.int64), n_cand)
+    k = np.repeat(np.arange(n_cand), n_runs)
+    stops, comps, counts = (np.tile(pit_lap, (rows, 1, 1)), np.tile(pit_compound, (rows, 1, 1)),
+                            np.tile(n_stops, (rows, 1)))
+    stops[:, our_car, :width] = cand_pit_lap[k]
+    comps[:, our_car, :width] = cand_pit_compound[k]
+    counts[:, our_car] = cand_n_stops[k]
+    _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf,
+         vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
+         opportunistic, shift_plan, stops, comps, counts, out_position, out_time, out_stops, None)
+
+
+def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+         sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+         t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+         stops, pit_compound, n_stops, out_position, out_time, out_stops, trace):
+    """The model; ``stops``, ``pit_compound`` [run, car, stop] and ``n_stops`` [run, car] per race."""
+    R, C = sims.size, t0.size
     cars = np.arange(C, dtype=np.int64)
     rows = np.arange(R)[:, None]
     sk, ck = sims[:, None], cars[None, :]
@@ -57,14 +87,15 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
     draw_lap = 1 + (uniform(seed, sk, ck, 0, L.P_RETIREMENT_LAP) * n_laps).astype(np.int64)
     retire_lap = np.where(alive0 & (uniform(seed, sk, ck, 0, L.P_RETIREMENT) < retire_p) & (draw_lap > start_lap),
                           draw_lap, 0)
-    stops = np.tile(pit_lap, (R, 1, 1))
+    stops = stops.copy()
     for c in np.flatnonzero(shift_plan):
         prev = np.full(R, start_lap + 1 - L.MIN_STINT_LAPS)
-        for k in range(n_stops[c]):
+        for k in range(int(n_stops[:, c].max(initial=0))):
             shift = np.rint(L.PIT_SHIFT_SIGMA_LAPS * normal(seed, sims, c, k + 1, L.P_PIT_LAP_SHIFT))
             lap = np.minimum(np.maximum(stops[:, c, k] + shift.astype(np.int64), prev + L.MIN_STINT_LAPS), n_laps - 1)
-            stops[:, c, k] = lap
-            prev = lap
+            has = k < n_stops[:, c]
+            stops[:, c, k] = np.where(has, lap, stops[:, c, k])
+            prev = np.where(has, lap, prev)
     alive = np.tile(alive0, (R, 1))
     t_prev = np.where(alive, np.tile(t0, (R, 1)), np.inf)
     comp, age, fuel = np.tile(compound0, (R, 1)), np.tile(age0, (R, 1)), np.tile(fuel0, (R, 1))
@@ -137,8 +168,7 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
             trace["pit_in"][:, i], trace["pit_out"][:, i] = stopping[0], out_lap[0] & live0
         fuel = np.where(alive, np.maximum(0.0, fuel - burn), fuel)
         out_lap = np.where(alive, stopping, out_lap)
-        nxt = np.take_along_axis(pit_compound[None, :, :].repeat(R, 0),
-                                 np.minimum(done, pit_compound.shape[1] - 1)[:, :, None], axis=2)[:, :, 0]
+        nxt = np.take_along_axis(pit_compound, np.minimum(done, pit_compound.shape[2] - 1)[:, :, None], axis=2)[:, :, 0]
         comp = np.where(stopping, nxt, comp)
         done = done + stopping
         age = np.where(stopping, 0, age)

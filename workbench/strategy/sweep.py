@@ -28,7 +28,7 @@ from workbench.strategy.montecarlo import (
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.schema import TelemetryValidationError
 
-__all__ = ["POINTS", "CandidateResult", "SweepResult", "candidates", "sweep"]
+__all__ = ["POINTS", "CandidateResult", "SweepResult", "candidates", "sweep", "decide", "progress_bar"]
 
 POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)  # F1 points for P1..P10 (2024, no fastest-lap point)
 
@@ -151,15 +151,12 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
     width = max(1, max(len(s.stops) for s in strategies))
     base = base.with_strategy(idx, Strategy()).widened(width)
     n_cand, n_cars = len(strategies), len(base.drivers)
-    if backend != "numba":
-        positions, times = np.zeros((n_cand, runs), dtype=np.int64), np.zeros((n_cand, runs))
-        for k, strategy in enumerate(strategies):
-            res = simulate(None, runs=runs, seed=seed, backend=backend, packed=base.with_strategy(idx, strategy))
-            positions[k], times[k] = res.position[:, idx], res.race_time_s[:, idx]
-            if progress is not None:
-                progress(k + 1, n_cand)
-        return positions, times
-    from workbench.kernels.numba_race import run_candidates
+    if backend == "numba":
+        from workbench.kernels.numba_race import run_candidates
+    elif backend == "numpy":
+        from workbench.strategy.reference import run_candidates
+    else:
+        raise ValueError(f"backend: {backend!r} is not one of numba, numpy")
     cand_lap = np.zeros((n_cand, width), dtype=np.int64)
     cand_comp = np.zeros((n_cand, width), dtype=np.int64)
     for k, strategy in enumerate(strategies):
@@ -167,7 +164,7 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
             cand_lap[k, j], cand_comp[k, j] = stop.lap, base.compounds.index(stop.compound)
     n_stops = np.array([len(s.stops) for s in strategies], dtype=np.int64)
     # One launch per chunk of candidates: parallel over every (candidate, race) pair.
-    chunk = max(1, 20_000 // runs)
+    chunk = max(1, (20_000 if backend == "numba" else 4_000) // runs)
     positions, times = np.zeros((n_cand, runs), dtype=np.int64), np.zeros((n_cand, runs))
     for k0 in range(0, n_cand, chunk):
         k1 = min(n_cand, k0 + chunk)
@@ -221,3 +218,39 @@ def sweep(race: RaceDefinition, driver: str, state: RaceState | None = None,
     ranked = sorted(results, key=lambda c: (-c.expected_points, c.mean_position,
                                             np.nan_to_num(c.race_time_quantiles_s["p50"], nan=np.inf)))
     return SweepResult(driver, state.laps_completed, current, target, int(seed), tuple(ranked))
+
+
+def decide(race: RaceDefinition, driver: str, state: RaceState | None = None, total_runs: int = 10_000,
+           seed: int = 0, events: Sequence[NeutralPhase] = (), backend: str = "numba",
+           progress: Callable[[int, int], None] | None = None, **grid) -> SweepResult:
+    """Rank our default candidates from ``state`` using about ``total_runs`` races in all.
+
+    The live decision: `candidates` (keyword arguments ``grid`` go to it), then
+    `sweep` with ``ceil(total_runs / n_candidates)`` races per candidate.
+    """
+    state = state if state is not None else RaceState.grid(race)
+    if isinstance(total_runs, bool) or not isinstance(total_runs, (int, np.integer)) or total_runs < 1:
+        raise ValueError(f"total_runs: {total_runs!r} is not an integer >= 1")
+    cands = candidates(race, state, driver, **grid)
+    runs = max(1, -(-int(total_runs) // max(1, len(cands))))
+    return sweep(race, driver, state, cands, runs, seed, events, backend, progress=progress)
+
+
+def progress_bar(description: str, enabled: bool = True) -> Callable[[int, int], None] | None:
+    """A tqdm progress callback (notebook or terminal) for `sweep`, or None without tqdm."""
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm comes with panel; without it, no bar
+        return None
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=description, unit="candidate", leave=False)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+    return update
