@@ -189,8 +189,9 @@ def check_strategy(race: RaceDefinition, car: CarState, strategy: Strategy, laps
             raise TelemetryValidationError(f"{path}.stops[{k}].lap", stop.lap,
                                            f"is not between {prev + 1} and {n_laps - 1}")
         if stop.compound not in race.compounds:
+            have = ", ".join(c.value for c in race.compounds)
             raise TelemetryValidationError(f"{path}.stops[{k}].compound", stop.compound.value,
-                                           f"is not available (available: {', '.join(c.value for c in race.compounds)})")
+                                           f"is not available (available: {have})")
         prev = stop.lap
     used = {c for c in car.compounds_used | {car.compound} | {s.compound for s in strategy.stops} if c.is_dry}
     all_dry = car.compound.is_dry and all(s.compound.is_dry for s in strategy.stops)

@@ -23,7 +23,6 @@ from workbench.strategy.montecarlo import (
     Strategy,
     check_strategy,
     pack,
-    simulate,
 )
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.schema import TelemetryValidationError

@@ -8,4 +8,6 @@ COMMANDS = (
     "generate",
     "schema",
     "validate",
+    "simulate",
+    "bench",
 )
