@@ -112,6 +112,13 @@ class TelemetryHandler(ApiHandler):
         self.send_json({"accepted": n}, 202)
 
 
+class StrategyResultsHandler(ApiHandler):
+    def get(self) -> None:
+        orchestrator = getattr(self.service, "orchestrator", None)
+        self.send_json({"strategy_results": self.hub.strategy_results,
+                        "orchestrator": None if orchestrator is None else orchestrator.status()})
+
+
 class SchemaHandler(ApiHandler):
     def get(self) -> None:
         self.send_json({"schema_version": SCHEMA_VERSION, "schema": json_schema()})
@@ -131,6 +138,7 @@ def routes(service) -> list[tuple]:
         (r"/api/v1/field-twin/?", FieldTwinHandler, kw),
         (r"/api/v1/environment/?", EnvironmentHandler, kw),
         (r"/api/v1/telemetry/?", TelemetryHandler, kw),
+        (r"/api/v1/strategy-results/?", StrategyResultsHandler, kw),
         (r"/api/v1/schema/telemetry/?", SchemaHandler, kw),
         (r"/api/v1/.*", NotFoundHandler, kw),
     ]

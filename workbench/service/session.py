@@ -120,6 +120,7 @@ class RaceSession:
         self.rejected = collections.Counter()
         self.last_rejects: collections.deque[dict] = collections.deque(maxlen=20)
         self.subscriber_errors = 0
+        self.strategy_results: dict | None = None  # latest ranked strategies (set by HPCOrchestrator)
         self.lap_version = 0  # bumps on every lap record: cheap change detection for views
         self.last_applied_wall_s: float | None = None
         self._heap: list[tuple[float, int, Record]] = []

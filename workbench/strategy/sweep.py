@@ -27,7 +27,8 @@ from workbench.strategy.montecarlo import (
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.schema import TelemetryValidationError
 
-__all__ = ["POINTS", "CandidateResult", "SweepResult", "candidates", "sweep", "decide", "progress_bar"]
+__all__ = ["POINTS", "CandidateResult", "SweepResult", "candidates", "sweep", "evaluate", "rank", "decide",
+           "progress_bar", "positions_of"]
 
 POINTS = (25, 18, 15, 12, 10, 8, 6, 4, 2, 1)  # F1 points for P1..P10 (2024, no fastest-lap point)
 
@@ -95,7 +96,8 @@ class CandidateResult:
                 "pit_lap": self.pit_lap, "mean_position": self.mean_position,
                 "expected_points": self.expected_points, "p_gain": self.p_gain,
                 "success_probability": self.success_probability,
-                "race_time_quantiles_s": self.race_time_quantiles_s, "p_retired": self.p_retired,
+                "race_time_quantiles_s": {k: None if np.isnan(v) else v for k, v in self.race_time_quantiles_s.items()},
+                "p_retired": self.p_retired,
                 "position_p": list(self.position_p)}
 
 
@@ -200,23 +202,48 @@ def sweep(race: RaceDefinition, driver: str, state: RaceState | None = None,
         Called as ``progress(done, total)`` after each candidate.
     """
     state = state if state is not None else RaceState.grid(race)
-    car = state.car(driver)
     strategies = list(strategies) if strategies is not None else candidates(race, state, driver)
-    if not strategies:
-        raise ValueError(f"strategies: no legal candidate for {driver} from lap {state.laps_completed}")
-    base = pack(race, state, None, events)
-    idx = base.drivers.index(driver)
+    current, target = positions_of(state, driver, target_position)
+    results = evaluate(race, driver, state, strategies, runs_per_candidate, seed, events, backend, target_position,
+                       progress)
+    return SweepResult(driver, state.laps_completed, current, target, int(seed), rank(results))
+
+
+def positions_of(state: RaceState, driver: str, target_position: int | None = None) -> tuple[int, int]:
+    """Our current position in ``state`` and the target position (the current one by default)."""
+    car = state.car(driver)
     order = sorted(state.cars, key=lambda c: (c.retired, c.gap_to_leader_s))
     current = car.position or 1 + [c.driver for c in order].index(driver)
-    target = current if target_position is None else int(target_position)
+    return current, current if target_position is None else int(target_position)
+
+
+def rank(results: Sequence[CandidateResult]) -> tuple[CandidateResult, ...]:
+    """Best first: expected points, then mean finishing position, then median race time."""
+    return tuple(sorted(results, key=lambda c: (-c.expected_points, c.mean_position,
+                                                np.nan_to_num(c.race_time_quantiles_s["p50"], nan=np.inf))))
+
+
+def evaluate(race: RaceDefinition, driver: str, state: RaceState, strategies: Sequence[Strategy],
+             runs_per_candidate: int, seed: int, events: Sequence[NeutralPhase] = (), backend: str = "numba",
+             target_position: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> list[CandidateResult]:
+    """Summaries of ``strategies`` (unranked, in order): the part of `sweep` that can be split up.
+
+    Each candidate's summary depends only on (seed, candidate, runs), so any split of
+    the candidates between calls, threads or machines gives the same summaries.
+    """
+    car = state.car(driver)
+    strategies = list(strategies)
+    if not strategies:
+        raise ValueError(f"strategies: no legal candidate for {driver} from lap {state.laps_completed}")
     for i, strategy in enumerate(strategies):
         check_strategy(race, car, strategy, state.laps_completed, f"strategies[{i}]")
+    base = pack(race, state, None, events)
+    idx = base.drivers.index(driver)
+    current, target = positions_of(state, driver, target_position)
     positions, times = _run_candidates(base, idx, strategies, runs_per_candidate, seed, backend, progress)
-    results = [_summarise(s, positions[k], times[k], len(base.drivers), current, target)
-               for k, s in enumerate(strategies)]
-    ranked = sorted(results, key=lambda c: (-c.expected_points, c.mean_position,
-                                            np.nan_to_num(c.race_time_quantiles_s["p50"], nan=np.inf)))
-    return SweepResult(driver, state.laps_completed, current, target, int(seed), tuple(ranked))
+    return [_summarise(s, positions[k], times[k], len(base.drivers), current, target)
+            for k, s in enumerate(strategies)]
 
 
 def decide(race: RaceDefinition, driver: str, state: RaceState | None = None, total_runs: int = 10_000,
