@@ -47,6 +47,7 @@ class RaceService:
         self.started_wall_s: float | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
 
     def start(self) -> None:
         """Start the source on the running event loop."""
@@ -71,6 +72,8 @@ class RaceService:
         self._stop.set()
         if self._task is not None:
             await asyncio.wait([self._task], timeout=5)
+        if self.orchestrator is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
         self.hub.close()
 
     def source_state(self) -> dict[str, Any]:
@@ -83,8 +86,12 @@ class RaceService:
 
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
-          show: bool = False) -> None:
-    """Run the service until Ctrl-C / SIGTERM (blocking)."""
+          show: bool = False, strategy_runs: int = 10_000, dask_scheduler: str | None = None) -> None:
+    """Run the service until Ctrl-C / SIGTERM (blocking).
+
+    ``strategy_runs`` races per strategy decision (0 turns the orchestrator off);
+    ``dask_scheduler`` sends them to a Dask cluster instead of a local thread.
+    """
     import panel as pn
 
     from workbench.service.rest import routes
@@ -98,6 +105,12 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
                                                   "speed": speed, "started": time.time()}, indent=1))
     hub = RaceSession(car, race=simulator.race, record_log=run_dir / "records.jsonl")
     service = RaceService(hub, simulator, speed, run_dir)
+    if strategy_runs > 0:
+        from workbench.strategy.orchestrator import HPCOrchestrator
+
+        service.orchestrator = HPCOrchestrator(simulator.race, car, total_runs=strategy_runs, seed=seed,
+                                               dask_scheduler=dask_scheduler)
+        service.orchestrator.attach(hub)
     origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)

@@ -52,6 +52,14 @@ def add_parser(sub) -> None:
         "--data-dir", type=Path, default=Path("racetwin-state"), help="where run state goes (default ./racetwin-state)"
     )
     parser.add_argument("--show", action="store_true", help="open a browser")
+    parser.add_argument(
+        "--strategy-runs", type=int, default=10_000,
+        help="races per strategy decision, run on hub events (default 10000; 0 turns strategy runs off)",
+    )
+    parser.add_argument(
+        "--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+        help="run strategy decisions on this Dask scheduler instead of a local thread",
+    )
 
 
 def run(args) -> int:
@@ -60,6 +68,9 @@ def run(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from workbench.service.server import serve
 
+    if args.strategy_runs < 0:
+        print(f"racetwin serve: --strategy-runs: {args.strategy_runs} is below minimum 0", file=sys.stderr)
+        return 2
     race = load_race(args.race)
     if args.car not in race.drivers:
         print(
@@ -76,5 +87,7 @@ def run(args) -> int:
         data_dir=args.data_dir,
         race=race,
         show=args.show,
+        strategy_runs=args.strategy_runs,
+        dask_scheduler=args.dask_scheduler,
     )
     return 0
