@@ -36,7 +36,6 @@ LOGARITHMIC = 2
 
 # Fixed model numbers (after Heilmeier et al. 2020 and the telemetry simulator's calibration).
 SC_GAP_S = 0.8  # closest gap behind the car ahead that a car closes up to under SC
-SC_CLOSE_FACTOR = 0.3  # share of the gap that survives one SC lap
 SC_EARLY_STOP_LAPS = 8  # an opportunistic car due to stop within this many laps stops under SC/VSC
 NEUTRAL_BURN_FACTOR = 0.6  # fuel burnt per neutralised lap relative to a green lap
 VSC_NOISE_S = 0.1  # lap-time noise under VSC

@@ -174,8 +174,8 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
             for i in range(1, n_alive):
                 a = order[i - 1]
                 c = order[i]
-                gap = t_prev[c] - t_prev[a]
-                t_new[c] = t_new[a] + max(L.SC_GAP_S, L.SC_CLOSE_FACTOR * gap) + pit_add[c]
+                # close up on the queue at racing pace, never nearer than SC_GAP_S behind the car ahead
+                t_new[c] = max(t_prev[c] + lt[c], t_new[a] + L.SC_GAP_S + pit_add[c])
         else:
             min_gap = track[L.MIN_GAP_S]
             drs = track[L.DRS_BONUS_S]

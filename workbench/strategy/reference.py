@@ -147,8 +147,7 @@ def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
                 a, c = order[:, i - 1], order[:, i]
                 live = i < n_alive
                 ta, tc = t_new[r, a], t_new[r, c]
-                gap = t_prev[r, c] - t_prev[r, a]
-                sc_t = ta + np.maximum(L.SC_GAP_S, L.SC_CLOSE_FACTOR * gap) + pit_add[r, c]
+                sc_t = np.maximum(t_prev[r, c] + lt[r, c], ta + L.SC_GAP_S + pit_add[r, c])
                 busy = stopping[r, c] | stopping[r, a] | out_lap[r, c] | out_lap[r, a]
                 close = live & ~sc & ~busy & (tc < ta + min_gap)
                 margin = ta - tc
