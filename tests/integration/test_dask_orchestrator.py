@@ -1,5 +1,7 @@
 """HPCOrchestrator on a real Dask LocalCluster (worker processes): same seed, same answer as local."""
 
+import time
+
 import pytest
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install .[dask])")
@@ -44,9 +46,11 @@ def test_stale_dask_run_is_cancelled(race, cluster):
         try:
             session = live_session(race, "LEC", 10, seed=1)
             orch.attach(session)
+            newer = RaceState.from_session(live_session(race, "LEC", 11, seed=1))
             old = orch.submit(RaceState.from_session(session), "lap")
+            time.sleep(0.2)  # let the first run reach the cluster
             orch.total_runs = 400
-            new = orch.submit(RaceState.from_session(live_session(race, "LEC", 11, seed=1)), "rival_pit")
+            new = orch.submit(newer, "rival_pit")
             assert orch.wait_idle(300)
             assert new == old + 1 and session.strategy_results["generation"] == new
             assert session.strategy_results["where"] == "dask" and orch.counts["cancelled"] == 1

@@ -72,10 +72,10 @@ def test_a_newer_state_cancels_the_stale_run(race):
     try:
         session = live_session(race, "LEC", 10, seed=2)
         orch.attach(session)
+        newer = RaceState.from_session(live_session(race, "LEC", 11, seed=2))
         old = orch.submit(RaceState.from_session(session), "lap")
-        newer = live_session(race, "LEC", 11, seed=2)
         orch.total_runs = 500
-        new = orch.submit(RaceState.from_session(newer), "sc")
+        new = orch.submit(newer, "sc")
         assert orch.wait_idle(120)
         assert new == old + 1
         assert session.strategy_results["generation"] == new and session.strategy_results["lap"] == 11
