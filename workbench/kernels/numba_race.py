@@ -20,8 +20,25 @@ from numba import njit, prange
 
 from workbench.kernels import layout as L
 from workbench.kernels.numba_rng import (
-    A0, A1, A2, A3, A4, A5, B0, B1, B2, B3, B4, P_HIGH, P_LOW, car_prefix, inverse_normal_cdf, normal,
-    normal_at, uniform, uniform_at,
+    A0,
+    A1,
+    A2,
+    A3,
+    A4,
+    A5,
+    B0,
+    B1,
+    B2,
+    B3,
+    B4,
+    P_HIGH,
+    P_LOW,
+    car_prefix,
+    inverse_normal_cdf,
+    normal,
+    normal_at,
+    uniform,
+    uniform_at,
 )
 
 
