@@ -100,6 +100,12 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     sc = _rate(single(numba_race.single_car_times, single_runs), single_runs * n_laps)
     sc_np = _rate(single(reference.single_car_times, single_runs_numpy), single_runs_numpy * n_laps, max_reps=3)
 
+    mojo = None
+    from workbench.kernels import mojo_backend
+    if mojo_backend.available()[0]:
+        full(mojo_backend.run_races, 64)()  # build / load the extension outside the timing
+        mojo = _rate(full(mojo_backend.run_races, races), races)
+
     session = live_session(race, driver, decision_lap)
     decide(race, driver, RaceState.from_session(session), total_runs=200)  # warm
     latencies = []
@@ -112,7 +118,7 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     latency_np = time.perf_counter() - t0
     return {
         "backend": "numba", "threads": numba.get_num_threads(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
-        "full_field_races_per_s": ff, "full_field_races_per_s_numpy": ff_np,
+        "full_field_races_per_s": ff, "full_field_races_per_s_numpy": ff_np, "full_field_races_per_s_mojo": mojo,
         "single_car_lap_evals_per_s": sc, "single_car_lap_evals_per_s_numpy": sc_np,
         "decision_latency_p95_ms": 1000 * float(np.percentile(latencies, 95)),
         "decision_latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),

@@ -31,7 +31,7 @@ __all__ = ["Stop", "Strategy", "CarState", "RaceState", "NeutralPhase", "PackedR
            "BACKENDS", "simulate", "pack", "planned_strategy", "check_strategy", "strategies_from_stints",
            "parse_events", "load_events", "load_strategies"]
 
-BACKENDS = ("numba", "numpy")
+BACKENDS = ("numba", "numpy", "mojo")  # mojo: optional extra, see workbench.kernels.mojo_backend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -471,6 +471,8 @@ def _run_kernel(packed: PackedRace, runs: int, seed: int, sim0: int, backend: st
         from workbench.kernels.numba_race import run_races
     elif backend == "numpy":
         from workbench.strategy.reference import run_races
+    elif backend == "mojo":
+        from workbench.kernels.mojo_backend import run_races  # raises MojoUnavailable, saying how to install
     else:
         raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
     run_races(seed, sim0, runs, *packed.kernel_args(), position, race_time, stops)
@@ -493,7 +495,8 @@ def simulate(race: RaceDefinition, state: RaceState | None = None, strategies: M
         Forced SC/VSC/green laps; random neutralisations fill the other laps.
     runs, seed, sim0 : int
         How many races, the seed, and the number of the first race.
-    backend : {"numba", "numpy"}
+    backend : {"numba", "numpy", "mojo"}
+        ``mojo`` raises `workbench.kernels.mojo_backend.MojoUnavailable` when Mojo is not installed.
     packed : PackedRace, optional
         Already packed arrays (then ``state``, ``strategies`` and ``events`` are ignored).
     """

@@ -23,6 +23,7 @@ from workbench.strategy.montecarlo import (
     Strategy,
     check_strategy,
     pack,
+    simulate,
 )
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.schema import TelemetryValidationError
@@ -152,12 +153,20 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
     width = max(1, max(len(s.stops) for s in strategies))
     base = base.with_strategy(idx, Strategy()).widened(width)
     n_cand, n_cars = len(strategies), len(base.drivers)
+    if backend == "mojo":  # no candidate kernel in Mojo: one launch per candidate
+        positions, times = np.zeros((n_cand, runs), dtype=np.int64), np.zeros((n_cand, runs))
+        for k, strategy in enumerate(strategies):
+            res = simulate(None, runs=runs, seed=seed, backend=backend, packed=base.with_strategy(idx, strategy))
+            positions[k], times[k] = res.position[:, idx], res.race_time_s[:, idx]
+            if progress is not None:
+                progress(k + 1, n_cand)
+        return positions, times
     if backend == "numba":
         from workbench.kernels.numba_race import run_candidates
     elif backend == "numpy":
         from workbench.strategy.reference import run_candidates
     else:
-        raise ValueError(f"backend: {backend!r} is not one of numba, numpy")
+        raise ValueError(f"backend: {backend!r} is not one of numba, numpy, mojo")
     cand_lap = np.zeros((n_cand, width), dtype=np.int64)
     cand_comp = np.zeros((n_cand, width), dtype=np.int64)
     for k, strategy in enumerate(strategies):

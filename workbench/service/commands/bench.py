@@ -34,6 +34,8 @@ def run(args) -> int:
     print(f"{'':34} {'numba':>14} {'numpy reference':>16}")
     print(f"{'full-field races/s':34} {result['full_field_races_per_s']:14,.0f} "
           f"{result['full_field_races_per_s_numpy']:16,.0f}")
+    if result["full_field_races_per_s_mojo"] is not None:
+        print(f"{'full-field races/s, Mojo kernel':34} {result['full_field_races_per_s_mojo']:14,.0f}")
     print(f"{'single-car lap evaluations/s':34} {result['single_car_lap_evals_per_s']:14,.0f} "
           f"{result['single_car_lap_evals_per_s_numpy']:16,.0f}")
     print(f"{'decision latency p95 (ms)':34} {result['decision_latency_p95_ms']:14,.1f} "

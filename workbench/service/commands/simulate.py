@@ -36,7 +36,8 @@ def add_parser(sub) -> None:
     parser.add_argument("--runs", type=_positive("--runs"), default=1, help="races to simulate (default 1)")
     parser.add_argument("--seed", type=_positive("--seed"), default=0, help="fixes every random draw (default 0)")
     parser.add_argument("--car", default=None, help="our car: without a given strategy, the sweep chooses it")
-    parser.add_argument("--backend", choices=("numba", "numpy"), default="numba", help="kernel (default numba)")
+    parser.add_argument("--backend", choices=("numba", "numpy", "mojo"), default="numba",
+                        help="kernel (default numba; mojo needs the optional extra: pip install .[mojo])")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
 
 
@@ -79,6 +80,13 @@ def run(args) -> int:
     from workbench.strategy.racedef import load_race_definition
     from workbench.strategy.sweep import decide, progress_bar
 
+    if args.backend == "mojo":
+        from workbench.kernels.mojo_backend import available
+
+        ok, why = available()
+        if not ok:
+            print(f"racetwin simulate: --backend: {why}", file=sys.stderr)
+            return 2
     race = load_race_definition(args.race_file)
     strategies = load_strategies(args.strategies, race) if args.strategies else {}
     events = load_events(args.events, race.track.laps) if args.events else []
