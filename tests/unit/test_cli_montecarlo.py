@@ -73,7 +73,8 @@ def test_bench_help_and_engine():
     from workbench.strategy.bench import run_bench
     r = run_bench(races=64, races_numpy=16, single_runs=1000, single_runs_numpy=200, decisions=2, decision_runs=200)
     for key in ("full_field_races_per_s", "full_field_races_per_s_numpy", "single_car_lap_evals_per_s",
-                "single_car_lap_evals_per_s_numpy", "decision_latency_p95_ms", "decision_latency_p95_ms_numpy"):
+                "single_car_lap_evals_per_s_numpy", "decision_latency_p95_ms", "decision_latency_p95_ms_numpy",
+                "decision_cpu_ms"):
         assert r[key] > 0, key
     assert r["backend"] == "numba" and r["threads"] >= 1 and r["cpu"]
     assert r["decision"]["races"] >= 200

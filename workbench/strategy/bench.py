@@ -7,7 +7,8 @@ the same run on the same inputs:
 - single-car lap evaluations/s: the traffic-free lap model of one car
   (`single_car_times`), counted as races x laps;
 - decision latency: lap completed in the hub -> `RaceState.from_session` ->
-  ranked strategies from 10,000 races (`decide`), p95 over repeats.
+  ranked strategies from 10,000 races (`decide`), p95 over repeats; also the CPU
+  time per decision, which shared (busy) machines distort less than wall time.
 """
 
 from __future__ import annotations
@@ -109,10 +110,12 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     session = live_session(race, driver, decision_lap)
     decide(race, driver, RaceState.from_session(session), total_runs=200)  # warm
     latencies = []
+    cpu0 = time.process_time()
     for i in range(decisions):
         t0 = time.perf_counter()
         result = decide(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=i)
         latencies.append(time.perf_counter() - t0)
+    cpu_per_decision = (time.process_time() - cpu0) / decisions
     t0 = time.perf_counter()
     decide(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=0, backend="numpy")
     latency_np = time.perf_counter() - t0
@@ -123,6 +126,7 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
         "decision_latency_p95_ms": 1000 * float(np.percentile(latencies, 95)),
         "decision_latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
         "decision_latency_p95_ms_numpy": 1000 * latency_np,
+        "decision_cpu_ms": 1000 * cpu_per_decision,  # CPU time of all threads: wall time on idle cores x threads
         "decision": {"lap": decision_lap, "driver": driver, "candidates": len(result.ranked),
                      "races": len(result.ranked) * result.ranked[0].runs, "repeats": decisions,
                      "numpy_repeats": 1},

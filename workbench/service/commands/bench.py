@@ -40,6 +40,7 @@ def run(args) -> int:
           f"{result['single_car_lap_evals_per_s_numpy']:16,.0f}")
     print(f"{'decision latency p95 (ms)':34} {result['decision_latency_p95_ms']:14,.1f} "
           f"{result['decision_latency_p95_ms_numpy']:16,.1f}")
+    print(f"{'decision CPU time (ms, all threads)':34} {result['decision_cpu_ms']:14,.1f}")
     print(f"decision: {d['driver']} after lap {d['lap']}, {d['candidates']} candidates, {d['races']} races; "
           f"numba p95 over {d['repeats']} decisions, numpy timed once")
     return 0
