@@ -171,18 +171,19 @@ class HPCOrchestrator:
                 if self._closed:
                     return
                 request, self._pending, self._busy = self._pending, None, True
+            outcome = "completed"
             try:
                 result = self.compute(request)
                 self._publish(request, result)
-                self.counts["completed"] += 1
             except _Stale:
-                self.counts["cancelled"] += 1
+                outcome = "cancelled"
             except Exception as exc:  # reported in status(), the loop goes on
-                self.counts["failed"] += 1
+                outcome = "failed"
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("strategy run failed")
             finally:
                 with self._cond:
+                    self.counts[outcome] += 1
                     self._busy = False
                     self._cond.notify_all()
 
