@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -39,6 +40,17 @@ def add_parser(sub) -> None:
     parser.add_argument("--backend", choices=("numba", "numpy", "mojo"), default="numba",
                         help="kernel (default numba; mojo needs the optional extra: pip install .[mojo])")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _jsonable(value):
+    """NaN/inf -> None, recursively (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def _summary(result, race) -> dict:
@@ -111,9 +123,7 @@ def run(args) -> int:
         "drivers": _summary(result, race) if args.runs > 1 else None,
     }
     if args.json:
-        from workbench.service.rest import jsonable
-
-        print(json.dumps(jsonable(payload), allow_nan=False))
+        print(json.dumps(_jsonable(payload), allow_nan=False))
         return 0
     print(f"{race.name}: {args.runs} race(s), seed {args.seed}, backend {args.backend}")
     if chosen:
