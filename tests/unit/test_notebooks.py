@@ -22,5 +22,5 @@ def test_notebook_runs_and_has_no_outputs(path, monkeypatch):
     namespace: dict = {}
     for cell in code:
         exec(compile("".join(cell["source"]), f"{path.name}", "exec"), namespace)
-    if path.name == "strategy_sweep.ipynb":
+    if path.name == "01_strategy_sweep.ipynb":
         assert len(namespace["rows"]) == len(namespace["result"].ranked) and namespace["state"].laps_completed == 20
