@@ -16,6 +16,7 @@ the inverse normal CDF (Acklam's rational approximation, relative error below
 from __future__ import annotations
 
 import enum
+import math
 
 import numpy as np
 
@@ -108,7 +109,9 @@ def inverse_normal_cdf(p: np.ndarray) -> np.ndarray:
                 / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
     for mask, sign in ((low, 1.0), (high, -1.0)):
         tail = p[mask] if sign > 0 else 1.0 - p[mask]
-        q = np.sqrt(-2.0 * np.log(tail))
+        # math.log (the C library's, as in compiled kernels), not np.log: numpy's SIMD log can
+        # differ in the last bit between CPUs, and the tails must be the same everywhere.
+        q = np.sqrt(-2.0 * np.fromiter((math.log(x) for x in tail), np.float64, tail.size))
         out[mask] = sign * ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
                             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
     return out

@@ -163,3 +163,9 @@ class MetricsResponse(Envelope):
     memory_rss_mb: float | None
     latency: dict[str, LatencySummary] = Field(description="Latency by operation (http:<route>, ingest).")
     dropped: dict[str, int]
+
+
+class StrategyResultsResponse(Envelope):
+    strategy_results: dict[str, Any] | None = Field(
+        description="Latest decision: ranked candidates with position distributions (null before the first run).")
+    orchestrator: dict[str, Any] | None = Field(description="Orchestrator status: runs, cancellations, backend.")

@@ -211,6 +211,16 @@ class TelemetryHandler(ApiHandler):
         self.send_json({"accepted": n}, 202)
 
 
+class StrategyResultsHandler(ApiHandler):
+    ROUTES = (Route("/api/v1/strategy-results", "get", "The latest ranked strategies from the Monte Carlo engine",
+                    m.StrategyResultsResponse),)
+
+    def get(self) -> None:
+        orchestrator = getattr(self.service, "orchestrator", None)
+        self.send_json({"strategy_results": self.hub.strategy_results,
+                        "orchestrator": None if orchestrator is None else orchestrator.status()})
+
+
 class SchemaHandler(ApiHandler):
     ROUTES = (Route("/api/v1/schema/telemetry", "get", "The telemetry wire JSON Schema",
                     m.TelemetrySchemaResponse),)
@@ -301,8 +311,8 @@ class NotFoundHandler(ApiHandler):
         self.send_error_json(404, "not_found", f"path: {self.request.path!r} is not an API endpoint")
 
 
-HANDLERS = (HealthHandler, CarTwinHandler, FieldTwinHandler, EnvironmentHandler, TelemetryHandler, SchemaHandler,
-            SessionsHandler, MetricsHandler)
+HANDLERS = (HealthHandler, CarTwinHandler, FieldTwinHandler, EnvironmentHandler, TelemetryHandler,
+            StrategyResultsHandler, SchemaHandler, SessionsHandler, MetricsHandler)
 ROUTES: tuple[Route, ...] = tuple(r for h in HANDLERS for r in h.ROUTES)
 
 

@@ -81,6 +81,7 @@ class RaceService:
         self.error: str | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
 
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
@@ -136,6 +137,8 @@ class RaceService:
             await asyncio.wait(self._tasks, timeout=5)
         if self.listeners is not None:
             await self.listeners.stop()
+        if self.orchestrator is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
         self.hub.close()
         if self.hub.store is not None:
             self.hub.store.close()
@@ -256,10 +259,13 @@ def _is_loopback(host: str) -> bool:
 
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
-          cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None) -> None:
+          cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
+          strategy_runs: int = 10_000, dask_scheduler: str | None = None) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
-    ``replay`` / ``live`` / ``listeners``: see `open_service`.
+    ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
+    decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
+    a local thread.
     """
     import panel as pn
 
@@ -274,6 +280,12 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         log.warning("LISTENING ON %s: the app and every read endpoint are open to anyone who can reach this "
                     "address; writes still need the bearer token", host)
     hub = service.hub
+    if strategy_runs > 0 and hub.race is not None:
+        from workbench.strategy.orchestrator import HPCOrchestrator
+
+        service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
+                                               dask_scheduler=dask_scheduler)
+        service.orchestrator.attach(hub)
 
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)

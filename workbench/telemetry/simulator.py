@@ -7,13 +7,14 @@ SC/VSC deployed/ended, retirements, the chequered flag) and 10 Hz `CarSample` s
 for the cars asked for. Every random draw is keyed by (seed, car, lap, purpose)
 through `workbench.rng`, so a seed fixes the race whatever the speed factor.
 
-Lap model (after Heilmeier et al. 2018/2020): lap time = base + car pace delta +
-compound offset + degradation(tyre age) + fuel mass effect + noise; lap 1 adds the
-standing-start loss by grid slot; a stop adds the pit-lane loss for the track
-status (green/VSC/SC) plus a log-normal standstill. Overtaking is a probability
-that grows with the pace advantage and falls with the track's difficulty; a car
-that fails is held ``min_gap_s`` behind. Under SC the field bunches up; cars due to
-stop within a few laps take the cheap stop.
+Lap model: the Monte Carlo race model (``docs/montecarlo.md``), run for one race by
+its numpy reference `workbench.strategy.reference` with a lap-by-lap trace: lap
+time = base + car pace delta + compound offset + degradation(tyre age) + fuel mass
+effect + noise; lap 1 adds the standing-start loss by grid slot; a stop adds the
+pit-lane loss for the track status (green/VSC/SC) plus a log-normal standstill.
+Overtaking is a probability that grows with the pace advantage and falls with the
+track's difficulty; a car that fails is held ``min_gap_s`` behind. Under SC the
+field bunches up; cars due to stop within a few laps take the cheap stop.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.rng import Purpose, lognormal, normal, uniform
+from workbench.kernels import layout as L
 from workbench.strategy.racedef import RaceDefinition, bundled_race
 from workbench.telemetry.records import (
     CarSample,
@@ -44,8 +45,6 @@ from workbench.telemetry.trace import reference_trace
 __all__ = ["TelemetrySimulator", "SimulatedRace"]
 
 SAMPLE_RATE_HZ = 10.0
-SC_GAP_S = 0.8  # gap each car closes up to behind the SC
-SC_EARLY_STOP_LAPS = 8  # a car due to stop within this many laps takes the stop under SC
 PIT_LANE_KPH = 80.0
 
 
@@ -74,175 +73,65 @@ class SimulatedRace:
         return np.sum(~np.isnan(self.lap_end_s), axis=1)
 
 
-def _draw_phases(seed: int, p_count, p_length, n_laps: int, purposes, busy: np.ndarray) -> list[tuple[int, int]]:
-    """Draw non-overlapping neutralisation phases as (first_lap, last_lap)."""
-    count_p, start_p, length_p = purposes
-    n = int(np.searchsorted(np.cumsum(p_count), uniform(seed, 0, 0, 0, count_p)[()], side="right"))
-    phases = []
-    for i in range(n):
-        first = 2 + int(uniform(seed, 0, i, 0, start_p)[()] * max(1, n_laps - 5))
-        length = 1 + int(np.searchsorted(np.cumsum(p_length), uniform(seed, 0, i, 0, length_p)[()], side="right"))
-        last = min(n_laps - 1, first + length - 1)
-        if busy[first - 1:last + 1].any():
-            continue
-        busy[first - 1:last] = True
-        phases.append((first, last))
-    return sorted(phases)
+def _phases(status: np.ndarray, code: int) -> list[tuple[int, int]]:
+    """Runs of ``code`` in a per-lap status vector as (first_lap, last_lap)."""
+    phases, first = [], None
+    for lap, st in enumerate(list(status) + [None], start=1):
+        if st == code and first is None:
+            first = lap
+        elif st != code and first is not None:
+            phases.append((first, lap - 1))
+            first = None
+    return phases
 
 
 def simulate_race(race: RaceDefinition, seed: int) -> SimulatedRace:
-    """Run one race lap by lap; pure function of the race definition and the seed."""
-    track, fuel = race.track, race.fuel
+    """Run one race lap by lap; pure function of the race definition and the seed.
+
+    The race is race number 0 of the Monte Carlo model (`workbench.strategy.reference`,
+    the same model and random numbers as the numba kernel) from the grid, every car on
+    its planned stints, traced lap by lap.
+    """
+    from workbench.strategy.montecarlo import pack
+    from workbench.strategy.reference import run_races
+
+    track = race.track
     n_cars, n_laps = len(race.cars), track.laps
-    compounds = list(race.compounds)
-    busy = np.zeros(n_laps + 1, dtype=bool)
-    sc_phases = _draw_phases(seed, race.events.sc_phases_p, race.events.sc_length_laps_p, n_laps,
-                             (Purpose.SC_COUNT, Purpose.SC_START_LAP, Purpose.SC_LENGTH), busy)
-    vsc_phases = _draw_phases(seed, race.events.vsc_phases_p, race.events.vsc_length_laps_p, n_laps,
-                              (Purpose.VSC_COUNT, Purpose.VSC_START_LAP, Purpose.VSC_LENGTH), busy)
-    status = [TrackStatus.GREEN] * n_laps
-    for phases, kind in ((sc_phases, TrackStatus.SC), (vsc_phases, TrackStatus.VSC)):
-        for first, last in phases:
-            for lap in range(first, last + 1):
-                status[lap - 1] = kind
-
-    cars = np.arange(n_cars)
-    retire_lap = np.where(uniform(seed, 0, cars, 0, Purpose.RETIREMENT) < race.events.retirement_p,
-                          1 + (uniform(seed, 0, cars, 0, Purpose.RETIREMENT_LAP) * n_laps).astype(int), 0)
-    # Planned stop laps: the plan's stint ends, each shifted by a small random amount.
-    planned: list[list[int]] = []
-    for c, entry in enumerate(race.cars):
-        stops, lap = [], 0
-        for k, stint in enumerate(entry.strategy[:-1]):
-            shift = int(np.rint(1.5 * normal(seed, 0, c, k + 1, Purpose.PIT_LAP_SHIFT)[()]))
-            lap = int(np.clip(lap + stint.laps + shift, (stops[-1] if stops else 0) + 3, n_laps - 2))
-            stops.append(lap)
-        planned.append(stops)
-
-    shape = (n_cars, n_laps)
-    lap_end = np.full(shape, np.nan)
-    lap_time = np.full(shape, np.nan)
-    comp_idx = np.zeros(shape, dtype=int)
-    age = np.zeros(shape, dtype=int)
-    stint_no = np.zeros(shape, dtype=int)
-    pit_in = np.zeros(shape, dtype=bool)
-    pit_out = np.zeros(shape, dtype=bool)
-    fuel_kg = np.zeros(shape)
+    packed = pack(race)
+    trace: dict = {}
+    out = (np.zeros((1, n_cars), dtype=np.int64), np.zeros((1, n_cars)), np.zeros((1, n_cars), dtype=np.int64))
+    run_races(seed, 0, 1, *packed.kernel_args(), *out, trace=trace)
+    compounds = list(packed.compounds)
+    code_status = {L.GREEN: TrackStatus.GREEN, L.SC: TrackStatus.SC, L.VSC: TrackStatus.VSC}
+    status = [code_status[int(c)] for c in trace["status"]]
+    lap_end, lap_time = trace["lap_end_s"], trace["lap_time_s"]
+    retire_lap = trace["retire_lap"]
     events: list[RaceEvent] = []
-
-    current = np.array([compounds.index(e.strategy[0].compound) for e in race.cars])
-    tyre_age = np.zeros(n_cars, dtype=int)
-    stint = np.ones(n_cars, dtype=int)
-    fuel_now = np.full(n_cars, fuel.start_kg)
-    t_prev = np.zeros(n_cars)
-    alive = np.ones(n_cars, dtype=bool)
-    out_lap_next = np.zeros(n_cars, dtype=bool)
-    carried_pit = np.zeros(n_cars)  # pit time still to be paid on the out-lap
-    pace = np.array([e.pace_delta_s for e in race.cars])
-    sigma = np.array([e.lap_noise_s for e in race.cars])
-    grid = np.array([e.grid for e in race.cars])
-    order = list(np.argsort(grid))  # running order at the line
-
-    for lap in range(1, n_laps + 1):
-        st = status[lap - 1]
-        tyre_age = tyre_age + 1
-        z = normal(seed, 0, cars, lap, Purpose.LAP_NOISE)
-        offset = np.array([race.compounds[compounds[i]].offset_s for i in current])
-        deg = np.array([race.compounds[compounds[i]].degradation_s(a) for i, a in zip(current, tyre_age)])
-        lt = (track.base_lap_time_s + pace + offset + deg + fuel.mass_effect_s_per_kg * fuel_now + sigma * z)
-        if lap == 1:
-            lt += (track.start_loss_s + track.start_loss_per_grid_slot_s * (grid - 1)
-                   + track.start_sigma_s * normal(seed, 0, cars, 1, Purpose.START))
-        if st is TrackStatus.VSC:
-            lt = np.maximum(lt, track.base_lap_time_s * track.vsc_lap_time_factor + 0.1 * z)
-        # Who stops at the end of this lap?
-        stopping = np.zeros(n_cars, dtype=bool)
-        for c in range(n_cars):
-            stops_done = stint[c] - 1
-            if not alive[c] or stops_done >= len(planned[c]) or lap >= n_laps:
-                continue
-            due = planned[c][stops_done]
-            cheap = st is not TrackStatus.GREEN and due - lap <= SC_EARLY_STOP_LAPS
-            stopping[c] = lap >= due or cheap
-        loss = {TrackStatus.SC: track.pit_loss_sc_s, TrackStatus.VSC: track.pit_loss_vsc_s}.get(
-            st, track.pit_loss_green_s)
-        standstill = lognormal(seed, 0, cars, lap, Purpose.PIT_STANDSTILL, track.pit_standstill_median_s,
-                               track.pit_standstill_sigma_log)
-        pit_total = loss + standstill
-        lt = lt + np.where(stopping, 0.35 * pit_total, 0.0)
-        lt = lt + np.where(out_lap_next, 0.65 * carried_pit, 0.0)
-        t_new = t_prev + lt
-        if st is TrackStatus.SC:
-            # The leader laps behind the SC; everyone closes up to the car ahead.
-            lead = order[0]
-            t_new[lead] = t_prev[lead] + max(lt[lead], track.base_lap_time_s * track.sc_lap_time_factor)
-            for ahead, c in zip(order, order[1:]):
-                if not alive[c]:
-                    break  # retired cars are at the back of the order
-                gap = t_prev[c] - t_prev[ahead]
-                extra = lt[c] - np.median(lt[~stopping & ~out_lap_next]) if (stopping[c] or out_lap_next[c]) else 0
-                t_new[c] = t_new[ahead] + max(SC_GAP_S, 0.3 * gap) + max(0.0, extra)
-        else:
-            for ahead, c in zip(order, order[1:]):
-                if not (alive[c] and alive[ahead]) or stopping[c] or stopping[ahead] or out_lap_next[c] \
-                        or out_lap_next[ahead]:
-                    continue
-                if t_new[c] < t_new[ahead] + track.min_gap_s:
-                    margin = t_new[ahead] - t_new[c]
-                    drs_bonus = 0.3 if track.drs else 0.0
-                    p_pass = (1 - track.overtaking_difficulty) * (1 - np.exp(-(margin + drs_bonus) / 0.6)) \
-                        if margin > -drs_bonus else 0.0
-                    if uniform(seed, 0, c, lap, Purpose.OVERTAKE)[()] < p_pass:
-                        t_new[ahead] = max(t_new[ahead], t_new[c] + 0.2)
-                    else:
-                        t_new[c] = t_new[ahead] + track.min_gap_s
-        with np.errstate(invalid="ignore"):  # retired cars: inf - inf
-            lt = t_new - t_prev
-        for c in range(n_cars):
-            if not alive[c]:
-                continue
-            lap_end[c, lap - 1] = t_new[c]
-            lap_time[c, lap - 1] = lt[c]
-            comp_idx[c, lap - 1] = current[c]
-            age[c, lap - 1] = tyre_age[c]
-            stint_no[c, lap - 1] = stint[c]
-            pit_in[c, lap - 1] = stopping[c]
-            pit_out[c, lap - 1] = out_lap_next[c]
-            burn = fuel.burn_kg_per_lap * (0.6 if st is not TrackStatus.GREEN else 1.0)
-            fuel_now[c] = max(0.0, fuel_now[c] - burn)
-            fuel_kg[c, lap - 1] = fuel_now[c]
-            if retire_lap[c] == lap:
-                alive[c] = False
-                events.append(RaceEvent(float(t_new[c]), EventKind.RETIREMENT, race.cars[c].driver, lap,
-                                        "retired (simulated)"))
-        carried_pit = np.where(stopping, pit_total, 0.0)
-        out_lap_next = stopping.copy()
-        for c in np.flatnonzero(stopping & alive):
-            drv = race.cars[c].driver
-            events.append(RaceEvent(float(t_new[c]), EventKind.PIT_IN, drv, lap))
-            events.append(RaceEvent(float(t_new[c] + 0.5 * pit_total[c]), EventKind.PIT_OUT, drv, lap + 1))
-            stint[c] += 1
-            nxt = race.cars[c].strategy[min(stint[c] - 1, len(race.cars[c].strategy) - 1)].compound
-            current[c] = compounds.index(nxt)
-            tyre_age[c] = 0
-        t_prev = np.where(alive, t_new, np.inf)
-        order = [c for c in np.argsort(t_prev, kind="stable") if alive[c]] + [c for c in order if not alive[c]]
-
+    pit_total = track.pit_loss_green_s + track.pit_standstill_median_s
+    for c, entry in enumerate(race.cars):
+        for i in np.flatnonzero(trace["pit_in"][c]):
+            events.append(RaceEvent(float(lap_end[c, i]), EventKind.PIT_IN, entry.driver, int(i + 1)))
+            events.append(RaceEvent(float(lap_end[c, i] + 0.5 * pit_total), EventKind.PIT_OUT, entry.driver,
+                                    int(i + 2)))
+        if retire_lap[c]:
+            events.append(RaceEvent(float(lap_end[c, retire_lap[c] - 1]), EventKind.RETIREMENT, entry.driver,
+                                    int(retire_lap[c]), "retired (simulated)"))
+    shape = (n_cars, n_laps)
     # Chequered flag: a car's lap counts only if it started before the leader finished.
     finish = np.nanmin(lap_end[:, n_laps - 1])
     started = np.concatenate([np.zeros((n_cars, 1)), lap_end[:, :-1]], axis=1)
     dropped = ~(started < finish)
-    for arr, empty in ((lap_end, np.nan), (lap_time, np.nan)):
-        arr[dropped] = empty
+    for arr in (lap_end, lap_time):
+        arr[dropped] = np.nan
     position = np.zeros(shape, dtype=int)
     for lap in range(n_laps):
         done = np.flatnonzero(~np.isnan(lap_end[:, lap]))
         position[done[np.argsort(lap_end[done, lap], kind="stable")], lap] = np.arange(1, len(done) + 1)
     # Events for neutralisations and the flag, timed on the leader's laps.
     lead_end = np.nanmin(np.where(np.isnan(lap_end), np.inf, lap_end), axis=0)
-    for phases, start_kind, end_kind in ((sc_phases, EventKind.SC_DEPLOYED, EventKind.SC_ENDED),
-                                         (vsc_phases, EventKind.VSC_DEPLOYED, EventKind.VSC_ENDED)):
-        for first, last in phases:
+    for code, start_kind, end_kind in ((L.SC, EventKind.SC_DEPLOYED, EventKind.SC_ENDED),
+                                       (L.VSC, EventKind.VSC_DEPLOYED, EventKind.VSC_ENDED)):
+        for first, last in _phases(trace["status"], code):
             t0 = float(lead_end[first - 2]) if first > 1 else 0.0
             events.append(RaceEvent(t0, start_kind, None, first))
             events.append(RaceEvent(float(lead_end[last - 1]), end_kind, None, last))
@@ -251,9 +140,10 @@ def simulate_race(race: RaceDefinition, seed: int) -> SimulatedRace:
     events.sort(key=lambda e: e.session_time_s)
     return SimulatedRace(
         drivers=[e.driver for e in race.cars], teams=[e.team for e in race.cars], lap_end_s=lap_end,
-        lap_time_s=lap_time, compound=comp_idx, tyre_age_laps=age, stint=stint_no, pit_in=pit_in & ~dropped,
-        pit_out=pit_out & ~dropped, fuel_kg=fuel_kg, position=position, track_status=status,
-        compounds=compounds, retired_lap=np.where(retire_lap <= n_laps, retire_lap, 0), events=events)
+        lap_time_s=lap_time, compound=trace["compound"], tyre_age_laps=trace["tyre_age_laps"],
+        stint=trace["stops_before"] + 1, pit_in=trace["pit_in"] & ~dropped, pit_out=trace["pit_out"] & ~dropped,
+        fuel_kg=trace["fuel_kg"], position=position, track_status=status, compounds=compounds,
+        retired_lap=retire_lap.astype(int), events=events)
 
 
 class TelemetrySimulator:

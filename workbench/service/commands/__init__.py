@@ -12,4 +12,6 @@ COMMANDS = (
     "record",
     "feed",
     "doctor",
+    "simulate",
+    "bench",
 )

@@ -89,6 +89,14 @@ def add_parser(sub) -> None:
     src.add_argument(
         "--max-message-bytes", type=int, default=1_000_000, help="largest WebSocket message accepted (default 1 MB)"
     )
+    parser.add_argument(
+        "--strategy-runs", type=int, default=10_000,
+        help="races per strategy decision, run on hub events (default 10000; 0 turns strategy runs off)",
+    )
+    parser.add_argument(
+        "--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+        help="run strategy decisions on this Dask scheduler instead of a local thread",
+    )
 
 
 def run(args) -> int:
@@ -97,6 +105,9 @@ def run(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from workbench.service.server import serve
 
+    if args.strategy_runs < 0:
+        print(f"racetwin serve: --strategy-runs: {args.strategy_runs} is below minimum 0", file=sys.stderr)
+        return 2
     race = load_race(args.race)
     replay = None
     if args.replay is not None and args.live:
@@ -160,5 +171,7 @@ def run(args) -> int:
         listeners=listeners,
         api_token=args.api_token,
         cors_origin=args.cors_origin,
+        strategy_runs=args.strategy_runs,
+        dask_scheduler=args.dask_scheduler,
     )
     return 0

@@ -1,0 +1,26 @@
+"""`racetwin serve` runs strategy decisions from hub events and serves them at /api/v1/strategy-results."""
+
+import time
+
+from tests.util import ServerProcess
+
+
+def test_strategy_results_follow_the_race(tmp_path):
+    with ServerProcess("--speed", "40", "--seed", "1", "--car", "LEC", "--strategy-runs", "2000",
+                       tmp_path=tmp_path) as srv:
+        first = srv.get("/api/v1/strategy-results").json()
+        assert first["api_version"] == "1.0" and first["orchestrator"]["where"] == "local"
+        laps = set()
+        deadline = time.monotonic() + 90
+        while len(laps) < 2 and time.monotonic() < deadline:
+            body = srv.get("/api/v1/strategy-results").json()
+            results = body["strategy_results"]
+            if results is not None:
+                laps.add(results["lap"])
+                assert results["driver"] == "LEC" and results["reason"] in ("lap", "pit_window", "rival_pit", "sc",
+                                                                             "vsc")
+                assert results["races"] >= 2000 and len(results["seed_rows"][0]) == 4
+                assert results["best"]["label"]
+            time.sleep(0.2)
+        assert len(laps) >= 2, f"strategy results did not advance: {laps}\n{srv.log()}"
+        assert body["orchestrator"]["completed"] >= 2 and body["orchestrator"]["failed"] == 0

@@ -1,0 +1,58 @@
+"""The Mojo kernel matches the numba kernel race by race (runs only where Mojo is installed)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from workbench.kernels import mojo_backend
+
+OK, WHY = mojo_backend.available()
+
+
+def test_missing_mojo_fails_with_a_clear_message(race, monkeypatch):
+    monkeypatch.setattr(mojo_backend, "available", lambda: (False, "backend 'mojo': Mojo is not installed (x); "
+                                                                  "install the optional extra"))
+    monkeypatch.setattr(mojo_backend, "_module", None)
+    from workbench.strategy.montecarlo import simulate
+    with pytest.raises(mojo_backend.MojoUnavailable, match="Mojo is not installed.*optional extra"):
+        simulate(race, runs=2, backend="mojo")
+
+
+@pytest.mark.skipif(OK, reason="Mojo is installed: the missing-Mojo CLI path cannot be exercised")
+def test_cli_backend_mojo_without_mojo_exits_2():
+    from tests.conftest import REPO
+    out = subprocess.run([sys.executable, "-m", "workbench", "simulate", "data/bahrain-2024.race.json", "--backend",
+                          "mojo"], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert out.returncode == 2 and "--backend: backend 'mojo': Mojo is not installed" in out.stderr
+    assert "pip install race-twin-edge[mojo]" in out.stderr
+
+
+needs_mojo = pytest.mark.skipif(not OK, reason=WHY or "Mojo missing")
+
+
+@needs_mojo
+def test_mojo_normals_are_bit_identical():
+    from workbench import rng
+    r = np.random.default_rng(3)
+    n = 50_000
+    s, c, lap = r.integers(0, 10**6, n), r.integers(0, 24, n), r.integers(0, 80, n)
+    assert np.array_equal(mojo_backend.normals(5, s, c, lap, 1), rng.normal(5, s, c, lap, 1))
+
+
+@needs_mojo
+def test_mojo_and_numba_agree_race_by_race(race):
+    import dataclasses
+
+    from workbench.strategy.montecarlo import RaceState, simulate
+    from workbench.telemetry.records import TrackStatus
+    grid = RaceState.grid(race)
+    live = RaceState(20, tuple(dataclasses.replace(c, gap_to_leader_s=2.5 * i, tyre_age_laps=20)
+                               for i, c in enumerate(sorted(grid.cars, key=lambda c: c.position))), TrackStatus.SC, 3)
+    for state in (None, live):
+        a = simulate(race, state, runs=500, seed=9, backend="numba")
+        b = simulate(race, state, runs=500, seed=9, backend="mojo")
+        assert np.array_equal(a.position, b.position) and np.array_equal(a.stops, b.stops)
+        assert np.array_equal(np.isnan(a.race_time_s), np.isnan(b.race_time_s))
+        assert np.nanmax(np.abs(a.race_time_s - b.race_time_s)) < 1e-9

@@ -1,0 +1,121 @@
+"""The Mojo backend: `mojo_race.mojo` compiled to a Python extension and imported.
+
+Optional: ``pip install .[mojo]`` (``max==26.7.0`` with Mojo 1.2). `available` says
+whether the Mojo toolchain is importable; `run_races` has the argument list of the
+numba kernel's `run_races` and fills the same outputs.
+
+The module is built the way ``mojo.importer`` builds it (``mojo build --emit
+shared-lib``, cached by source hash) with one addition, ``--fp-mode contract=off``:
+Mojo fuses ``a * b + c`` into FMAs by default, which changes the last bits of the
+inverse-normal polynomial and breaks bit-identity with numba and numpy, and
+``mojo.importer`` has no way to pass build flags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MojoUnavailable", "available", "load", "run_races", "normals"]
+
+_HERE = Path(__file__).resolve().parent
+_module = None
+
+
+class MojoUnavailable(RuntimeError):
+    """Mojo is not installed (or the kernel does not build) on this machine."""
+
+
+def available() -> tuple[bool, str]:
+    """(True, "") when the Mojo toolchain is importable, else (False, why)."""
+    try:
+        importlib.import_module("mojo.run")
+    except ImportError as exc:
+        return False, (f"backend 'mojo': Mojo is not installed ({exc}); install the optional extra with "
+                       "`pip install race-twin-edge[mojo]` (max==26.7.0, Mojo 1.2)")
+    return True, ""
+
+
+def _cache_dir() -> Path:
+    here = _HERE / "__mojocache__"
+    try:
+        here.mkdir(exist_ok=True)
+        if os.access(here, os.W_OK):
+            return here
+    except OSError:
+        pass
+    fallback = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "racetwin" / "mojo"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def load():
+    """Build (first time: about 15-30 s, cached by source hash) and import the kernel module."""
+    global _module
+    if _module is not None:
+        return _module
+    ok, why = available()
+    if not ok:
+        raise MojoUnavailable(why)
+    from mojo.run import subprocess_run_mojo
+
+    src = _HERE / "mojo_race.mojo"
+    digest = hashlib.sha256(src.read_bytes() + b"contract=off").hexdigest()[:16]
+    so = _cache_dir() / f"mojo_race.{digest}.so"
+    if not so.exists():
+        tmp = so.with_suffix(f".{os.getpid()}.tmp.so")
+        result = subprocess_run_mojo(["build", str(src), "--fp-mode", "contract=off", "--emit", "shared-lib",
+                                      "-o", str(tmp)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise MojoUnavailable(f"backend 'mojo': {src} did not build:\n{result.stderr[-4000:]}")
+        tmp.replace(so)
+    spec = importlib.util.spec_from_file_location("mojo_race", so)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _module = module
+    return module
+
+
+def _f(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _i(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+              sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+              t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+    """Same contract as `workbench.kernels.numba_race.run_races` (outputs [run, car] filled in place)."""
+    module = load()
+    for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
+                             ("out_stops", out_stops, np.int64)):
+        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_runs, len(t0)):
+            raise ValueError(f"{name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
+                             f"{(n_runs, len(t0))}")
+    floats = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2), _f(sc_count_cdf),
+              _f(sc_len_cdf), _f(vsc_count_cdf), _f(vsc_len_cdf), _i(forced_status), _f(t0), _i(alive0),
+              _i(compound0), _i(age0), _f(fuel0), _f(pace), _f(sigma), _i(grid), _i(opportunistic), _i(shift_plan),
+              _i(pit_lap), _i(pit_compound), _i(n_stops)]
+    args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
+            len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
+    args += [a.ctypes.data for a in floats] + [out_position.ctypes.data, out_time.ctypes.data,
+                                               out_stops.ctypes.data]
+    module.run_races(args, int(n_runs))  # `floats` stays alive until here
+
+
+def normals(seed: int, sims, cars, laps, purpose: int) -> np.ndarray:
+    """Normals for arrays of keys, drawn in Mojo (for the RNG parity test)."""
+    module = load()
+    sims, cars, laps = _i(sims), _i(cars), _i(laps)
+    out = np.empty(len(sims))
+    module.normals([int(seed), int(purpose), len(sims), sims.ctypes.data, cars.ctypes.data, laps.ctypes.data,
+                    out.ctypes.data])
+    return out

@@ -1,0 +1,473 @@
+# Full-field Monte Carlo race kernel in Mojo: the same model, the same random numbers
+# and the same argument layout as workbench/kernels/numba_race.py (race_one /
+# run_races); read the two side by side. Built and imported through mojo.importer by
+# workbench/kernels/mojo_backend.py (optional extra: pip install .[mojo]).
+
+from std.python import PythonObject
+from std.python.bindings import PythonModuleBuilder
+from std.os import abort
+from std.math import sqrt, floor
+from std.ffi import external_call
+from max.algorithm import parallelize
+
+comptime FP = UnsafePointer[Float64, MutUntrackedOrigin]
+comptime IP = UnsafePointer[Int64, MutUntrackedOrigin]
+
+comptime GOLDEN: UInt64 = 0x9E3779B97F4A7C15
+comptime M1: UInt64 = 0xBF58476D1CE4E5B9
+comptime M2: UInt64 = 0x94D049BB133111EB
+comptime INV_2_53: Float64 = 1.0 / 9007199254740992.0
+comptime P_LOW: Float64 = 0.02425
+comptime P_HIGH: Float64 = 1.0 - 0.02425
+
+# workbench/kernels/layout.py
+comptime BASE_LAP_TIME_S = 0
+comptime PIT_LOSS_GREEN_S = 1
+comptime PIT_LOSS_VSC_S = 2
+comptime PIT_LOSS_SC_S = 3
+comptime STANDSTILL_MEDIAN_S = 4
+comptime STANDSTILL_SIGMA_LOG = 5
+comptime OVERTAKING_DIFFICULTY = 6
+comptime DRS_BONUS_S = 7
+comptime START_LOSS_S = 8
+comptime START_LOSS_PER_SLOT_S = 9
+comptime START_SIGMA_S = 10
+comptime SC_FACTOR = 11
+comptime VSC_FACTOR = 12
+comptime MIN_GAP_S = 13
+comptime FUEL_MASS_EFFECT_S_PER_KG = 14
+comptime FUEL_BURN_KG_PER_LAP = 15
+comptime FREE = -1
+comptime GREEN = 0
+comptime SC = 1
+comptime VSC = 2
+comptime LINEAR = 0
+comptime QUADRATIC = 1
+comptime SC_GAP_S: Float64 = 0.8
+comptime SC_EARLY_STOP_LAPS = 8
+comptime NEUTRAL_BURN_FACTOR: Float64 = 0.6
+comptime VSC_NOISE_S: Float64 = 0.1
+comptime PASS_SCALE_S: Float64 = 0.6
+comptime PASS_HOLD_S: Float64 = 0.2
+comptime IN_LAP_SHARE: Float64 = 0.35
+comptime PIT_SHIFT_SIGMA_LAPS: Float64 = 1.5
+comptime MIN_STINT_LAPS = 3
+comptime P_LAP_NOISE = 1
+comptime P_PIT_STANDSTILL = 2
+comptime P_START = 3
+comptime P_PIT_LAP_SHIFT = 4
+comptime P_SC_COUNT = 5
+comptime P_RETIREMENT = 8
+comptime P_RETIREMENT_LAP = 9
+comptime P_OVERTAKE = 10
+comptime P_VSC_COUNT = 11
+
+
+@export
+def PyInit_mojo_race() abi("C") -> PythonObject:
+    try:
+        var m = PythonModuleBuilder("mojo_race")
+        m.def_function[run_races]("run_races", docstring="Full-field races; see numba_race.run_races.")
+        m.def_function[normals]("normals", docstring="Normals for (seed, sim, car, lap, purpose) keys.")
+        return m.finalize()
+    except e:
+        abort(t"error creating the mojo_race module: {e}")
+
+
+# The C library's log/exp/log1p, as numba and workbench.rng use: same last bits everywhere.
+@always_inline
+def log(x: Float64) -> Float64:
+    return external_call["log", Float64](x)
+
+
+@always_inline
+def exp(x: Float64) -> Float64:
+    return external_call["exp", Float64](x)
+
+
+@always_inline
+def log1p(x: Float64) -> Float64:
+    return external_call["log1p", Float64](x)
+
+
+@always_inline
+def mix(x0: UInt64) -> UInt64:
+    var x = x0
+    x = x ^ (x >> 30)
+    x = x * M1
+    x = x ^ (x >> 27)
+    x = x * M2
+    return x ^ (x >> 31)
+
+
+@always_inline
+def car_prefix(seed: Int, sim: Int, car: Int) -> UInt64:
+    var h = mix(UInt64(0) + GOLDEN + UInt64(seed))
+    h = mix(h + GOLDEN + UInt64(sim))
+    return mix(h + GOLDEN + UInt64(car))
+
+
+@always_inline
+def uniform_at(prefix: UInt64, lap: Int, purpose: Int) -> Float64:
+    var h = mix(prefix + GOLDEN + UInt64(lap))
+    h = mix(h + GOLDEN + UInt64(purpose))
+    return (Float64(h >> 11) + 0.5) * INV_2_53
+
+
+@always_inline
+def uniform(seed: Int, sim: Int, car: Int, lap: Int, purpose: Int) -> Float64:
+    return uniform_at(car_prefix(seed, sim, car), lap, purpose)
+
+
+def inverse_normal_cdf(p: Float64) -> Float64:
+    if p < P_LOW:
+        var q = sqrt(-2.0 * log(p))
+        return ((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
+                  + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
+                / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
+                    + 3.754408661907416e00) * q + 1.0))
+    if p > P_HIGH:
+        var q = sqrt(-2.0 * log(1.0 - p))
+        return -((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
+                   + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
+                 / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
+                     + 3.754408661907416e00) * q + 1.0))
+    var q = p - 0.5
+    var r = q * q
+    return ((((((-3.969683028665376e01 * r + 2.209460984245205e02) * r + -2.759285104469687e02) * r
+              + 1.383577518672690e02) * r + -3.066479806614716e01) * r + 2.506628277459239e00) * q
+            / (((((-5.447609879822406e01 * r + 1.615858368580409e02) * r + -1.556989798598866e02) * r
+                 + 6.680131188771972e01) * r + -1.328068155288572e01) * r + 1.0))
+
+
+@always_inline
+def normal_at(prefix: UInt64, lap: Int, purpose: Int) -> Float64:
+    return inverse_normal_cdf(uniform_at(prefix, lap, purpose))
+
+
+def rint(x: Float64) -> Float64:
+    """Round half to even, like numpy.rint."""
+    var r = floor(x)
+    var d = x - r
+    if d > 0.5:
+        return r + 1.0
+    if d < 0.5:
+        return r
+    if Int(r) % 2 != 0:
+        return r + 1.0
+    return r
+
+
+def count_le(cdf: FP, n: Int, u: Float64) -> Int:
+    var k = 0
+    for i in range(n):
+        if cdf.unsafe_load(i) <= u:
+            k += 1
+    return k
+
+
+def place_phases(seed: Int, sim: Int, n_laps: Int, start_lap: Int, count_cdf: FP, n_count: Int, len_cdf: FP,
+                 n_len: Int, purpose0: Int, kind: Int, mut status: List[Int]):
+    var n = count_le(count_cdf, n_count, uniform(seed, sim, 0, 0, purpose0))
+    for i in range(n):
+        var first = 2 + Int(uniform(seed, sim, i, 0, purpose0 + 1) * Float64(max(1, n_laps - 5)))
+        var length = 1 + count_le(len_cdf, n_len, uniform(seed, sim, i, 0, purpose0 + 2))
+        var last = min(n_laps - 1, first + length - 1)
+        if first <= start_lap or first > last:
+            continue
+        var ok = True
+        for lap in range(first, last + 2):
+            if lap <= n_laps and status[lap] != FREE:
+                ok = False
+        if ok:
+            for lap in range(first, last + 1):
+                status[lap] = kind
+
+
+@always_inline
+def degradation_s(model: Int, k1: Float64, k2: Float64, age: Int) -> Float64:
+    var a = Float64(age)
+    if model == LINEAR:
+        return k1 * a
+    if model == QUADRATIC:
+        return k1 * a + k2 * a * a
+    return k1 * log1p(a)
+
+
+def sort_order(mut order: List[Int], t: List[Float64], n: Int):
+    for i in range(1, n):
+        var c = order[i]
+        var j = i - 1
+        while j >= 0 and (t[order[j]] > t[c] or (t[order[j]] == t[c] and order[j] > c)):
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = c
+
+
+struct Race(Copyable):
+    """Pointers to the packed arrays (see PackedRace) and the scalars."""
+    var seed: Int
+    var sim0: Int
+    var start_lap: Int
+    var n_laps: Int
+    var n_cars: Int
+    var width: Int
+    var n_sc_count: Int
+    var n_sc_len: Int
+    var n_vsc_count: Int
+    var n_vsc_len: Int
+    var retire_p: Float64
+    var track: FP
+    var comp_offset: FP
+    var comp_model: IP
+    var comp_k1: FP
+    var comp_k2: FP
+    var sc_count_cdf: FP
+    var sc_len_cdf: FP
+    var vsc_count_cdf: FP
+    var vsc_len_cdf: FP
+    var forced_status: IP
+    var t0: FP
+    var alive0: IP
+    var compound0: IP
+    var age0: IP
+    var fuel0: FP
+    var pace: FP
+    var sigma: FP
+    var grid: IP
+    var opportunistic: IP
+    var shift_plan: IP
+    var pit_lap: IP
+    var pit_compound: IP
+    var n_stops: IP
+    var out_position: IP
+    var out_time: FP
+    var out_stops: IP
+
+    def __init__(out self, a: PythonObject) raises:
+        self.seed = Int(py=a[0])
+        self.sim0 = Int(py=a[1])
+        self.start_lap = Int(py=a[2])
+        self.n_laps = Int(py=a[3])
+        self.n_cars = Int(py=a[4])
+        self.width = Int(py=a[5])
+        self.n_sc_count = Int(py=a[6])
+        self.n_sc_len = Int(py=a[7])
+        self.n_vsc_count = Int(py=a[8])
+        self.n_vsc_len = Int(py=a[9])
+        self.retire_p = Float64(py=a[10])
+        self.track = FP(unsafe_from_address=Int(py=a[11]))
+        self.comp_offset = FP(unsafe_from_address=Int(py=a[12]))
+        self.comp_model = IP(unsafe_from_address=Int(py=a[13]))
+        self.comp_k1 = FP(unsafe_from_address=Int(py=a[14]))
+        self.comp_k2 = FP(unsafe_from_address=Int(py=a[15]))
+        self.sc_count_cdf = FP(unsafe_from_address=Int(py=a[16]))
+        self.sc_len_cdf = FP(unsafe_from_address=Int(py=a[17]))
+        self.vsc_count_cdf = FP(unsafe_from_address=Int(py=a[18]))
+        self.vsc_len_cdf = FP(unsafe_from_address=Int(py=a[19]))
+        self.forced_status = IP(unsafe_from_address=Int(py=a[20]))
+        self.t0 = FP(unsafe_from_address=Int(py=a[21]))
+        self.alive0 = IP(unsafe_from_address=Int(py=a[22]))
+        self.compound0 = IP(unsafe_from_address=Int(py=a[23]))
+        self.age0 = IP(unsafe_from_address=Int(py=a[24]))
+        self.fuel0 = FP(unsafe_from_address=Int(py=a[25]))
+        self.pace = FP(unsafe_from_address=Int(py=a[26]))
+        self.sigma = FP(unsafe_from_address=Int(py=a[27]))
+        self.grid = IP(unsafe_from_address=Int(py=a[28]))
+        self.opportunistic = IP(unsafe_from_address=Int(py=a[29]))
+        self.shift_plan = IP(unsafe_from_address=Int(py=a[30]))
+        self.pit_lap = IP(unsafe_from_address=Int(py=a[31]))
+        self.pit_compound = IP(unsafe_from_address=Int(py=a[32]))
+        self.n_stops = IP(unsafe_from_address=Int(py=a[33]))
+        self.out_position = IP(unsafe_from_address=Int(py=a[34]))
+        self.out_time = FP(unsafe_from_address=Int(py=a[35]))
+        self.out_stops = IP(unsafe_from_address=Int(py=a[36]))
+
+
+def race_one(rc: Race, row: Int):
+    var seed = rc.seed
+    var sim = rc.sim0 + row
+    var n_cars = rc.n_cars
+    var n_laps = rc.n_laps
+    var start_lap = rc.start_lap
+    var W = rc.width
+    var base = rc.track.unsafe_load(BASE_LAP_TIME_S)
+    var status = List[Int](length=n_laps + 2, fill=0)
+    for lap in range(n_laps + 2):
+        status[lap] = Int(rc.forced_status.unsafe_load(lap))
+    place_phases(seed, sim, n_laps, start_lap, rc.sc_count_cdf, rc.n_sc_count, rc.sc_len_cdf, rc.n_sc_len,
+                 P_SC_COUNT, SC, status)
+    place_phases(seed, sim, n_laps, start_lap, rc.vsc_count_cdf, rc.n_vsc_count, rc.vsc_len_cdf, rc.n_vsc_len,
+                 P_VSC_COUNT, VSC, status)
+    var retire_lap = List[Int](length=n_cars, fill=0)
+    for c in range(n_cars):
+        if rc.alive0.unsafe_load(c) != 0 and uniform(seed, sim, c, 0, P_RETIREMENT) < rc.retire_p:
+            var lap = 1 + Int(uniform(seed, sim, c, 0, P_RETIREMENT_LAP) * Float64(n_laps))
+            if lap > start_lap:
+                retire_lap[c] = lap
+    var stops = List[Int](length=n_cars * W, fill=0)
+    for i in range(n_cars * W):
+        stops[i] = Int(rc.pit_lap.unsafe_load(i))
+    for c in range(n_cars):
+        if rc.shift_plan.unsafe_load(c) != 0:
+            var prev = start_lap + 1 - MIN_STINT_LAPS
+            for k in range(Int(rc.n_stops.unsafe_load(c))):
+                var shift = rint(PIT_SHIFT_SIGMA_LAPS * normal_at(car_prefix(seed, sim, c), k + 1, P_PIT_LAP_SHIFT))
+                var lap = stops[c * W + k] + Int(shift)
+                lap = min(max(lap, prev + MIN_STINT_LAPS), n_laps - 1)
+                stops[c * W + k] = lap
+                prev = lap
+    var prefix = List[UInt64](length=n_cars, fill=0)
+    var t_prev = List[Float64](length=n_cars, fill=0.0)
+    var t_new = List[Float64](length=n_cars, fill=0.0)
+    var lt = List[Float64](length=n_cars, fill=0.0)
+    var pit_add = List[Float64](length=n_cars, fill=0.0)
+    var carried = List[Float64](length=n_cars, fill=0.0)
+    var fuel = List[Float64](length=n_cars, fill=0.0)
+    var alive = List[Bool](length=n_cars, fill=False)
+    var comp = List[Int](length=n_cars, fill=0)
+    var age = List[Int](length=n_cars, fill=0)
+    var done = List[Int](length=n_cars, fill=0)
+    var stopping = List[Bool](length=n_cars, fill=False)
+    var out_lap = List[Bool](length=n_cars, fill=False)
+    var order = List[Int](length=n_cars, fill=0)
+    var n_alive = 0
+    for c in range(n_cars):
+        prefix[c] = car_prefix(seed, sim, c)
+        t_prev[c] = rc.t0.unsafe_load(c)
+        alive[c] = rc.alive0.unsafe_load(c) != 0
+        comp[c] = Int(rc.compound0.unsafe_load(c))
+        age[c] = Int(rc.age0.unsafe_load(c))
+        fuel[c] = rc.fuel0.unsafe_load(c)
+        order[c] = c
+        if alive[c]:
+            n_alive += 1
+        else:
+            t_prev[c] = Float64.MAX * 2.0
+    sort_order(order, t_prev, n_cars)
+    for lap in range(start_lap + 1, n_laps + 1):
+        var st = status[lap]
+        if st == FREE:
+            st = GREEN
+        var loss = rc.track.unsafe_load(PIT_LOSS_GREEN_S)
+        if st == SC:
+            loss = rc.track.unsafe_load(PIT_LOSS_SC_S)
+        elif st == VSC:
+            loss = rc.track.unsafe_load(PIT_LOSS_VSC_S)
+        for c in range(n_cars):
+            if not alive[c]:
+                continue
+            age[c] += 1
+            var k = comp[c]
+            var z = normal_at(prefix[c], lap, P_LAP_NOISE)
+            var x = (base + rc.pace.unsafe_load(c) + rc.comp_offset.unsafe_load(k)
+                     + degradation_s(Int(rc.comp_model.unsafe_load(k)), rc.comp_k1.unsafe_load(k),
+                                     rc.comp_k2.unsafe_load(k), age[c])
+                     + rc.track.unsafe_load(FUEL_MASS_EFFECT_S_PER_KG) * fuel[c] + rc.sigma.unsafe_load(c) * z)
+            if lap == 1:
+                x += (rc.track.unsafe_load(START_LOSS_S)
+                      + rc.track.unsafe_load(START_LOSS_PER_SLOT_S) * Float64(rc.grid.unsafe_load(c) - 1)
+                      + rc.track.unsafe_load(START_SIGMA_S) * normal_at(prefix[c], 1, P_START))
+            if st == VSC:
+                x = max(x, base * rc.track.unsafe_load(VSC_FACTOR) + VSC_NOISE_S * z)
+            var stop = False
+            if done[c] < Int(rc.n_stops.unsafe_load(c)) and lap < n_laps:
+                var due = stops[c * W + done[c]]
+                stop = lap >= due or (rc.opportunistic.unsafe_load(c) != 0 and st != GREEN
+                                      and due - lap <= SC_EARLY_STOP_LAPS)
+            stopping[c] = stop
+            var add = 0.0
+            var carried_now = 0.0
+            if stop:
+                var standstill = rc.track.unsafe_load(STANDSTILL_MEDIAN_S) * exp(
+                    rc.track.unsafe_load(STANDSTILL_SIGMA_LOG) * normal_at(prefix[c], lap, P_PIT_STANDSTILL))
+                carried_now = loss + standstill
+                add += IN_LAP_SHARE * carried_now
+            if out_lap[c]:
+                add += (1.0 - IN_LAP_SHARE) * carried[c]
+            carried[c] = carried_now
+            pit_add[c] = add
+            lt[c] = x + add
+            t_new[c] = t_prev[c] + lt[c]
+        if st == SC:
+            var lead = order[0]
+            t_new[lead] = t_prev[lead] + max(lt[lead], base * rc.track.unsafe_load(SC_FACTOR))
+            for i in range(1, n_alive):
+                var a = order[i - 1]
+                var c = order[i]
+                t_new[c] = max(t_prev[c] + lt[c], t_new[a] + SC_GAP_S + pit_add[c])
+        else:
+            var min_gap = rc.track.unsafe_load(MIN_GAP_S)
+            var drs = rc.track.unsafe_load(DRS_BONUS_S)
+            for i in range(1, n_alive):
+                var a = order[i - 1]
+                var c = order[i]
+                if stopping[c] or stopping[a] or out_lap[c] or out_lap[a]:
+                    continue
+                if t_new[c] < t_new[a] + min_gap:
+                    var margin = t_new[a] - t_new[c]
+                    var p = 0.0
+                    if margin > -drs:
+                        p = (1.0 - rc.track.unsafe_load(OVERTAKING_DIFFICULTY)) * (
+                            1.0 - exp(-(margin + drs) / PASS_SCALE_S))
+                    if uniform_at(prefix[c], lap, P_OVERTAKE) < p:
+                        t_new[a] = max(t_new[a], t_new[c] + PASS_HOLD_S)
+                    else:
+                        t_new[c] = t_new[a] + min_gap
+        var burn = rc.track.unsafe_load(FUEL_BURN_KG_PER_LAP)
+        if st != GREEN:
+            burn *= NEUTRAL_BURN_FACTOR
+        for c in range(n_cars):
+            if not alive[c]:
+                continue
+            fuel[c] = max(0.0, fuel[c] - burn)
+            out_lap[c] = stopping[c]
+            if stopping[c]:
+                comp[c] = Int(rc.pit_compound.unsafe_load(c * W + done[c]))
+                done[c] += 1
+                age[c] = 0
+            t_prev[c] = t_new[c]
+            if retire_lap[c] == lap:
+                alive[c] = False
+                t_prev[c] = Float64.MAX * 2.0
+                n_alive -= 1
+        sort_order(order, t_prev, n_cars)
+    for i in range(n_alive):
+        var c = order[i]
+        rc.out_position.unsafe_store(row * n_cars + c, Int64(i + 1))
+        rc.out_time.unsafe_store(row * n_cars + c, t_prev[c])
+        rc.out_stops.unsafe_store(row * n_cars + c, Int64(done[c]))
+    var pos = n_alive
+    for lap in range(n_laps, -1, -1):
+        for c in range(n_cars):
+            if not alive[c] and retire_lap[c] == lap:
+                pos += 1
+                rc.out_position.unsafe_store(row * n_cars + c, Int64(pos))
+                rc.out_time.unsafe_store(row * n_cars + c, Float64.MAX * 0.0 / 0.0)
+                rc.out_stops.unsafe_store(row * n_cars + c, Int64(done[c]))
+
+
+def run_races(args: PythonObject, n_runs_obj: PythonObject) raises -> PythonObject:
+    """Simulate races sim0 .. sim0 + n_runs - 1 in parallel into the output arrays."""
+    var rc = Race(args)
+    var n_runs = Int(py=n_runs_obj)
+
+    def body(r: Int) {imm rc}:
+        race_one(rc, r)
+    parallelize(body, n_runs)
+    return PythonObject(n_runs)
+
+
+def normals(args: PythonObject) raises -> PythonObject:
+    """Fill out[i] with the normal of key (seed, sims[i], cars[i], laps[i], purpose)."""
+    var seed = Int(py=args[0])
+    var purpose = Int(py=args[1])
+    var n = Int(py=args[2])
+    var sims = IP(unsafe_from_address=Int(py=args[3]))
+    var cars = IP(unsafe_from_address=Int(py=args[4]))
+    var laps = IP(unsafe_from_address=Int(py=args[5]))
+    var out = FP(unsafe_from_address=Int(py=args[6]))
+    for i in range(n):
+        out.unsafe_store(i, normal_at(car_prefix(seed, Int(sims.unsafe_load(i)), Int(cars.unsafe_load(i))),
+                                      Int(laps.unsafe_load(i)), purpose))
+    return PythonObject(n)

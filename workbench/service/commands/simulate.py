@@ -1,0 +1,145 @@
+"""`racetwin simulate`: Monte Carlo races of a race definition, with given strategies and events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+
+def _positive(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not an integer") from None
+        if value < (1 if name == "--runs" else 0):
+            raise argparse.ArgumentTypeError(f"{name}: {value} is below minimum {1 if name == '--runs' else 0}")
+        return value
+    return parse
+
+
+def add_parser(sub) -> None:
+    parser = sub.add_parser(
+        "simulate",
+        help="Monte Carlo race simulation of a race definition",
+        description="Simulate full-field races from the grid: every car follows its strategy from --strategies "
+        "or its planned stints; with --car and no strategy for that car, the strategy sweep picks ours. "
+        "Prints the first race's finishing order and, with --runs > 1, position distributions.",
+    )
+    parser.add_argument("race_file", type=Path, metavar="RACE_FILE", help="race definition JSON (*.race.json)")
+    parser.add_argument("--strategies", type=Path, default=None,
+                        help='JSON: {"VER": [{"compound": "SOFT", "laps": 18}, ...], ...} (stints add up to the race)')
+    parser.add_argument("--events", type=Path, default=None,
+                        help='JSON: [{"kind": "SC", "first_lap": 19, "last_lap": 22}, ...] forced SC/VSC/GREEN laps')
+    parser.add_argument("--runs", type=_positive("--runs"), default=1, help="races to simulate (default 1)")
+    parser.add_argument("--seed", type=_positive("--seed"), default=0, help="fixes every random draw (default 0)")
+    parser.add_argument("--car", default=None, help="our car: without a given strategy, the sweep chooses it")
+    parser.add_argument("--backend", choices=("numba", "numpy", "mojo"), default="numba",
+                        help="kernel (default numba; mojo needs the optional extra: pip install .[mojo])")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+
+
+def _jsonable(value):
+    """NaN/inf -> None, recursively (JSON has no such numbers)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _summary(result, race) -> dict:
+    import numpy as np
+
+    out = {}
+    for c, driver in enumerate(result.drivers):
+        p = result.position_distribution(driver)
+        times = result.race_time_s[:, c]
+        finished = times[~np.isnan(times)]
+        out[driver] = {
+            "mean_position": float(result.position[:, c].mean()), "position_p": [float(x) for x in p],
+            "p_win": float(p[0]), "p_podium": float(p[:3].sum()), "p_points": float(p[:10].sum()),
+            "p_retired": float(1 - finished.size / len(times)),
+            "race_time_s_p50": float(np.median(finished)) if finished.size else None,
+            "mean_stops": float(result.stops[:, c].mean()),
+        }
+    return out
+
+
+def _first_race(result, race) -> list[dict]:
+    import math
+
+    rows = []
+    order = result.finishing_order(0)
+    winner = result.race_time_s[0, result.index(order[0])]
+    for pos, driver in enumerate(order, start=1):
+        c = result.index(driver)
+        t = float(result.race_time_s[0, c])
+        rows.append({"position": pos, "driver": driver, "team": race.car(driver).team,
+                     "race_time_s": None if math.isnan(t) else t,
+                     "gap_s": None if math.isnan(t) else t - float(winner), "stops": int(result.stops[0, c]),
+                     "retired": math.isnan(t)})
+    return rows
+
+
+def run(args) -> int:
+    from workbench.strategy.montecarlo import RaceState, load_events, load_strategies, simulate
+    from workbench.strategy.racedef import load_race_definition
+    from workbench.strategy.sweep import decide, progress_bar
+
+    if args.backend == "mojo":
+        from workbench.kernels.mojo_backend import available
+
+        ok, why = available()
+        if not ok:
+            print(f"racetwin simulate: --backend: {why}", file=sys.stderr)
+            return 2
+    race = load_race_definition(args.race_file)
+    strategies = load_strategies(args.strategies, race) if args.strategies else {}
+    events = load_events(args.events, race.track.laps) if args.events else []
+    chosen = None
+    if args.car is not None:
+        if args.car not in race.drivers:
+            print(f"racetwin simulate: --car: {args.car!r} is not in the race; drivers are "
+                  f"{', '.join(race.drivers)}", file=sys.stderr)
+            return 2
+        if args.car not in strategies:
+            best = decide(race, args.car, RaceState.grid(race), total_runs=max(2000, args.runs), seed=args.seed,
+                          events=events, backend=args.backend,
+                          progress=progress_bar("sweep", not args.json and sys.stderr.isatty())).best
+            strategies[args.car] = best.strategy
+            chosen = best.to_json()
+    result = simulate(race, None, strategies, events, runs=args.runs, seed=args.seed, backend=args.backend)
+    payload = {
+        "race": race.name, "runs": args.runs, "seed": args.seed, "backend": args.backend,
+        "events": [{"kind": e.kind.value, "first_lap": e.first_lap, "last_lap": e.last_lap} for e in events],
+        "strategies": {d: s.to_json() for d, s in strategies.items()}, "car": args.car, "chosen": chosen,
+        "first_race": _first_race(result, race),
+        "drivers": _summary(result, race) if args.runs > 1 else None,
+    }
+    if args.json:
+        print(json.dumps(_jsonable(payload), allow_nan=False))
+        return 0
+    print(f"{race.name}: {args.runs} race(s), seed {args.seed}, backend {args.backend}")
+    if chosen:
+        print(f"strategy chosen for {args.car}: {chosen['label']} (expected points {chosen['expected_points']:.2f})")
+    print("\nrace 0 finishing order")
+    print(f"{'pos':>3}  {'driver':<6} {'team':<18} {'race time':>11} {'gap':>9} stops")
+    for row in payload["first_race"]:
+        t = "DNF" if row["retired"] else f"{row['race_time_s']:.3f}"
+        gap = "" if row["retired"] else f"+{row['gap_s']:.3f}"
+        print(f"{row['position']:>3}  {row['driver']:<6} {row['team'][:18]:<18} {t:>11} {gap:>9} {row['stops']:>5}")
+    if args.runs > 1:
+        print(f"\nposition distributions over {args.runs} races (percent)")
+        print(f"{'driver':<6} {'mean':>5} {'win':>5} {'podium':>6} {'points':>6} {'DNF':>5}  P1..P{len(race.cars)}")
+        ranked = sorted(payload["drivers"].items(), key=lambda kv: kv[1]["mean_position"])
+        for driver, s in ranked:
+            hist = " ".join(f"{100 * p:3.0f}" for p in s["position_p"])
+            print(f"{driver:<6} {s['mean_position']:5.2f} {100 * s['p_win']:5.1f} {100 * s['p_podium']:6.1f} "
+                  f"{100 * s['p_points']:6.1f} {100 * s['p_retired']:5.1f}  {hist}")
+    return 0

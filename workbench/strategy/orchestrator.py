@@ -1,0 +1,264 @@
+"""HPCOrchestrator: decides when to rerun the strategy sweep and where, and publishes the results.
+
+*When*: on hub events — an SC or VSC deployed, a rival pitting, and every lap our
+car completes (reason ``pit_window`` once our planned stop is within
+``pit_window_laps``, otherwise ``lap``).
+
+*Where*: a local worker thread (the numba kernel releases the GIL, so the event
+loop keeps running), or a Dask distributed cluster when ``dask_scheduler`` (or a
+``client``) is given; there the candidates are split into chunks evaluated on the
+workers. Every candidate's numbers depend only on (seed, candidate, runs), so the
+same seed gives the same ranking locally and on any cluster.
+
+*Staleness*: each request gets a generation number. A newer race state replaces a
+request still waiting, and a running one stops at its next chunk boundary (Dask
+futures are cancelled); only the newest result is published.
+
+Results go to ``session.strategy_results`` (served at ``/api/v1/strategy-results``)
+and to an optional ``on_result`` callback, as a JSON-ready dict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from workbench.strategy.montecarlo import NeutralPhase, RaceState, planned_strategy
+from workbench.strategy.racedef import RaceDefinition
+from workbench.strategy.sweep import SweepResult, candidates, evaluate, positions_of, rank
+
+__all__ = ["HPCOrchestrator", "StrategyRequest", "TRIGGERS"]
+
+log = logging.getLogger("racetwin.orchestrator")
+
+TRIGGERS = ("sc", "vsc", "rival_pit", "pit_window", "lap", "manual")
+
+
+class _Stale(Exception):
+    """A newer race state arrived: drop this run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StrategyRequest:
+    """One decision to compute: the race state snapshot and why."""
+
+    generation: int
+    reason: str
+    state: RaceState
+    session_time_s: float = 0.0
+
+
+def _evaluate_chunk(race, driver, state, strategies, runs, seed, events, backend):
+    """Run on a Dask worker: summaries of a chunk of candidates."""
+    return evaluate(race, driver, state, strategies, runs, seed, events, backend)
+
+
+class HPCOrchestrator:
+    """Schedules strategy sweeps from live race states, locally or on a Dask cluster.
+
+    Parameters
+    ----------
+    race : RaceDefinition
+    driver : str
+        Our car.
+    total_runs : int
+        Races per decision, shared between the candidates.
+    seed : int
+        Seed of every decision (common random numbers between candidates).
+    backend : {"numba", "numpy"}
+    dask_scheduler : str, optional
+        ``tcp://host:port`` of a Dask scheduler; work goes there instead of a local thread.
+    client : distributed.Client, optional
+        An existing Dask client (takes precedence over ``dask_scheduler``).
+    pit_window_laps : int
+        Our pit window is open this many laps before the planned stop.
+    chunks : int
+        Candidate chunks per decision on Dask (and cancellation points locally).
+    on_result : callable, optional
+        Called with each published result dict (from the worker thread).
+    """
+
+    def __init__(self, race: RaceDefinition, driver: str, *, total_runs: int = 10_000, seed: int = 0,
+                 backend: str = "numba", dask_scheduler: str | None = None, client=None, pit_window_laps: int = 3,
+                 chunks: int = 8, events: Sequence[NeutralPhase] = (),
+                 on_result: Callable[[dict], None] | None = None, candidate_grid: dict | None = None):
+        race.car(driver)  # raises naming an unknown driver
+        if total_runs < 1:
+            raise ValueError(f"total_runs: {total_runs} is not an integer >= 1")
+        if chunks < 1:
+            raise ValueError(f"chunks: {chunks} is not an integer >= 1")
+        self.race, self.driver, self.total_runs, self.seed = race, driver, int(total_runs), int(seed)
+        self.backend, self.pit_window_laps, self.chunks = backend, pit_window_laps, chunks
+        self.events, self.on_result = tuple(events), on_result
+        self.candidate_grid = dict(candidate_grid or {})
+        self._own_client = False
+        if client is None and dask_scheduler:
+            from distributed import Client
+            client = Client(dask_scheduler, timeout=10)
+            self._own_client = True
+        self.client = client
+        self.where = "dask" if client is not None else "local"
+        self.session = None
+        self.latest: dict | None = None
+        self.counts = {"requested": 0, "completed": 0, "cancelled": 0, "failed": 0}
+        self.last_error: str | None = None
+        self._generation = 0
+        self._pending: StrategyRequest | None = None
+        self._busy = False
+        self._closed = False
+        self._cond = threading.Condition()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._thread = threading.Thread(target=self._worker, name="racetwin-strategy", daemon=True)
+        self._thread.start()
+
+    # -- when -------------------------------------------------------------------
+    def attach(self, session) -> None:
+        """Subscribe to a `RaceSession`: its events trigger runs; results go to ``session.strategy_results``."""
+        self.session = session
+        self._unsubscribe = session.subscribe(self.on_event)
+
+    def trigger_for(self, event, session) -> str | None:
+        """Why ``event`` should start a decision (a `TRIGGERS` name), or None."""
+        env = session.environment
+        if env.finished or (env.total_laps is not None and session.field_twin.leader_lap >= env.total_laps - 1):
+            return None
+        if event.kind == "sc_deployed":
+            return "sc"
+        if event.kind == "vsc_deployed":
+            return "vsc"
+        if event.kind == "pit_in" and event.driver not in (None, self.driver):
+            return "rival_pit"
+        if event.kind == "lap_completed" and event.driver == self.driver:
+            twin = session.car_twin
+            if twin.retired:
+                return None
+            state = RaceState.from_session(session)
+            plan = planned_strategy(self.race, state.car(self.driver), state.laps_completed)
+            if plan.stops and plan.stops[0].lap - state.laps_completed <= self.pit_window_laps:
+                return "pit_window"
+            return "lap"
+        return None
+
+    def on_event(self, event) -> None:
+        """Hub callback: snapshot the state and submit when the event is a trigger."""
+        reason = self.trigger_for(event, self.session)
+        if reason is not None:
+            self.submit(RaceState.from_session(self.session), reason, event.session_time_s)
+
+    def submit(self, state: RaceState, reason: str = "manual", session_time_s: float = 0.0) -> int:
+        """Queue a decision for ``state``; a newer submit makes this one stale. Returns its generation."""
+        if reason not in TRIGGERS:
+            raise ValueError(f"reason: {reason!r} is not one of {', '.join(TRIGGERS)}")
+        with self._cond:
+            self._generation += 1
+            self.counts["requested"] += 1
+            if self._pending is not None:
+                self.counts["cancelled"] += 1  # superseded before it started
+            self._pending = StrategyRequest(self._generation, reason, state, session_time_s)
+            self._cond.notify_all()
+            return self._generation
+
+    # -- where ------------------------------------------------------------------
+    def _worker(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                request, self._pending, self._busy = self._pending, None, True
+            outcome = "completed"
+            try:
+                result = self.compute(request)
+                self._publish(request, result)
+            except _Stale:
+                outcome = "cancelled"
+            except Exception as exc:  # reported in status(), the loop goes on
+                outcome = "failed"
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("strategy run failed")
+            finally:
+                with self._cond:
+                    self.counts[outcome] += 1
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _check(self, generation: int) -> None:
+        if generation != self._generation or self._closed:
+            raise _Stale()
+
+    def compute(self, request: StrategyRequest) -> SweepResult:
+        """Rank our candidates for ``request.state`` (here or on Dask); raises `_Stale` when superseded."""
+        state = request.state
+        cands = candidates(self.race, state, self.driver, **self.candidate_grid)
+        runs = max(1, -(-self.total_runs // max(1, len(cands))))
+        size = max(1, -(-len(cands) // self.chunks))
+        parts = [cands[i:i + size] for i in range(0, len(cands), size)]
+        if self.client is None:
+            results = []
+            for part in parts:
+                self._check(request.generation)
+                results += evaluate(self.race, self.driver, state, part, runs, self.seed, self.events, self.backend)
+        else:
+            from distributed import wait
+            futures = [self.client.submit(_evaluate_chunk, self.race, self.driver, state, part, runs, self.seed,
+                                          self.events, self.backend, pure=False) for part in parts]
+            try:
+                while wait(futures, timeout=0.05, return_when="ALL_COMPLETED").not_done:
+                    self._check(request.generation)
+            except _Stale:
+                self.client.cancel(futures)
+                raise
+            except TimeoutError:
+                pass
+            results = [r for chunk in self.client.gather(futures) for r in chunk]
+        self._check(request.generation)
+        current, target = positions_of(state, self.driver)
+        return SweepResult(self.driver, state.laps_completed, current, target, self.seed, rank(results))
+
+    # -- results ----------------------------------------------------------------
+    def _publish(self, request: StrategyRequest, result: SweepResult, top: int = 10) -> None:
+        payload = {
+            "generation": request.generation, "reason": request.reason, "driver": self.driver,
+            "lap": request.state.laps_completed, "session_time_s": request.session_time_s,
+            "track_status": request.state.track_status.value, "where": self.where, "backend": self.backend,
+            "seed": self.seed, "races": sum(c.runs for c in result.ranked), "candidates": len(result.ranked),
+            "published_wall_s": time.time(),
+            "best": result.best.to_json(), "ranked": [c.to_json() for c in result.ranked[:top]],
+            "seed_rows": result.seed_rows()[:top], "current_position": result.current_position,
+        }
+        self.latest = payload
+        if self.session is not None:
+            self.session.strategy_results = payload
+        if self.on_result is not None:
+            self.on_result(payload)
+
+    def wait_idle(self, timeout_s: float | None = None) -> bool:
+        """Block until nothing is pending or running; False on timeout."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cond:
+            while self._pending is not None or self._busy:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    def status(self) -> dict[str, Any]:
+        return {"where": self.where, "backend": self.backend, "total_runs": self.total_runs, **self.counts,
+                "busy": self._busy, "last_error": self.last_error}
+
+    def close(self) -> None:
+        """Stop the worker (a running decision is dropped) and unsubscribe."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=30)
+        if self._own_client:
+            self.client.close()
