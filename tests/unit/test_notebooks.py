@@ -1,7 +1,7 @@
-"""Notebooks are committed without outputs and their code runs top to bottom (RACETWIN_FAST=1).
+"""Notebooks are committed without outputs and open with the question they answer.
 
-CI may also run them with nbval; this test needs no Jupyter: it executes the code cells
-in one namespace, as a kernel would.
+nbval runs them (the notebooks/ folder is in pytest's testpaths, with --nbval-lax and
+RACETWIN_FAST=1 set by tests/conftest.py); their own assert cells check their numbers.
 """
 
 import json
@@ -13,14 +13,14 @@ from tests.conftest import REPO
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_and_has_no_outputs(path, monkeypatch):
-    monkeypatch.setenv("RACETWIN_FAST", "1")
+def test_notebook_is_committed_clean_and_states_its_question(path):
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code and all(not c["outputs"] and c["execution_count"] is None for c in code)
-    namespace: dict = {}
-    for cell in code:
-        exec(compile("".join(cell["source"]), f"{path.name}", "exec"), namespace)
-    if path.name == "01_strategy_sweep.ipynb":
-        assert len(namespace["rows"]) == len(namespace["result"].ranked) and namespace["state"].laps_completed == 20
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown" and "question" in "".join(first["source"]).lower()

@@ -41,6 +41,7 @@ class ChatResult:
     ttft_s: float | None
     total_s: float
     completion_tokens: int | None
+    finish_reason: str | None = None  # "stop", or "length" when max_tokens cut the answer
 
     @property
     def tokens_per_s(self) -> float | None:
@@ -148,16 +149,18 @@ class LLMClient:
         try:
             data = response.json()
             text = data["choices"][0]["message"]["content"] or ""
+            finish = data["choices"][0].get("finish_reason")
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise LLMError("invalid_response", f"not an OpenAI chat completion ({exc})") from None
         total = time.perf_counter() - t0
         usage = data.get("usage") or {}
         return ChatResult(text=text, model=data.get("model", self.model), structured=structured, ttft_s=None,
-                          total_s=total, completion_tokens=usage.get("completion_tokens"))
+                          total_s=total, completion_tokens=usage.get("completion_tokens"), finish_reason=finish)
 
     async def _stream(self, url: str, body: dict, structured: bool, t0: float) -> ChatResult:
         parts: list[str] = []
         ttft = None
+        finish = None
         chunks = 0
         done = False
         try:
@@ -173,7 +176,9 @@ class LLMClient:
                         done = True
                         break
                     try:
-                        delta = json.loads(payload)["choices"][0].get("delta", {}).get("content") or ""
+                        choice = json.loads(payload)["choices"][0]
+                        delta = choice.get("delta", {}).get("content") or ""
+                        finish = choice.get("finish_reason") or finish
                     except (ValueError, KeyError, IndexError, TypeError) as exc:
                         raise LLMError("invalid_response", f"bad stream chunk ({exc})") from None
                     if delta and ttft is None:
@@ -189,7 +194,7 @@ class LLMClient:
         if not done:
             raise LLMError("truncated_stream", f"stream ended after {chunks} chunks without [DONE]")
         return ChatResult(text="".join(parts), model=self.model, structured=structured, ttft_s=ttft,
-                          total_s=time.perf_counter() - t0, completion_tokens=chunks)
+                          total_s=time.perf_counter() - t0, completion_tokens=chunks, finish_reason=finish)
 
     @staticmethod
     def _raise_for_status(response: httpx.Response, structured: bool) -> None:

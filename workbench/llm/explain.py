@@ -19,9 +19,10 @@ __all__ = ["BuiltinExplainer", "EXPLANATION_SCHEMA", "build_messages", "check_ex
 MAX_EXPLANATION_CHARS = 700
 EXPLANATION_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {"explanations": {"type": "array", "items": {
+    "properties": {"explanations": {"type": "array", "maxItems": 8, "items": {
         "type": "object",
-        "properties": {"index": {"type": "integer"}, "reasoning": {"type": "string"}},
+        # maxLength lets grammar-constrained servers close the string instead of rambling to max_tokens
+        "properties": {"index": {"type": "integer"}, "reasoning": {"type": "string", "maxLength": 300}},
         "required": ["index", "reasoning"], "additionalProperties": False}}},
     "required": ["explanations"], "additionalProperties": False,
 }

@@ -30,7 +30,7 @@ class TimingTower(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self._table = pn.widgets.Tabulator(self._frame(), disabled=True, show_index=False, height=620,
-                                           sizing_mode="stretch_width", name="timing-tower",
+                                           sizing_mode="stretch_width",
                                            formatters={"Tyre": {"type": "html"}}, layout="fit_data_table",
                                            text_align={"Pos": "center", "Tyre": "center"})
 
