@@ -8,4 +8,5 @@ COMMANDS = (
     "generate",
     "schema",
     "validate",
+    "calibrate",
 )
