@@ -208,8 +208,9 @@ class CarTwin(param.Parameterized):
             update["pit_stops"] = r.stint - 1
         elif r.pit_in:
             update["pit_stops"] = self.pit_stops + 1
-        self.param.update(update)
-        self.param.update(self._model_lap(r))
+        now = {name: update.get(name, getattr(self, name)) for name in ("stint", "compound", "tyre_age_laps", "lap")}
+        update.update(self._model_lap(r, now))
+        self.param.update(update)  # one update per lap: param.update costs the same for 1 or 50 values
 
     # -- per-lap models ------------------------------------------------------
     def _lap_flags(self, r: LapRecord) -> list[str]:
@@ -223,19 +224,25 @@ class CarTwin(param.Parameterized):
         return flags
 
     def degradation_fit(self, compound: str):
-        """This car's posterior on a compound; the field's posterior is the prior once it has laps."""
+        """This car's posterior on a compound; the field's posterior is the prior once it has laps.
+
+        On a compound this car has not raced yet, the field's posterior itself (once it has
+        `FIELD_PRIOR_MIN_LAPS` laps), else the race definition's prior.
+        """
         field = self.field_model
         if field is not None and field.n_laps(compound) >= FIELD_PRIOR_MIN_LAPS:
+            if self.tyres.n_laps(compound) == 0:
+                return field.best(compound)  # no laps of ours on it: the field's posterior as it is
             fits = field.fits(compound)
             if self._field_prior_of.get(compound) is not fits:
                 self._field_prior_of[compound] = fits
                 self.tyres.set_prior(compound, prior_from_fit(fits, FIELD_PRIOR_INFLATE, source="field"))
         return self.tyres.best(compound)
 
-    def _model_lap(self, r: LapRecord) -> dict[str, Any]:
+    def _model_lap(self, r: LapRecord, now: dict[str, Any]) -> dict[str, Any]:
         """Flags, fuel, tyre fit, deltas and pit window after a completed lap: one dict for param.update."""
         ctx = self.context
-        stint_key = f"{self.driver}/{self.stint}"
+        stint_key = f"{self.driver}/{now['stint']}"
         if stint_key != self._stint_key:
             self._stint_key, self._stint_laps, self._stint_raw, self._recent_resid = stint_key, [], [], []
         sample = self.latest_sample
@@ -245,7 +252,7 @@ class CarTwin(param.Parameterized):
         fuel = estimate_fuel(self._fuel_readings, r.lap_number, self.total_laps, fuel_now, ctx.fuel_start_kg,
                              ctx.fuel_burn_kg_per_lap)
         flags = self._lap_flags(r)
-        compound = self.compound.value if self.compound is not None else None
+        compound = now["compound"].value if now["compound"] is not None else None
         used = list(self.compounds_used)
         if compound in DRY and compound not in used:
             used.append(compound)
@@ -254,7 +261,7 @@ class CarTwin(param.Parameterized):
             "fuel_laps_left": fuel.laps_of_fuel if np.isfinite(fuel.laps_of_fuel) else None,
             "lift_and_coast_kg_per_lap": fuel.lift_and_coast_kg_per_lap,
             "tyre_wear_pct": sample.tyre_wear_pct if sample is not None else self.tyre_wear_pct}
-        age = self.tyre_age_laps
+        age = now["tyre_age_laps"]
         self.last_lap_clean, self.last_corrected_lap_time_s = False, None
         if compound is None or age is None:
             return out | {"lap_flags": flags}
@@ -293,16 +300,16 @@ class CarTwin(param.Parameterized):
         out |= {"tyre_model": fit.family, "degradation_s": float(fit.degradation_s(age)[0]),
                 "degradation_sd_s": float(fit.degradation_sd_s(age)[0]), "degradation_rate_s_per_lap": rate,
                 "cliff_risk": float(risk)}
-        out |= self._pit_window(compound, age, used, r.track_status)
+        out |= self._pit_window(now["lap"], compound, age, used, r.track_status)
         return out
 
-    def _pit_window(self, compound: str, age: int, used: list[str], status: TrackStatus) -> dict[str, Any]:
+    def _pit_window(self, lap: int, compound: str, age: int, used: list[str], status: TrackStatus) -> dict[str, Any]:
         keys = ("pit_window_earliest_lap", "pit_window_ideal_lap", "pit_window_latest_lap", "pit_window_compound",
                 "pit_window_stops_to_go")
         window = None
-        if self.total_laps is not None and self.lap < self.total_laps:
+        if self.total_laps is not None and lap < self.total_laps:
             fits = {c: self.degradation_fit(c) for c in DRY}
-            window = pit_window(self.lap, self.total_laps, compound, age,
+            window = pit_window(lap, self.total_laps, compound, age,
                                 {c: f.degradation_s for c, f in fits.items()}, self.context.offsets_s,
                                 self.context.pit_loss_s(status.value), set(used), self.available_sets,
                                 self.pit_window_tolerance_s)

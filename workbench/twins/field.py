@@ -140,22 +140,28 @@ class FieldTwin(param.Parameterized):
         def key(t: CarTwin):
             return (t.retired, -t.lap, t.position or 99)
         ranked = sorted(self.cars.values(), key=key)
-        for ahead, behind in zip(ranked, ranked[1:]):
-            if behind.lap == ahead.lap and not behind.retired and behind.gap_ahead_s is not None:
-                ahead.gap_behind_s = behind.gap_ahead_s
-            else:
-                ahead.gap_behind_s = None
-            if ahead.corrected_pace_s is not None and behind.corrected_pace_s is not None:
-                ahead.delta_to_behind_s = ahead.corrected_pace_s - behind.corrected_pace_s
-                behind.delta_to_ahead_s = behind.corrected_pace_s - ahead.corrected_pace_s
+        # Read each car once and set only what changed: param attribute access is not free.
+        snap = [(t, t.lap, t.retired, t.gap_ahead_s, t.corrected_pace_s) for t in ranked]
+        changes: dict[CarTwin, dict[str, Any]] = {t: {} for t in ranked}
+        for (ahead, a_lap, _, _, a_pace), (behind, b_lap, b_ret, b_gap, b_pace) in zip(snap, snap[1:]):
+            changes[ahead]["gap_behind_s"] = b_gap if (b_lap == a_lap and not b_ret) else None
+            if a_pace is not None and b_pace is not None:
+                changes[ahead]["delta_to_behind_s"] = a_pace - b_pace
+                changes[behind]["delta_to_ahead_s"] = b_pace - a_pace
         if ranked:
-            ranked[-1].gap_behind_s = None
-        leader_lap = max(t.lap for t in ranked)
+            changes[ranked[-1]]["gap_behind_s"] = None
+        for t, new in changes.items():
+            for k, v in new.items():
+                if getattr(t, k) != v:
+                    setattr(t, k, v)  # one or two values: cheaper than param.update, which reads every value
+        leader_lap = max(lap for _, lap, _, _, _ in snap)
         if leader_lap > self.leader_lap and self._pending:
             for lap in self._pending:
                 self.tyres.add(*lap)
             self._pending = []
-        self.param.update(order=[t.driver for t in ranked], leader_lap=leader_lap)
+        order = [t.driver for t in ranked]
+        if order != self.order or leader_lap != self.leader_lap:
+            self.param.update(order=order, leader_lap=leader_lap)
 
     # -- models of the rivals ---------------------------------------------------
     def _cached(self, name: str, compute):

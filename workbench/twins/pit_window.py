@@ -81,7 +81,7 @@ def pit_window(lap: int, total_laps: int, compound: str, tyre_age_laps: int,
                                             + degradation_s[compound](tyre_age_laps + n))])
     used = set(compounds_used) & set(DRY) | {compound}
     best_cost = np.full(left, np.inf)  # best[j-1]: stop at the end of lap + j, j = 1..left-1
-    best_c1 = [None] * left
+    best_c1 = np.full(left, -1)  # index into DRY
     best_stops = np.zeros(left, dtype=int)
     j = np.arange(1, left)
     for c1 in options:
@@ -89,16 +89,14 @@ def pit_window(lap: int, total_laps: int, compound: str, tyre_age_laps: int,
             continue
         if len(used | {c1}) >= 2:
             cost = stay[j] + pit_loss_s + stint[c1][left - j]
-            _keep(best_cost, best_c1, best_stops, j, cost, c1, 1)
+            _keep(best_cost, best_c1, best_stops, j, cost, DRY.index(c1), 1)
         for c2 in options:
             if sets[c2] < (2 if c2 == c1 else 1) or len(used | {c1, c2}) < 2:
                 continue
             # min over the split of the remaining r laps into m on c1 and r-m on c2 (both >= 1)
-            m, r = np.arange(left + 1)[:, None], np.arange(left + 1)[None, :]
-            parts = np.where((m >= 1) & (r - m >= 1), stint[c1][m] + stint[c2][np.clip(r - m, 0, left)], np.inf)
-            split = parts.min(axis=0)
+            split = _split(stint[c1], stint[c2], left)
             cost = stay[j] + 2 * pit_loss_s + split[left - j]
-            _keep(best_cost, best_c1, best_stops, j, cost, c1, 2)
+            _keep(best_cost, best_c1, best_stops, j, cost, DRY.index(c1), 2)
     no_stop = float(stay[left]) if len(used) >= 2 else None
     finite = np.isfinite(best_cost[:-1]) if left > 1 else np.array([], dtype=bool)
     if not finite.any():
@@ -110,13 +108,31 @@ def pit_window(lap: int, total_laps: int, compound: str, tyre_age_laps: int,
     ideal = int(np.argmin(costs))
     inside = np.flatnonzero(costs <= top + tolerance_s)
     return PitWindow(earliest_lap=lap + 1 + int(inside.min()), ideal_lap=lap + 1 + ideal,
-                     latest_lap=lap + 1 + int(inside.max()), compound=best_c1[ideal],
+                     latest_lap=lap + 1 + int(inside.max()), compound=DRY[int(best_c1[ideal])],
                      stops_to_go=int(best_stops[ideal]), cost_s=top, no_stop_cost_s=no_stop)
 
 
-def _keep(best_cost, best_c1, best_stops, j, cost, c1, stops) -> None:
+def _split(s1: np.ndarray, s2: np.ndarray, left: int) -> np.ndarray:
+    """split[r] = min over m in 1..r-1 of s1[m] + s2[r - m]: the best way to run r laps on two new sets.
+
+    When both sets lose time at a non-decreasing rate (the usual case) this is the sum of
+    the two first laps and the r-2 cheapest later laps of either set (a min-plus
+    convolution of convex sequences); otherwise it is the brute-force minimum.
+    """
+    d1, d2 = np.diff(s1), np.diff(s2)
+    split = np.full(left + 1, np.inf)
+    if np.all(np.diff(d1) >= -1e-12) and np.all(np.diff(d2) >= -1e-12):
+        merged = np.sort(np.concatenate([d1[1:], d2[1:]]))
+        split[2:] = d1[0] + d2[0] + np.concatenate([[0.0], np.cumsum(merged)])[:left - 1]
+        return split
+    m, r = np.arange(left + 1)[:, None], np.arange(left + 1)[None, :]
+    parts = np.where((m >= 1) & (r - m >= 1), s1[m] + s2[np.clip(r - m, 0, left)], np.inf)
+    return parts.min(axis=0)
+
+
+def _keep(best_cost, best_c1, best_stops, j, cost, c1: int, stops: int) -> None:
     better = cost < best_cost[j - 1]
-    for i in np.flatnonzero(better):
-        best_cost[j[i] - 1] = cost[i]
-        best_c1[j[i] - 1] = c1
-        best_stops[j[i] - 1] = stops
+    idx = j[better] - 1
+    best_cost[idx] = cost[better]
+    best_c1[idx] = c1
+    best_stops[idx] = stops

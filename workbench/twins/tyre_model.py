@@ -182,19 +182,19 @@ class DegradationFit:
                 "n_laps": self.n_laps, "n_stints": self.n_stints, "prior": self.prior_source}
 
 
-def _centre(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _centre(inv: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Subtract each group's mean (rows of ``values``), the within-stint projection."""
-    _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
-    sums = np.zeros((counts.size, values.shape[1]))
-    np.add.at(sums, inv, values)
-    return values - (sums / counts[:, None])[inv]
+    out = np.empty_like(values)
+    for j in range(values.shape[1]):
+        out[:, j] = values[:, j] - (np.bincount(inv, weights=values[:, j], minlength=counts.size) / counts)[inv]
+    return out
 
 
-def _fit_family(family: str, age: np.ndarray, y: np.ndarray, groups: np.ndarray, n_stints: int,
+def _fit_family(family: str, age: np.ndarray, yc: np.ndarray, inv: np.ndarray, counts: np.ndarray,
                 prior: DegradationPrior) -> DegradationFit:
-    x = _centre(groups, features(family, age))
-    yc = _centre(groups, y[:, None])[:, 0]
-    n_eff = len(y) - n_stints  # each stint's intercept uses one degree of freedom
+    n_stints = int(counts.size)
+    x = _centre(inv, counts, features(family, age))
+    n_eff = len(yc) - n_stints  # each stint's intercept uses one degree of freedom
     s0 = prior.noise_s**2
     m0 = prior.mean[family]
     v0_inv = np.linalg.inv(prior.cov_s2[family] / s0)
@@ -212,7 +212,7 @@ def _fit_family(family: str, age: np.ndarray, y: np.ndarray, groups: np.ndarray,
               + a0 * math.log(b0) - an * math.log(bn) + math.lgamma(an) - math.lgamma(a0))
     sigma2 = bn / (an - 1.0) if an > 1.0 else bn / an
     return DegradationFit(family=family, coef=mn, cov=vn * sigma2, noise_s=math.sqrt(sigma2),
-                          log_evidence=log_ev, n_laps=int(len(y)), n_stints=n_stints, prior_source=prior.source)
+                          log_evidence=log_ev, n_laps=int(len(yc)), n_stints=n_stints, prior_source=prior.source)
 
 
 def fit_degradation(tyre_age_laps: Sequence[float], corrected_lap_time_s: Sequence[float], stint_keys: Sequence[Any],
@@ -248,8 +248,9 @@ def fit_degradation(tyre_age_laps: Sequence[float], corrected_lap_time_s: Sequen
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
             raise ValueError(f"{name}[{bad[0]}]: {arr[bad[0]]} is not a finite number")
-    n_stints = int(np.unique(groups).size)
-    return {f: _fit_family(f, age, y, groups, n_stints, prior) for f in families}
+    _, inv, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    yc = _centre(inv, counts, y[:, None])[:, 0]
+    return {f: _fit_family(f, age, yc, inv, counts, prior) for f in families}
 
 
 def best(fits: dict[str, DegradationFit]) -> DegradationFit:
