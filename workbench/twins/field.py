@@ -66,7 +66,7 @@ class FieldTwin(param.Parameterized):
         self._clean_deltas: list[float] = []
         self._traffic_deltas: list[float] = []
         self._version = 0
-        self._cache: dict[str, tuple[int, Any]] = {}
+        self._cache: dict[str, tuple[tuple, Any]] = {}
 
     def car(self, driver: str) -> CarTwin:
         """The twin of ``driver``, created empty if it has not been seen yet."""
@@ -165,9 +165,10 @@ class FieldTwin(param.Parameterized):
 
     # -- models of the rivals ---------------------------------------------------
     def _cached(self, name: str, compute):
+        key = (self._version, self.our_driver, self.track_status)
         hit = self._cache.get(name)
-        if hit is None or hit[0] != self._version:
-            hit = (self._version, compute())
+        if hit is None or hit[0] != key:
+            hit = (key, compute())
             self._cache[name] = hit
         return hit[1]
 
@@ -183,10 +184,12 @@ class FieldTwin(param.Parameterized):
         if norm is None or twin.retired or twin.compound is None or twin.lap < 1:
             return None
         _, start = self._stint_start.get(driver, (None, 1))
-        age = twin.lap - start + 1
+        age = twin.lap - start + 1  # laps since the last stop, as in the fit
+        extra = twin.pit_stops - self.context.expected_stops
+        if twin.in_pit:  # its in-lap: the next lap is on a new set
+            age, extra = 0, extra + 1
         life = compound_life(self._completed_stints.get(twin.compound.value, []), norm)
         neutral = self.track_status in (TrackStatus.SC, TrackStatus.VSC)
-        extra = twin.pit_stops - self.context.expected_stops
         to_go = self.total_laps - twin.lap
         return {str(h): round(self.hazard.pit_within(h, age, norm * life, neutral, extra, to_go), 4)
                 for h in PIT_HORIZONS_LAPS}

@@ -44,19 +44,22 @@ def estimate_fuel(green_lap_fuel_kg: list[tuple[int, float]], lap: int, total_la
     green_lap_fuel_kg
         ``(lap_number, fuel_kg at the end of the lap)`` of green laps with a fuel reading.
     fuel_now_kg
-        Latest fuel reading; None when the car sends no fuel.
+        Latest fuel reading; None when the car sends no fuel (then the model's fuel is
+        used and no lift-and-coast is asked for: the model has no evidence of a shortfall).
     """
     burns = [f0 - f1 for (l0, f0), (l1, f1) in zip(green_lap_fuel_kg, green_lap_fuel_kg[1:]) if l1 == l0 + 1]
     if len(burns) >= 2:
         burn, sd, source = float(np.median(burns)), float(np.std(burns, ddof=1)), "telemetry"
     else:
         burn, sd, source = model_burn_kg_per_lap, None, "model"
-    if fuel_now_kg is None:
+    measured = fuel_now_kg is not None
+    if not measured:
         fuel_now_kg, source = max(0.0, model_start_kg - model_burn_kg_per_lap * lap), "model"
     to_go = max(0, (total_laps or lap) - lap)
     laps_of_fuel = fuel_now_kg / burn if burn > 0 else float("inf")
     deficit = to_go * burn + FUEL_MARGIN_KG - fuel_now_kg
-    save = deficit / to_go if deficit > 0 and to_go > 0 else 0.0
+    # Without a fuel reading the model's fuel is the plan itself: no evidence of a shortfall.
+    save = deficit / to_go if measured and deficit > 0 and to_go > 0 else 0.0
     return FuelEstimate(fuel_kg=float(fuel_now_kg), burn_kg_per_lap=burn, burn_sd_kg=sd,
                         laps_of_fuel=float(laps_of_fuel), laps_to_go=to_go, lift_and_coast_kg_per_lap=float(save),
                         source=source)
