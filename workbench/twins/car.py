@@ -227,7 +227,9 @@ class CarTwin(param.Parameterized):
         """This car's posterior on a compound; the field's posterior is the prior once it has laps.
 
         On a compound this car has not raced yet, the field's posterior itself (once it has
-        `FIELD_PRIOR_MIN_LAPS` laps), else the race definition's prior.
+        `FIELD_PRIOR_MIN_LAPS` laps), else the race definition's prior. With a field prior
+        the family is the one with the highest joint evidence (field's + ours): a dozen
+        laps of one car cannot overrule the shape the whole field shows.
         """
         field = self.field_model
         if field is not None and field.n_laps(compound) >= FIELD_PRIOR_MIN_LAPS:
@@ -237,6 +239,8 @@ class CarTwin(param.Parameterized):
             if self._field_prior_of.get(compound) is not fits:
                 self._field_prior_of[compound] = fits
                 self.tyres.set_prior(compound, prior_from_fit(fits, FIELD_PRIOR_INFLATE, source="field"))
+            own = self.tyres.fits(compound)
+            return own[max(own, key=lambda f: own[f].log_evidence + fits[f].log_evidence)]
         return self.tyres.best(compound)
 
     def _model_lap(self, r: LapRecord, now: dict[str, Any]) -> dict[str, Any]:

@@ -18,11 +18,11 @@ __all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "COMPOUND_COLOURS"]
 COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#f0f0ec", "INTERMEDIATE": "#43b02a",
                     "WET": "#0067ad"}
 TOWER_COLUMNS = ["rank", "driver", "team", "lap", "gap_to_leader_s", "interval_s", "last_lap_time_s",
-                 "compound", "tyre_age_laps", "pit_stops"]
+                 "compound", "tyre_age_laps", "pit_stops", "pit_window_ideal_lap", "pit_in_3_laps_p"]
 
 
 class TimingTower(pn.viewable.Viewer):
-    """Position, gaps, last lap, compound with age and stops for every car."""
+    """Position, gaps, last lap, compound with age and stops, pit window and pit probability for every car."""
 
     hub = param.ClassSelector(class_=RaceSession)
 
@@ -34,6 +34,8 @@ class TimingTower(pn.viewable.Viewer):
 
     def _frame(self) -> pd.DataFrame:
         rows = self.hub.field_twin.standings()
+        for row in rows:  # the twins' pit window (ideal in-lap) and P(pit within 3 laps)
+            row["pit_in_3_laps_p"] = (row.get("pit_probability") or {}).get("3")
         df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "retired", "in_pit"])
         df["compound"] = [f'<span style="color:{COMPOUND_COLOURS.get(c, "#888")};font-weight:bold">{c}</span>'
                           if c else "" for c in df["compound"]]
