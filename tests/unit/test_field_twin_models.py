@@ -176,3 +176,16 @@ def test_out_of_order_lap_leaves_the_field_unchanged(simulated):
     car = field.cars["VER"]
     assert field.update_state(dataclasses.replace(_lap("VER", car.lap, 1.0, 0.0, 1, 5))) is False
     assert json.dumps(field.state()) == before
+
+
+def test_field_takes_wire_dicts_and_a_bad_one_changes_nothing():
+    field = FieldTwin(context=TwinContext(total_laps=57))
+    assert field.update_state({"type": "lap", "session_time_s": 95.0, "driver": "VER", "lap_number": 1,
+                               "position": 1, "lap_time_s": 95.0, "compound": "HARD", "tyre_age_laps": 1})
+    before = json.dumps(field.state())
+    with pytest.raises(ValueError, match="tyre_age_laps: -1 is below minimum 0"):
+        field.update_state({"type": "lap", "session_time_s": 190.0, "driver": "VER", "lap_number": 2,
+                            "tyre_age_laps": -1})
+    with pytest.raises(ValueError, match="type: 'session' is not a car record"):
+        field.update_state({"type": "session", "session_time_s": 0, "track": "x"})
+    assert json.dumps(field.state()) == before and field.order == ["VER"]

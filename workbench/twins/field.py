@@ -65,6 +65,8 @@ class FieldTwin(param.Parameterized):
         self._profile: dict[str, dict[str, Any]] = {}
         self._clean_deltas: list[float] = []
         self._traffic_deltas: list[float] = []
+        self._snap: dict[str, tuple] = {}
+        self._links: dict[str, dict[str, Any]] = {}
         self._version = 0
         self._cache: dict[str, tuple[tuple, Any]] = {}
 
@@ -90,7 +92,7 @@ class FieldTwin(param.Parameterized):
             return False
         if isinstance(record, LapRecord):
             self._after_lap(twin, record)
-            self._refresh_order()
+            self._refresh_order(twin)
             self._version += 1
         return True
 
@@ -100,8 +102,9 @@ class FieldTwin(param.Parameterized):
             twin.total_laps = total_laps
 
     def retire(self, driver: str) -> None:
-        self.car(driver).retired = True
-        self._refresh_order()
+        twin = self.car(driver)
+        twin.retired = True
+        self._refresh_order(twin)
         self._version += 1
 
     # -- per lap ----------------------------------------------------------------
@@ -136,30 +139,36 @@ class FieldTwin(param.Parameterized):
                 return t
         return None
 
-    def _refresh_order(self) -> None:
-        def key(t: CarTwin):
-            return (t.retired, -t.lap, t.position or 99)
-        ranked = sorted(self.cars.values(), key=key)
-        # Read each car once and set only what changed: param attribute access is not free.
-        snap = [(t, t.lap, t.retired, t.gap_ahead_s, t.corrected_pace_s) for t in ranked]
-        changes: dict[CarTwin, dict[str, Any]] = {t: {} for t in ranked}
-        for (ahead, a_lap, _, _, a_pace), (behind, b_lap, b_ret, b_gap, b_pace) in zip(snap, snap[1:]):
-            changes[ahead]["gap_behind_s"] = b_gap if (b_lap == a_lap and not b_ret) else None
+    def _snapshot(self, twin: CarTwin) -> None:
+        """Plain copy of what the order needs from one car (param attribute reads are not free)."""
+        self._snap[twin.driver] = (twin, twin.retired, twin.lap, twin.position or 99, twin.gap_ahead_s,
+                                   twin.corrected_pace_s)
+
+    def _refresh_order(self, changed: CarTwin) -> None:
+        """Re-rank the field and relink neighbours after ``changed`` got a lap (or retired)."""
+        self._snapshot(changed)
+        for driver, twin in self.cars.items():
+            if driver not in self._snap:
+                self._snapshot(twin)
+        ranked = sorted(self._snap.values(), key=lambda s: (s[1], -s[2], s[3]))
+        links: dict[str, dict[str, Any]] = {s[0].driver: {"gap_behind_s": None} for s in ranked}
+        for (ahead, _, a_lap, _, _, a_pace), (behind, b_ret, b_lap, _, b_gap, b_pace) in zip(ranked, ranked[1:]):
+            links[ahead.driver]["gap_behind_s"] = b_gap if (b_lap == a_lap and not b_ret) else None
             if a_pace is not None and b_pace is not None:
-                changes[ahead]["delta_to_behind_s"] = a_pace - b_pace
-                changes[behind]["delta_to_ahead_s"] = b_pace - a_pace
-        if ranked:
-            changes[ranked[-1]]["gap_behind_s"] = None
-        for t, new in changes.items():
-            for k, v in new.items():
-                if getattr(t, k) != v:
-                    setattr(t, k, v)  # one or two values: cheaper than param.update, which reads every value
-        leader_lap = max(lap for _, lap, _, _, _ in snap)
+                links[ahead.driver]["delta_to_behind_s"] = a_pace - b_pace
+                links[behind.driver]["delta_to_ahead_s"] = b_pace - a_pace
+        for s in ranked:
+            old = self._links.get(s[0].driver, {})
+            for k, v in links[s[0].driver].items():
+                if old.get(k, "unset") != v:
+                    setattr(s[0], k, v)  # one or two values: cheaper than param.update, which reads every value
+        self._links = links
+        leader_lap = max(s[2] for s in ranked)
         if leader_lap > self.leader_lap and self._pending:
             for lap in self._pending:
                 self.tyres.add(*lap)
             self._pending = []
-        order = [t.driver for t in ranked]
+        order = [s[0].driver for s in ranked]
         if order != self.order or leader_lap != self.leader_lap:
             self.param.update(order=order, leader_lap=leader_lap)
 
