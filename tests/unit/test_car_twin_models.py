@@ -12,7 +12,7 @@ from workbench.telemetry import CarSample, Compound, LapRecord, TrackStatus
 from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins import CarTwin, FieldTwin
 from workbench.twins.context import TwinContext
-from workbench.twins.schema import car_twin_schema
+from workbench.twins.twin_schemas import car_twin_schema
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins import FieldTwin
 from workbench.twins.context import TwinContext
 from workbench.twins.pit_hazard import PitHazard
-from workbench.twins.schema import field_twin_schema
+from workbench.twins.twin_schemas import field_twin_schema
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from real_laps import real_lap_records  # noqa: E402

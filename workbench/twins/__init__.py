@@ -3,6 +3,6 @@
 from workbench.twins.car import CarTwin
 from workbench.twins.context import TwinContext
 from workbench.twins.field import FieldTwin
-from workbench.twins.schema import car_twin_schema, field_twin_schema
+from workbench.twins.twin_schemas import car_twin_schema, field_twin_schema
 
 __all__ = ["CarTwin", "FieldTwin", "TwinContext", "car_twin_schema", "field_twin_schema"]
