@@ -50,6 +50,8 @@ class CarTwin(param.Parameterized):
                                           "this of the best plan are inside the pit window, s.")
     cliff_rate_s_per_lap = param.Number(default=CLIFF_RATE_S_PER_LAP, bounds=(0.01, 5.0),
                                         doc="Wear rate that counts as a cliff, s lost per extra lap.")
+    model_pit_window = param.Boolean(default=True, doc="Recompute the pit window on every lap (our car); "
+                                     "False: only when refresh_pit_window() is called (rivals, when a view asks).")
     available_sets = param.Dict(default=None, allow_None=True,
                                 doc="New sets left per dry compound, e.g. {'HARD': 2}; None: not limited.")
 
@@ -141,6 +143,8 @@ class CarTwin(param.Parameterized):
         self._fuel_readings: list[tuple[int, float]] = []
         self.last_lap_clean = False
         self.last_corrected_lap_time_s: float | None = None
+        self._pit_inputs: tuple | None = None  # what the pit window of the last lap needs
+        self._pit_window_lap: int | None = None  # lap whose pit window the parameters show
 
     def update_state(self, sample: Record | dict[str, Any]) -> bool:
         """Apply one record (a `CarSample` or `LapRecord`, or its wire dict) of this car.
@@ -304,13 +308,21 @@ class CarTwin(param.Parameterized):
         out |= {"tyre_model": fit.family, "degradation_s": float(fit.degradation_s(age)[0]),
                 "degradation_sd_s": float(fit.degradation_sd_s(age)[0]), "degradation_rate_s_per_lap": rate,
                 "cliff_risk": float(risk)}
-        out |= self._pit_window(now["lap"], compound, age, used, r.track_status)
+        self._pit_inputs = (now["lap"], compound, age, used, r.track_status)
+        if self.model_pit_window:
+            out |= self._pit_window(*self._pit_inputs)
         return out
+
+    def refresh_pit_window(self) -> None:
+        """Compute the pit window for the last completed lap if it is not computed yet (cheap when fresh)."""
+        if self._pit_inputs is not None and self._pit_window_lap != self._pit_inputs[0]:
+            self.param.update(self._pit_window(*self._pit_inputs))
 
     def _pit_window(self, lap: int, compound: str, age: int, used: list[str], status: TrackStatus) -> dict[str, Any]:
         keys = ("pit_window_earliest_lap", "pit_window_ideal_lap", "pit_window_latest_lap", "pit_window_compound",
                 "pit_window_stops_to_go")
         window = None
+        self._pit_window_lap = lap
         if self.total_laps is not None and lap < self.total_laps:
             fits = {c: self.degradation_fit(c) for c in DRY}
             window = pit_window(lap, self.total_laps, compound, age,

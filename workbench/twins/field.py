@@ -75,9 +75,14 @@ class FieldTwin(param.Parameterized):
         twin = self.cars.get(driver)
         if twin is None:
             twin = CarTwin(driver=driver, name=f"CarTwin {driver}", context=self.context, field_model=self.tyres,
-                           total_laps=self.total_laps)
+                           total_laps=self.total_laps, model_pit_window=driver == self.our_driver)
             self.cars = {**self.cars, driver: twin}
         return twin
+
+    @param.depends("our_driver", watch=True)
+    def _our_car_changed(self) -> None:
+        for driver, twin in self.cars.items():
+            twin.model_pit_window = driver == self.our_driver
 
     def update_state(self, sample: Record | dict[str, Any]) -> bool:
         """Apply a `CarSample` or `LapRecord` (or its wire dict) of any driver.
@@ -204,6 +209,7 @@ class FieldTwin(param.Parameterized):
                 for h in PIT_HORIZONS_LAPS}
 
     def _car_model(self, twin: CarTwin) -> CarModel | None:
+        twin.refresh_pit_window()
         if twin.corrected_pace_s is None or twin.compound is None or twin.tyre_age_laps is None:
             return None
         compound = twin.compound.value
@@ -345,6 +351,7 @@ class FieldTwin(param.Parameterized):
         rows = []
         for rank, driver in enumerate(self.order, start=1):
             t = self.cars[driver]
+            t.refresh_pit_window()  # rivals' windows are computed when a view asks, once per lap
             rows.append({"rank": rank, "driver": driver, "team": t.team, "position": t.position, "lap": t.lap,
                          "gap_to_leader_s": t.gap_to_leader_s, "interval_s": t.gap_ahead_s,
                          "last_lap_time_s": t.last_lap_time_s, "best_lap_time_s": t.best_lap_time_s,
