@@ -143,6 +143,7 @@ class CarTwin(param.Parameterized):
         self._fuel_readings: list[tuple[int, float]] = []
         self.last_lap_clean = False
         self.last_corrected_lap_time_s: float | None = None
+        self._last_fit: dict[str, Any] = {}  # compound -> the fit after the last lap
         self._pit_inputs: tuple | None = None  # what the pit window of the last lap needs
         self._pit_window_lap: int | None = None  # lap whose pit window the parameters show
 
@@ -273,7 +274,8 @@ class CarTwin(param.Parameterized):
         self.last_lap_clean, self.last_corrected_lap_time_s = False, None
         if compound is None or age is None:
             return out | {"lap_flags": flags}
-        fit = self.degradation_fit(compound)
+        # The expectation of this lap comes from the fit as it stood after the previous lap.
+        fit = self._last_fit.get(compound) or self.degradation_fit(compound)
         mass = ctx.mass_effect_s_per_kg
         expected = None
         if self._stint_laps:
@@ -295,7 +297,7 @@ class CarTwin(param.Parameterized):
             self._stint_raw.append((r.lap_number, age, lap_time))
             self.tyres.add(compound, stint_key, age, corrected)
             self.last_lap_clean, self.last_corrected_lap_time_s = True, corrected
-            fit = self.degradation_fit(compound)
+        fit = self._last_fit[compound] = self.degradation_fit(compound)
         out["lap_flags"] = flags
         if self._stint_laps:
             recent = np.array(self._stint_laps[-INTERCEPT_LAPS:])
