@@ -139,3 +139,13 @@ def test_state_is_json_with_a_schema_and_bounded_documented_parameters(raced):
     assert schema["properties"]["cliff_risk"]["maximum"] == 1
     with pytest.raises(ValueError, match="traffic_gap_s"):
         CarTwin(driver="VER", traffic_gap_s=9.0)
+
+
+def test_watchers_see_each_lap_once_and_only_changed_values():
+    twin = CarTwin(driver="VER", context=TwinContext(total_laps=57))
+    batches = []
+    twin.param.watch(lambda *events: batches.append({e.name for e in events}), ["lap", "compound", "team"],
+                     onlychanged=False)
+    _green_laps(twin, 3)
+    assert len(batches) == 3 and all("lap" in b for b in batches)
+    assert "compound" in batches[0] and all("compound" not in b for b in batches[1:])  # set once, then unchanged

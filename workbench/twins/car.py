@@ -26,6 +26,13 @@ LIVE_CHANNELS = ("speed_kph", "throttle_pct", "brake", "gear", "rpm", "drs", "di
 _SLOW_SAMPLE_FIELDS = ("compound", "tyre_age_laps", "in_pit")
 
 
+def _same(a, b) -> bool:
+    """Equal values (lists element-wise, NaN equal to NaN)."""
+    if isinstance(a, list):
+        return len(a) == len(b) and all(x is y or x == y or (x != x and y != y) for x, y in zip(a, b))
+    return a == b
+
+
 class CarTwin(param.Parameterized):
     """Digital twin of one car: position, gaps, laps, stint, tyres, fuel and live channels.
 
@@ -215,7 +222,13 @@ class CarTwin(param.Parameterized):
             update["pit_stops"] = self.pit_stops + 1
         now = {name: update.get(name, getattr(self, name)) for name in ("stint", "compound", "tyre_age_laps", "lap")}
         update.update(self._model_lap(r, now))
-        self.param.update(update)  # one update per lap: param.update costs the same for 1 or 50 values
+        # Set only what changed, watchers batched as in param.update (setting a parameter is the costly part).
+        current = self.param.values()
+        with param.parameterized.batch_call_watchers(self):
+            for name, value in update.items():
+                old = current[name]
+                if value is not old and not (type(value) is type(old) and _same(value, old)):
+                    setattr(self, name, value)
 
     # -- per-lap models ------------------------------------------------------
     def _lap_flags(self, r: LapRecord) -> list[str]:
