@@ -29,6 +29,16 @@ class TwinContext:
     expected_stops: float = 2.0
     source: str = "generic"
 
+    def __post_init__(self):
+        if self.total_laps is not None and not 1 <= self.total_laps <= 200:
+            raise ValueError(f"total_laps: {self.total_laps} is outside [1, 200]")
+        for name, hi in (("pit_loss_green_s", 120), ("pit_loss_vsc_s", 120), ("pit_loss_sc_s", 120),
+                         ("fuel_start_kg", 150), ("fuel_burn_kg_per_lap", 10), ("mass_effect_s_per_kg", 0.2),
+                         ("expected_stops", 5)):
+            value = getattr(self, name)
+            if not 0 <= value <= hi:
+                raise ValueError(f"{name}: {value} is outside [0, {hi}]")
+
     @classmethod
     def from_race(cls, race) -> TwinContext:
         """Context from a `RaceDefinition`: its track, fuel model, compound offsets and models as priors."""
