@@ -58,6 +58,25 @@ def test_health_environment_and_field(server):
     assert len(field["cars"]) == 20 and sorted(field["order"]) == sorted(bundled_race().drivers)
 
 
+def test_rest_serves_the_twins_models_with_their_schemas(server):
+    import jsonschema
+
+    from workbench.twins import car_twin_schema, field_twin_schema
+    deadline = time.monotonic() + 60
+    twin = server.get("/api/v1/car-twin").json()["car_twin"]
+    while twin["lap"] < 8 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        twin = server.get("/api/v1/car-twin").json()["car_twin"]
+    jsonschema.validate(twin, car_twin_schema())
+    assert twin["tyre_model"] in ("linear", "quadratic", "logarithmic") and twin["degradation_sd_s"] > 0
+    assert twin["fuel_source"] == "telemetry" and twin["fuel_burn_kg_per_lap"] > 0
+    field = server.get("/api/v1/field-twin").json()["field_twin"]
+    jsonschema.validate(field, field_twin_schema())
+    assert field["our_driver"] == CAR and field["total_laps"] == 57
+    running = [row for row in field["cars"] if row["lap"] >= 1 and not row["retired"]]
+    assert running and all(row["pit_probability"] is not None for row in running)
+
+
 def test_telemetry_pages_forward_at_10hz(server):
     first = server.get("/api/v1/telemetry", params={"limit": 5}).json()
     since = first["samples"][0]["session_time_s"]

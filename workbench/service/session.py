@@ -33,6 +33,7 @@ from workbench.telemetry.records import (
 )
 from workbench.telemetry.schema import TelemetryValidationError, validate_batch
 from workbench.twins import CarTwin, FieldTwin
+from workbench.twins.context import TwinContext
 
 __all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
 
@@ -104,7 +105,8 @@ class RaceSession:
         self.race = race
         self.our_driver = our_driver
         self.reorder_window_s = reorder_window_s
-        self.field_twin = FieldTwin(name="FieldTwin")
+        self.field_twin = FieldTwin(name="FieldTwin", our_driver=our_driver,
+                                    context=TwinContext.from_race(race) if race is not None else None)
         self.environment = TrackEnvironment(name="TrackEnvironment")
         if race is not None:
             race.car(our_driver)  # raises naming the unknown driver
@@ -200,6 +202,8 @@ class RaceSession:
             self.environment.param.update({k: getattr(record, k) for k in (
                 "track", "total_laps", "track_length_m", "air_temp_c", "track_temp_c", "rainfall")
                 if getattr(record, k) is not None} | {"session_type": record.session_type.value})
+            if record.total_laps is not None:
+                self.field_twin.set_total_laps(record.total_laps)
             self._set_status(record.track_status, record.session_time_s)
         elif isinstance(record, RaceEvent):
             self._apply_event(record)
@@ -219,6 +223,7 @@ class RaceSession:
         if status is self.environment.track_status:
             return
         self.environment.track_status = status
+        self.field_twin.track_status = status
         if emit:
             self._emit(HubEvent("track_status", t, detail=status.value))
 

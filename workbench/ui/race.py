@@ -19,11 +19,12 @@ COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#f0f0ec", "
                     "WET": "#0067ad"}
 TOWER_COLUMNS = {"rank": "Pos", "driver": "Driver", "lap": "Lap", "gap_to_leader_s": "Gap (s)",
                  "interval_s": "Int (s)", "last_lap_time_s": "Last (s)", "compound": "Tyre",
-                 "tyre_age_laps": "Age", "pit_stops": "Stops"}
+                 "tyre_age_laps": "Age", "pit_stops": "Stops", "pit_window_ideal_lap": "Pit lap",
+                 "pit_in_3_laps_p": "P(pit 3)"}
 
 
 class TimingTower(pn.viewable.Viewer):
-    """Position, gaps, last lap, compound with age and stops for every car."""
+    """Position, gaps, last lap, compound with age and stops, pit window and pit probability for every car."""
 
     hub = param.ClassSelector(class_=RaceSession)
 
@@ -36,6 +37,8 @@ class TimingTower(pn.viewable.Viewer):
 
     def _frame(self) -> pd.DataFrame:
         rows = self.hub.field_twin.standings()
+        for row in rows:  # the twins' pit window (ideal in-lap) and P(pit within 3 laps)
+            row["pit_in_3_laps_p"] = (row.get("pit_probability") or {}).get("3")
         df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "retired", "in_pit"])
         badge = '<span style="background:#222;color:{};font-weight:bold;padding:0 4px;border-radius:3px">{}</span>'
         df["compound"] = [badge.format(COMPOUND_COLOURS.get(c, "#888"), c[0]) if isinstance(c, str) else ""

@@ -14,4 +14,5 @@ COMMANDS = (
     "doctor",
     "simulate",
     "bench",
+    "calibrate",
 )

@@ -1,0 +1,129 @@
+"""Calibrate tyre models on a real lap table and backtest their lap-time predictions.
+
+`calibrate` fits every compound on the clean laps of the whole race (all cars) and
+runs `backtest`: for every lap k of every stint that has at least `MIN_EARLIER_CLEAN_LAPS`
+clean laps before k, predict laps k..k+4 of the stint using only laps before k (all
+cars), and score against the clean actual laps, beside a naive predictor that repeats
+the stint's last clean lap. ``racetwin calibrate`` prints the result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.twins.lap_table import FuelCorrection, mark_clean_laps
+from workbench.twins.tyre_model import DegradationFit, DegradationPrior, best, fit_degradation, prior_from_compound
+
+__all__ = ["fit_compounds", "backtest", "backtest_predictions", "calibrate", "priors_from_race", "HORIZON_LAPS",
+           "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS"]
+
+HORIZON_LAPS = 5  # laps k..k+4
+MIN_EARLIER_CLEAN_LAPS = 3
+INTERCEPT_LAPS = 3  # the stint level is the mean of its last clean laps, degradation removed (docs/twins.md)
+
+
+def priors_from_race(race) -> dict[str, DegradationPrior]:
+    """Compound -> prior centred on a race definition's compound models."""
+    return {c.value: prior_from_compound(m.model, m.k1_s, m.k2_s, source=f"race definition {race.name}")
+            for c, m in race.compounds.items()}
+
+
+def _prior(priors: dict[str, DegradationPrior] | None, compound: str) -> DegradationPrior:
+    if priors and compound in priors:
+        return priors[compound]
+    return prior_from_compound(source="generic")
+
+
+def fit_compounds(clean: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None
+                  ) -> dict[str, dict[str, DegradationFit]]:
+    """Compound -> family -> posterior, on the rows of ``clean`` (already screened and fuel-corrected)."""
+    out = {}
+    for compound, rows in clean.groupby("Compound", sort=True):
+        keys = rows.Driver + "/" + rows.Stint.astype(str)
+        out[str(compound)] = fit_degradation(rows.TyreLife.to_numpy(), rows.CorrectedLapTime.to_numpy(),
+                                             keys.to_numpy(), _prior(priors, str(compound)))
+    return out
+
+
+def backtest_predictions(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None,
+                         fuel: FuelCorrection | None = None) -> pd.DataFrame:
+    """Every scored prediction: made at lap ``k`` for ``LapNumber`` (k..k+4) of a stint.
+
+    Columns ``k``, ``Driver``, ``Stint``, ``LapNumber``, ``Predicted``, ``Naive``, ``Actual``.
+    Only laps before ``k`` (all cars) inform a prediction made at ``k``.
+    """
+    df = laps if "Clean" in laps.columns else mark_clean_laps(laps, fuel)
+    fuel = fuel or FuelCorrection()
+    clean = df[df.Clean]
+    out = []
+    stints = {key: rows for key, rows in df.groupby(["Driver", "Stint"])}
+    for k in range(2, int(df.LapNumber.max()) + 1):
+        before = clean[clean.LapNumber < k]
+        fits = {c: best(f) for c, f in fit_compounds(before, priors).items()} if len(before) else {}
+        for (driver, stint), rows in stints.items():
+            if k not in set(rows.LapNumber):
+                continue
+            earlier = rows[rows.Clean & (rows.LapNumber < k)]
+            if len(earlier) < MIN_EARLIER_CLEAN_LAPS:
+                continue
+            targets = rows[rows.Clean & rows.LapNumber.between(k, k + HORIZON_LAPS - 1)]
+            if targets.empty:
+                continue
+            fit = fits[str(rows.Compound.iloc[0])]
+            recent = earlier.iloc[-INTERCEPT_LAPS:]
+            intercept = float(np.mean(recent.CorrectedLapTime.to_numpy() - fit.degradation_s(recent.TyreLife)))
+            predicted = (intercept + fit.degradation_s(targets.TyreLife)
+                         + fuel.mass_effect_s_per_kg * targets.FuelKg.to_numpy())
+            out.append(pd.DataFrame({"k": k, "Driver": driver, "Stint": stint, "LapNumber": targets.LapNumber,
+                                     "Predicted": predicted, "Naive": float(earlier.LapTime.iloc[-1]),
+                                     "Actual": targets.LapTime.to_numpy()}))
+    if not out:
+        raise ValueError("laps: no stint has enough clean laps for a backtest "
+                         f"(needs {MIN_EARLIER_CLEAN_LAPS} clean laps before a lap to predict)")
+    return pd.concat(out, ignore_index=True)
+
+
+def backtest(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None,
+             fuel: FuelCorrection | None = None) -> dict[str, Any]:
+    """Predict laps k..k+4 from laps before k; MAE of the model and of "repeat the last clean lap".
+
+    Returns
+    -------
+    dict
+        ``mae_s``, ``naive_mae_s``, ``n`` (scored predictions), ``horizon_laps``, and both
+        MAEs per lead (``mae_by_lead_s``; lead 0 = lap k itself).
+    """
+    p = backtest_predictions(laps, priors, fuel)
+    err = (p.Predicted - p.Actual).abs()
+    naive = (p.Naive - p.Actual).abs()
+    lead = p.LapNumber - p.k
+    return {"mae_s": round(float(err.mean()), 4), "naive_mae_s": round(float(naive.mean()), 4),
+            "n": int(len(p)), "horizon_laps": HORIZON_LAPS,
+            "mae_by_lead_s": [round(float(err[lead == d].mean()), 4) for d in range(HORIZON_LAPS)],
+            "naive_mae_by_lead_s": [round(float(naive[lead == d].mean()), 4) for d in range(HORIZON_LAPS)]}
+
+
+def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None,
+              fuel: FuelCorrection | None = None) -> dict[str, Any]:
+    """Per-compound degradation models (every family, the chosen one first) and the backtest."""
+    df = mark_clean_laps(laps, fuel)
+    clean = df[df.Clean]
+    compounds = {}
+    for compound, fits in fit_compounds(clean, priors).items():
+        chosen = best(fits)
+        age = int(clean[clean.Compound == compound].TyreLife.max())
+        compounds[compound] = {
+            **chosen.to_dict(),
+            "degradation_at_max_age_s": round(float(chosen.degradation_s(age)[0]), 3),
+            "degradation_at_max_age_sd_s": round(float(chosen.degradation_sd_s(age)[0]), 3),
+            "max_age_laps": age, "cliff_risk_at_max_age": round(chosen.cliff_risk(age), 4),
+            "families": {f: fit.to_dict() for f, fit in fits.items()},
+        }
+    excluded = {flag: int(df[flag].sum()) for flag in ("PitIn", "PitOut", "Neutralised", "LapOne", "Traffic",
+                                                       "Outlier", "NoTime")}
+    return {"laps": int(len(df)), "clean_laps": int(df.Clean.sum()), "excluded": excluded,
+            "fuel": {"mass_effect_s_per_kg": (fuel or FuelCorrection()).mass_effect_s_per_kg},
+            "compounds": compounds, "backtest": backtest(df, priors, fuel)}

@@ -1,0 +1,91 @@
+"""JSON schemas of the twins' ``state()``, built from their `param` parameters (types, bounds, docs)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import param
+
+__all__ = ["car_twin_schema", "field_twin_schema", "TWIN_SCHEMA_VERSION"]
+
+TWIN_SCHEMA_VERSION = "1.0"
+_SKIP = ("name", "latest_sample")
+
+
+def _param_schema(p: param.Parameter) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": p.doc or ""}
+    nullable = bool(getattr(p, "allow_None", False))
+    if isinstance(p, param.Boolean):
+        kind = "boolean"
+    elif isinstance(p, param.Integer):
+        kind = "integer"
+    elif isinstance(p, param.Number):
+        kind = "number"
+    elif isinstance(p, param.String):
+        kind = "string"
+    elif isinstance(p, param.List):
+        kind = "array"
+    elif isinstance(p, param.Dict):
+        kind = "object"
+    elif isinstance(p, param.Selector):
+        values = [o.value if isinstance(o, enum.Enum) else o for o in p.objects]
+        out["enum"] = values if not nullable or None in values else [*values, None]
+        return out
+    else:
+        return out
+    out["type"] = [kind, "null"] if nullable else kind
+    bounds = getattr(p, "bounds", None)
+    if kind in ("number", "integer") and bounds:
+        if bounds[0] is not None:
+            out["minimum"] = bounds[0]
+        if bounds[1] is not None:
+            out["maximum"] = bounds[1]
+    return out
+
+
+def car_twin_schema() -> dict[str, Any]:
+    """JSON schema of `CarTwin.state`: every parameter with its type, bounds and doc, plus ``live``."""
+    from workbench.twins.car import LIVE_CHANNELS, CarTwin
+
+    props = {name: _param_schema(p) for name, p in CarTwin.param.objects("existing").items() if name not in _SKIP}
+    props["lap_times_s"] = {"type": "array", "items": {"type": ["number", "null"]},
+                            "description": CarTwin.param["lap_times_s"].doc}
+    props["live"] = {"type": ["object", "null"], "description": "The last high-rate sample.",
+                     "properties": {c: {} for c in ("session_time_s", "lap", *LIVE_CHANNELS)}}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "CarTwin state",
+            "version": TWIN_SCHEMA_VERSION, "type": "object", "properties": props, "required": sorted(props),
+            "additionalProperties": False}
+
+
+def field_twin_schema() -> dict[str, Any]:
+    """JSON schema of `FieldTwin.state`."""
+    nullable_number = {"type": ["number", "null"]}
+    probability = {"type": "number", "minimum": 0, "maximum": 1}
+    row = {"type": "object", "required": ["rank", "driver", "lap", "compound", "pit_probability",
+                                          "corrected_pace_s", "pit_window_ideal_lap"],
+           "properties": {"rank": {"type": "integer", "minimum": 1}, "driver": {"type": "string"},
+                          "corrected_pace_s": nullable_number, "degradation_s": nullable_number,
+                          "pit_window_ideal_lap": {"type": ["integer", "null"]},
+                          "pit_probability": {"type": ["object", "null"],
+                                              "properties": {h: probability for h in ("1", "3", "5")}}}}
+    move = {"type": "object", "required": ["kind", "rival", "probability"],
+            "properties": {"kind": {"type": "string"}, "rival": {"type": ["string", "null"]},
+                           "probability": probability, "gain_s": nullable_number,
+                           "expected_gain_s": nullable_number, "margin_s": nullable_number}}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "FieldTwin state",
+            "version": TWIN_SCHEMA_VERSION, "type": "object",
+            "required": ["leader_lap", "order", "our_driver", "track_status", "total_laps", "cars", "compounds",
+                         "traffic_cost_s", "threats", "opportunities", "profiles"],
+            "properties": {"leader_lap": {"type": "integer", "minimum": 0},
+                           "order": {"type": "array", "items": {"type": "string"}},
+                           "our_driver": {"type": ["string", "null"]},
+                           "track_status": {"enum": ["GREEN", "YELLOW", "VSC", "SC", "RED"]},
+                           "total_laps": {"type": ["integer", "null"]},
+                           "cars": {"type": "array", "items": row},
+                           "compounds": {"type": "object", "additionalProperties": {
+                               "type": "object", "required": ["model", "k1_s", "k1_s_sd", "noise_s"]}},
+                           "traffic_cost_s": nullable_number,
+                           "threats": {"type": "array", "items": move},
+                           "opportunities": {"type": "array", "items": move},
+                           "profiles": {"type": "object"}}}
