@@ -32,6 +32,15 @@ def reference():
     return records, hub
 
 
+def _differences(got, want, path="") -> list[str]:
+    """Where two JSON values differ (paths), for a readable failure."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return [d for k in sorted(set(got) | set(want)) for d in _differences(got.get(k), want.get(k), f"{path}.{k}")]
+    if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+        return [d for i, (g, w) in enumerate(zip(got, want)) for d in _differences(g, w, f"{path}[{i}]")]
+    return [] if got == want else [f"{path}: {got!r} != {want!r}"[:300]]
+
+
 def _stored(data_dir):
     store = StateStore(data_dir / "racetwin.sqlite")  # must open cleanly after every kill
     try:
@@ -70,7 +79,7 @@ def test_sigkill_and_resume_loses_nothing_committed(tmp_path, reference):
         car = srv.get("/api/v1/car-twin").json()["car_twin"]
         field = srv.get("/api/v1/field-twin").json()["field_twin"]
         env = srv.get("/api/v1/environment").json()["environment"]
-    assert car == json.loads(json.dumps(jsonable(never_killed.car_twin.state())))
-    assert field == json.loads(json.dumps(jsonable(never_killed.field_twin.state())))
+    assert _differences(car, json.loads(json.dumps(jsonable(never_killed.car_twin.state())))) == []
+    assert _differences(field, json.loads(json.dumps(jsonable(never_killed.field_twin.state())))) == []
     assert env["finished"] and env["leader_lap"] == 57
     assert len(_stored(data_dir)) == len(records)

@@ -132,3 +132,22 @@ def test_store_keeps_every_applied_record_and_restores_the_twins(tmp_path, race)
     assert again.snapshot_state() == hub.snapshot_state()
     assert store.committed_seq("r1") == len(records)  # restoring wrote nothing
     store.close()
+
+
+def test_looking_at_the_twins_never_changes_them(race):
+    """Views read the twins at arbitrary moments (REST, app, orchestrator); the state a hub ends
+    in must not depend on when or how often they looked."""
+    sim = TelemetrySimulator(race, seed=9)  # a race with a retirement: a retired car's last lap is old
+    assert sim.result.retired_lap.any()
+    records = list(sim.records())
+    watched, unwatched = RaceSession("HAM", race=race), RaceSession("HAM", race=race)
+    for i, record in enumerate(records):
+        watched.submit(record)
+        unwatched.submit(record)
+        if i % 50 == 0:
+            watched.field_twin.state()
+            watched.car_twin.state()
+    watched.flush()
+    unwatched.flush()
+    assert watched.field_twin.state() == unwatched.field_twin.state()
+    assert watched.car_twin.state() == unwatched.car_twin.state()

@@ -46,7 +46,8 @@ class StrategyOption:
     final_position: float  # expected (mean) finishing position
     success_probability: float  # probability the strategy achieves its goal (e.g. gains >= 1 place)
     total_time_s: float  # median race time
-    compounds: tuple[str, ...] = ()
+    compounds: tuple[str, ...] = ()  # the whole sequence, starting compound first
+    stop_compounds: tuple[str, ...] = ()  # or: the compound fitted at each stop
     name: str = ""
     expected_points: float | None = None
 
@@ -67,9 +68,24 @@ def _number(path: str, value: Any, lo: float, hi: float) -> float:
     return float(value)
 
 
+def _from_orchestrator(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Candidates of an HPCOrchestrator result (``{"ranked": [...], ...}``) as strategist dicts."""
+    out = []
+    for c in payload["ranked"]:
+        stops = c.get("strategy") or []
+        out.append({"pit_laps": [s["lap"] for s in stops], "stop_compounds": [s["compound"] for s in stops],
+                    "final_position": c.get("mean_position"), "success_probability": c.get("success_probability"),
+                    "total_time_s": (c.get("race_time_quantiles_s") or {}).get("p50"),
+                    "expected_points": c.get("expected_points"), "name": c.get("label", "")})
+    return out
+
+
 def options_from_results(results: Any) -> list[StrategyOption]:
-    """Normalize strategy results: a dict, a list of dicts, or lists in the seed's 4-value shape."""
-    if isinstance(results, dict):
+    """Normalize strategy results: an orchestrator result, a dict, a list of dicts, or lists in the
+    seed's 4-value shape ``[pit_lap, final_position, success_probability, total_time]``."""
+    if isinstance(results, dict) and isinstance(results.get("ranked"), list):
+        results = _from_orchestrator(results)
+    elif isinstance(results, dict):
         results = results.get("candidates", [results])
     if not isinstance(results, Sequence) or isinstance(results, (str, bytes)) or not results:
         raise StrategyInputError(f"simulation_results: {results!r} is not a non-empty list of strategy results")
@@ -96,6 +112,7 @@ def options_from_results(results: Any) -> list[StrategyOption]:
             success_probability=_number(f"{path}.success_probability", item.get("success_probability"), 0, 1),
             total_time_s=_number(f"{path}.total_time", total, 0, 86_400),
             compounds=tuple(str(c).upper() for c in item.get("compounds", ())),
+            stop_compounds=tuple(str(c).upper() for c in item.get("stop_compounds", ())),
             name=str(item.get("name", "")),
             expected_points=None if points is None else _number(f"{path}.expected_points", points, 0, 100),
         ))
@@ -210,6 +227,8 @@ class Strategist:
 
 
 def _next_compound(option: StrategyOption, next_stop: int | None) -> str:
+    if next_stop is not None and option.stop_compounds:
+        return option.stop_compounds[option.pit_laps.index(next_stop)]
     if next_stop is None or not option.compounds:
         return "the next set"
     index = option.pit_laps.index(next_stop) + 1

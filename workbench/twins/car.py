@@ -14,6 +14,7 @@ from workbench.twins.fuel_model import estimate_fuel
 from workbench.twins.online_tyre import OnlineTyreModel
 from workbench.twins.pit_window import DRY, pit_window
 from workbench.twins.tyre_model import CLIFF_RATE_S_PER_LAP, normal_cdf, prior_from_fit
+from workbench.twins.tyre_model import best as best_fit
 
 __all__ = ["CarTwin", "RECENT_PACE_LAPS"]
 
@@ -32,6 +33,8 @@ def _same(a, b) -> bool:
         return len(a) == len(b) and all(x is y or x == y or (x != x and y != y) for x, y in zip(a, b))
     return a == b
 
+
+_NOW = object()  # degradation_fit: use the field's posterior as it is now
 
 class CarTwin(param.Parameterized):
     """Digital twin of one car: position, gaps, laps, stint, tyres, fuel and live channels.
@@ -241,25 +244,33 @@ class CarTwin(param.Parameterized):
             flags.append("no_time")
         return flags
 
-    def degradation_fit(self, compound: str):
+    def degradation_fit(self, compound: str, field_fits: Any = _NOW):
         """This car's posterior on a compound; the field's posterior is the prior once it has laps.
 
         On a compound this car has not raced yet, the field's posterior itself (once it has
         `FIELD_PRIOR_MIN_LAPS` laps), else the race definition's prior. With a field prior
         the family is the one with the highest joint evidence (field's + ours): a dozen
-        laps of one car cannot overrule the shape the whole field shows.
+        laps of one car cannot overrule the shape the whole field shows. ``field_fits``
+        pins the field's posterior to one taken earlier (see `_field_fits_now`), so a
+        result computed later equals the one computed at the lap.
         """
-        field = self.field_model
-        if field is not None and field.n_laps(compound) >= FIELD_PRIOR_MIN_LAPS:
+        fits = self._field_fits_now(compound) if field_fits is _NOW else field_fits
+        if fits is not None:
             if self.tyres.n_laps(compound) == 0:
-                return field.best(compound)  # no laps of ours on it: the field's posterior as it is
-            fits = field.fits(compound)
+                return best_fit(fits)  # no laps of ours on it: the field's posterior as it is
             if self._field_prior_of.get(compound) is not fits:
                 self._field_prior_of[compound] = fits
                 self.tyres.set_prior(compound, prior_from_fit(fits, FIELD_PRIOR_INFLATE, source="field"))
             own = self.tyres.fits(compound)
             return own[max(own, key=lambda f: own[f].log_evidence + fits[f].log_evidence)]
         return self.tyres.best(compound)
+
+    def _field_fits_now(self, compound: str):
+        """The field's posterior on a compound if it is usable as a prior now, else None."""
+        field = self.field_model
+        if field is not None and field.n_laps(compound) >= FIELD_PRIOR_MIN_LAPS:
+            return field.fits(compound)
+        return None
 
     def _model_lap(self, r: LapRecord, now: dict[str, Any]) -> dict[str, Any]:
         """Flags, fuel, tyre fit, deltas and pit window after a completed lap: one dict for param.update."""
@@ -323,7 +334,10 @@ class CarTwin(param.Parameterized):
         out |= {"tyre_model": fit.family, "degradation_s": float(fit.degradation_s(age)[0]),
                 "degradation_sd_s": float(fit.degradation_sd_s(age)[0]), "degradation_rate_s_per_lap": rate,
                 "cliff_risk": float(risk)}
-        self._pit_inputs = (now["lap"], compound, age, used, r.track_status)
+        # the field's posteriors as they are at this lap: a window computed later (when a view asks)
+        # must not depend on when that is
+        field_fits = {c: self._field_fits_now(c) for c in DRY}
+        self._pit_inputs = (now["lap"], compound, age, used, r.track_status, field_fits)
         if self.model_pit_window:
             out |= self._pit_window(*self._pit_inputs)
         return out
@@ -333,13 +347,14 @@ class CarTwin(param.Parameterized):
         if self._pit_inputs is not None and self._pit_window_lap != self._pit_inputs[0]:
             self.param.update(self._pit_window(*self._pit_inputs))
 
-    def _pit_window(self, lap: int, compound: str, age: int, used: list[str], status: TrackStatus) -> dict[str, Any]:
+    def _pit_window(self, lap: int, compound: str, age: int, used: list[str], status: TrackStatus,
+                    field_fits: dict[str, Any]) -> dict[str, Any]:
         keys = ("pit_window_earliest_lap", "pit_window_ideal_lap", "pit_window_latest_lap", "pit_window_compound",
                 "pit_window_stops_to_go")
         window = None
         self._pit_window_lap = lap
         if self.total_laps is not None and lap < self.total_laps:
-            fits = {c: self.degradation_fit(c) for c in DRY}
+            fits = {c: self.degradation_fit(c, field_fits[c]) for c in DRY}
             window = pit_window(lap, self.total_laps, compound, age,
                                 {c: f.degradation_s for c, f in fits.items()}, self.context.offsets_s,
                                 self.context.pit_loss_s(status.value), set(used), self.available_sets,

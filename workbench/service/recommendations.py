@@ -1,0 +1,106 @@
+"""Recommendations in the live service: decided at once, worded by the LLM later, audited.
+
+`RecommendationService` watches the hub for new strategy results (published by the
+HPCOrchestrator). For each new result it computes the recommendations immediately
+with the deterministic `Strategist` (built-in wording) and publishes them on the hub
+(``hub.strategy_recommendations``, served at ``/api/v1/strategy-recommendations``);
+then, when an LLM is configured, it asks the `AIStrategist` to reword them and
+republishes only if the wording passed the checks and the result is still the
+latest. Every decision and every accepted wording goes to the store's audit log
+with a hash of its inputs. Framework-free: the REST handler only reads the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+from workbench.llm.ai_strategist import AIStrategist
+from workbench.service.session import RaceSession
+from workbench.strategy.strategist import StrategyInputError
+
+__all__ = ["RecommendationService", "POLL_S"]
+
+log = logging.getLogger("racetwin")
+POLL_S = 0.25
+
+
+def input_hash(payload: dict[str, Any]) -> str:
+    """A stable hash of what a decision rests on (for the audit log)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+class RecommendationService:
+    def __init__(self, hub: RaceSession, ai: AIStrategist, explain_timeout_s: float = 120.0):
+        self.hub = hub
+        self.ai = ai
+        self.explain_timeout_s = explain_timeout_s
+        self.published = 0
+        self.errors = 0
+        self.last_latency_s: float | None = None  # strategy result published -> recommendations published
+        self._seen: int | None = None
+        self._explaining: asyncio.Task | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            payload = self.hub.strategy_results
+            if payload is not None and payload.get("generation") != self._seen:
+                self._seen = payload.get("generation")
+                self._decide(payload)
+            try:
+                await asyncio.wait_for(stop.wait(), POLL_S)
+            except TimeoutError:
+                pass
+        if self._explaining is not None:
+            self._explaining.cancel()
+
+    def _context(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return {"car_twin": self.hub.car_twin, "field_twin": self.hub.field_twin, "simulation_results": payload,
+                "race_context": {"lap": int(payload.get("lap", self.hub.car_twin.lap)), "session_type": "race",
+                                 "track_status": payload.get("track_status")}}
+
+    def _decide(self, payload: dict[str, Any]) -> None:
+        context = self._context(payload)
+        try:
+            recs = self.ai.recommend_now(context)
+        except StrategyInputError as exc:  # a result we cannot read is reported, never raised into the loop
+            self.errors += 1
+            log.warning("strategy results not usable for recommendations: %s", exc)
+            return
+        digest = input_hash(payload)
+        self._publish(payload, recs, digest)
+        if self.ai.client is not None:
+            if self._explaining is not None:
+                self._explaining.cancel()  # a newer decision supersedes the wording in flight
+            self._explaining = asyncio.get_running_loop().create_task(self._explain(payload, recs, context, digest))
+
+    def _publish(self, payload: dict[str, Any], recs, digest: str) -> None:
+        published_wall = payload.get("published_wall_s")
+        self.last_latency_s = None if published_wall is None else time.time() - published_wall
+        self.hub.strategy_recommendations = {
+            "generation": payload.get("generation"), "lap": payload.get("lap"), "driver": payload.get("driver"),
+            "input_hash": digest, "recommendations": [r.to_dict() for r in recs]}
+        self.published += 1
+        if self.hub.store is not None:
+            self.hub.store.audit(self.hub.session_id, "recommendations", {
+                "generation": payload.get("generation"), "titles": [r.title for r in recs],
+                "priorities": [r.priority for r in recs]},
+                session_time_s=payload.get("session_time_s"), input_hash=digest, actor=recs[0].explainer)
+
+    async def _explain(self, payload, recs, context, digest) -> None:
+        try:
+            accepted = await asyncio.wait_for(self.ai.explain(recs, context), self.explain_timeout_s)
+        except TimeoutError:
+            self.ai.fallbacks["timeout"] += 1
+            return
+        latest = self.hub.strategy_results
+        if accepted and latest is not None and latest.get("generation") == payload.get("generation"):
+            self._publish(payload, recs, digest)
+
+    def state(self) -> dict[str, Any]:
+        return {"published": self.published, "errors": self.errors, "latency_s": self.last_latency_s,
+                **self.ai.metrics()}
