@@ -102,3 +102,22 @@ def test_ai_strategist_with_a_real_llm_keeps_decisions_and_checks_the_words(llam
                                       if k != "structured_output_unsupported") == 3
     assert metrics["structured_output"] is True and metrics["state"] == "ok"
     assert metrics["last"]["total_s"] > 0
+
+
+def test_served_recommendations_with_the_real_llm(llama_url, tmp_path):
+    """`racetwin serve --llm-url`: recommendations are served at once, the LLM is tried, health shows it."""
+    from tests.util import ServerProcess
+
+    with ServerProcess("--speed", "20", "--seed", "3", "--strategy-runs", "1000", "--llm-url", llama_url,
+                       "--llm-model", "smollm2", tmp_path=tmp_path) as srv:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            llm = srv.get("/api/v1/health").json()["components"]["llm"]
+            if llm["explained"] + sum(llm["fallbacks"].values()) >= 1:
+                break
+            time.sleep(0.5)
+        recs = srv.get("/api/v1/strategy-recommendations").json()["recommendations"]
+    assert llm["model"] == "smollm2" and llm["base_url"] == llama_url
+    assert llm["explained"] + sum(llm["fallbacks"].values()) >= 1, llm
+    assert llm["state"] in ("ok", "degraded") and recs
+    assert all(r["explainer"] in ("built-in", "llm:smollm2") or r["explainer"].startswith("llm:") for r in recs)

@@ -24,3 +24,31 @@ def test_strategy_results_follow_the_race(tmp_path):
             time.sleep(0.2)
         assert len(laps) >= 2, f"strategy results did not advance: {laps}\n{srv.log()}"
         assert body["orchestrator"]["completed"] >= 2 and body["orchestrator"]["failed"] == 0
+
+
+def test_recommendations_follow_the_strategy_results_and_are_audited(tmp_path):
+    from workbench.store import StateStore
+
+    with ServerProcess("--speed", "40", "--seed", "1", "--car", "LEC", "--strategy-runs", "2000",
+                       tmp_path=tmp_path) as srv:
+        deadline = time.monotonic() + 90
+        body = srv.get("/api/v1/strategy-recommendations").json()
+        assert body["recommendations"] == [] or body["generation"] is not None
+        while not body["recommendations"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+            body = srv.get("/api/v1/strategy-recommendations").json()
+        assert body["recommendations"], srv.log()
+        results = srv.get("/api/v1/strategy-results").json()["strategy_results"]
+        assert body["generation"] <= results["generation"] and body["driver"] == "LEC"
+        first = body["recommendations"][0]
+        assert first["priority"] in ("urgent", "moderate", "optional") and first["explainer"] == "built-in"
+        assert first["numbers"]["strategy"] and first["reasoning"]
+        priorities = [r["priority"] for r in body["recommendations"]]
+        assert priorities == sorted(priorities, key=["urgent", "moderate", "optional"].index)
+        llm = srv.get("/api/v1/health").json()["components"]["llm"]
+        assert llm["state"] == "off" and llm["published"] >= 1
+    store = StateStore(tmp_path / "state" / "racetwin.sqlite")
+    audit = store.audit_log(store.sessions()[0]["session_id"])
+    store.close()
+    decisions = [a for a in audit if a["action"] == "recommendations"]
+    assert decisions and all(a["input_hash"] and a["actor"] == "built-in" for a in decisions)

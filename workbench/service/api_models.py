@@ -97,6 +97,8 @@ class HealthComponents(BaseModel):
     source: SourceState
     store: StoreState
     sources: IngestSources | None = Field(None, description="TelemetryIngestor metrics per source.")
+    llm: dict[str, Any] | None = Field(None, description="Explainer: state (off/unknown/ok/degraded), model, "
+                                                         "fallbacks by reason, last call's timings.")
 
 
 class HealthResponse(Envelope):
@@ -169,3 +171,26 @@ class StrategyResultsResponse(Envelope):
     strategy_results: dict[str, Any] | None = Field(
         description="Latest decision: ranked candidates with position distributions (null before the first run).")
     orchestrator: dict[str, Any] | None = Field(description="Orchestrator status: runs, cancellations, backend.")
+
+
+class RecommendationItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    priority: Literal["urgent", "moderate", "optional"]
+    title: str
+    description: str
+    expected_benefit: dict[str, float | None]
+    reasoning: str
+    execution_lap: int | None
+    risks: list[str]
+    alternatives: list[str]
+    action: Literal["pit", "stay_out"]
+    numbers: dict[str, Any]
+    explainer: str = Field(description="built-in, or llm:<model> when an LLM's wording passed the checks.")
+
+
+class StrategyRecommendationsResponse(Envelope):
+    generation: int | None = Field(description="The strategy run these rest on (null before the first).")
+    lap: int | None
+    driver: str | None
+    input_hash: str | None = Field(description="Hash of the strategy results (as in the audit log).")
+    recommendations: list[RecommendationItem]

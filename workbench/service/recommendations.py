@@ -44,6 +44,7 @@ class RecommendationService:
         self.last_latency_s: float | None = None  # strategy result published -> recommendations published
         self._seen: int | None = None
         self._explaining: asyncio.Task | None = None
+        self._queued: tuple | None = None  # the latest decision waiting for the LLM (one call at a time)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -74,9 +75,11 @@ class RecommendationService:
         digest = input_hash(payload)
         self._publish(payload, recs, digest)
         if self.ai.client is not None:
-            if self._explaining is not None:
-                self._explaining.cancel()  # a newer decision supersedes the wording in flight
-            self._explaining = asyncio.get_running_loop().create_task(self._explain(payload, recs, context, digest))
+            job = (payload, recs, context, digest)
+            if self._explaining is None or self._explaining.done():
+                self._explaining = asyncio.get_running_loop().create_task(self._explain(*job))
+            else:  # one LLM call at a time; only the newest decision waits for the next one
+                self._queued = job
 
     def _publish(self, payload: dict[str, Any], recs, digest: str) -> None:
         published_wall = payload.get("published_wall_s")
@@ -96,10 +99,16 @@ class RecommendationService:
             accepted = await asyncio.wait_for(self.ai.explain(recs, context), self.explain_timeout_s)
         except TimeoutError:
             self.ai.fallbacks["timeout"] += 1
-            return
+            accepted = False
         latest = self.hub.strategy_results
-        if accepted and latest is not None and latest.get("generation") == payload.get("generation"):
-            self._publish(payload, recs, digest)
+        if accepted:
+            if latest is not None and latest.get("generation") == payload.get("generation"):
+                self._publish(payload, recs, digest)
+            else:
+                self.ai.fallbacks["superseded"] += 1  # worded, but a newer decision is already out
+        if self._queued is not None:
+            job, self._queued = self._queued, None
+            self._explaining = asyncio.get_running_loop().create_task(self._explain(*job))
 
     def state(self) -> dict[str, Any]:
         return {"published": self.published, "errors": self.errors, "latency_s": self.last_latency_s,

@@ -137,6 +137,8 @@ class HealthHandler(ApiHandler):
         ingestor = getattr(self.service, "ingestor", None)
         if ingestor is not None:
             components["sources"] = ingestor.metrics()
+        recommender = getattr(self.service, "recommender", None)
+        components["llm"] = recommender.state() if recommender is not None else {"state": "off"}
         self.send_json({"status": status, "components": components})
 
 
@@ -219,6 +221,17 @@ class StrategyResultsHandler(ApiHandler):
         orchestrator = getattr(self.service, "orchestrator", None)
         self.send_json({"strategy_results": self.hub.strategy_results,
                         "orchestrator": None if orchestrator is None else orchestrator.status()})
+
+
+class StrategyRecommendationsHandler(ApiHandler):
+    ROUTES = (Route("/api/v1/strategy-recommendations", "get",
+                    "Ranked recommendations (urgent, moderate, optional) with the numbers they rest on",
+                    m.StrategyRecommendationsResponse),)
+
+    def get(self) -> None:
+        recs = self.hub.strategy_recommendations or {"generation": None, "lap": None, "driver": None,
+                                                     "input_hash": None, "recommendations": []}
+        self.send_json(recs)
 
 
 class SchemaHandler(ApiHandler):
@@ -312,7 +325,7 @@ class NotFoundHandler(ApiHandler):
 
 
 HANDLERS = (HealthHandler, CarTwinHandler, FieldTwinHandler, EnvironmentHandler, TelemetryHandler,
-            StrategyResultsHandler, SchemaHandler, SessionsHandler, MetricsHandler)
+            StrategyResultsHandler, StrategyRecommendationsHandler, SchemaHandler, SessionsHandler, MetricsHandler)
 ROUTES: tuple[Route, ...] = tuple(r for h in HANDLERS for r in h.ROUTES)
 
 

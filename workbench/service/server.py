@@ -82,6 +82,7 @@ class RaceService:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
+        self.recommender = None  # RecommendationService: strategy results -> recommendations (+ LLM wording)
 
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
@@ -94,6 +95,8 @@ class RaceService:
             self._tasks.append(loop.create_task(self._run()))
         if self.hub.store is not None:
             self._tasks.append(loop.create_task(self._snapshots()))
+        if self.recommender is not None:
+            self._tasks.append(loop.create_task(self.recommender.run(self._stop)))
 
     async def _run(self) -> None:
         self.state = "running"
@@ -139,6 +142,8 @@ class RaceService:
             await self.listeners.stop()
         if self.orchestrator is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
+        if self.recommender is not None and self.recommender.ai.client is not None:
+            await self.recommender.ai.client.close()
         self.hub.close()
         if self.hub.store is not None:
             self.hub.store.close()
@@ -260,12 +265,14 @@ def _is_loopback(host: str) -> bool:
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
-          strategy_runs: int = 10_000, dask_scheduler: str | None = None) -> None:
+          strategy_runs: int = 10_000, dask_scheduler: str | None = None, llm_url: str | None = None,
+          llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
     ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
     decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
-    a local thread.
+    a local thread. ``llm_url`` (an OpenAI-compatible server, e.g. ``max serve`` on
+    http://localhost:8000/v1) words the recommendations; without it the built-in explainer does.
     """
     import panel as pn
 
@@ -286,6 +293,13 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
                                                dask_scheduler=dask_scheduler)
         service.orchestrator.attach(hub)
+        from workbench.llm.ai_strategist import AIStrategist
+        from workbench.llm.client import DEFAULT_MODEL
+        from workbench.service.recommendations import RecommendationService
+
+        ai = AIStrategist(base_url=llm_url, model=llm_model or DEFAULT_MODEL, api_key=llm_api_key,
+                          timeout_s=llm_timeout_s)
+        service.recommender = RecommendationService(hub, ai, explain_timeout_s=2 * llm_timeout_s)
 
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -97,6 +98,16 @@ def add_parser(sub) -> None:
         "--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
         help="run strategy decisions on this Dask scheduler instead of a local thread",
     )
+    add_llm_arguments(parser)
+
+
+def add_llm_arguments(parser) -> None:
+    llm = parser.add_argument_group("LLM explanations (default off: the built-in explainer words everything)")
+    llm.add_argument("--llm-url", default=None, metavar="URL",
+                     help="OpenAI-compatible server, e.g. http://localhost:8000/v1 (Modular MAX `max serve`) or a "
+                          "llama.cpp llama-server")
+    llm.add_argument("--llm-model", default=None, help="model name (default modularai/Llama-3.1-8B-Instruct-GGUF)")
+    llm.add_argument("--llm-timeout", type=float, default=60.0, help="seconds per LLM attempt (default 60)")
 
 
 def run(args) -> int:
@@ -173,5 +184,9 @@ def run(args) -> int:
         cors_origin=args.cors_origin,
         strategy_runs=args.strategy_runs,
         dask_scheduler=args.dask_scheduler,
+        llm_url=args.llm_url,
+        llm_model=args.llm_model,
+        llm_api_key=os.environ.get("RACETWIN_LLM_API_KEY"),
+        llm_timeout_s=args.llm_timeout,
     )
     return 0
