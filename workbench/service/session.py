@@ -42,6 +42,9 @@ _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED:
                   EventKind.VSC_ENDED: TrackStatus.GREEN}
 
 
+ENV_CLOCK_STEP_S = 0.5  # samples move the environment's (watchable) clock in steps of this much race time
+
+
 @dataclasses.dataclass(frozen=True)
 class HubEvent:
     """Something the hub noticed: ``kind`` is lap_completed, pit_in, pit_out, sc_deployed,
@@ -129,6 +132,7 @@ class RaceSession:
         self.lap_version = 0  # bumps on every lap record: cheap change detection for views
         self.last_applied_wall_s: float | None = None
         self.applied_seq = 0  # records applied so far; the store's sequence numbers
+        self.session_time_s = 0.0  # race time of the newest record applied
         self.store = store
         self.session_id = session_id
         if store is not None and session_id is None:
@@ -187,7 +191,11 @@ class RaceSession:
         self.accepted[record.type] += 1
         self.applied_seq += 1
         self.last_applied_wall_s = time.monotonic()
-        self.environment.session_time_s = max(self.environment.session_time_s, record.session_time_s)
+        t = record.session_time_s
+        if t > self.session_time_s:
+            self.session_time_s = t  # plain attribute: exact, and cheap on the 10-200 Hz sample path
+            if not isinstance(record, CarSample) or t - self.environment.session_time_s >= ENV_CLOCK_STEP_S:
+                self.environment.session_time_s = t
         if self.store is not None and self._persist:
             self.store.append_record(self.session_id, self.applied_seq, record, source)
         if isinstance(record, CarSample):
@@ -255,7 +263,7 @@ class RaceSession:
             "accepted": dict(self.accepted), "accepted_total": sum(self.accepted.values()),
             "rejected": dict(self.rejected), "rejected_total": sum(self.rejected.values()),
             "last_rejects": list(self.last_rejects), "queued": len(self._heap),
-            "session_time_s": self.environment.session_time_s, "seconds_since_last_record": lag,
+            "session_time_s": self.session_time_s, "seconds_since_last_record": lag,
             "subscriber_errors": self.subscriber_errors,
         }
 
