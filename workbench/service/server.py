@@ -82,6 +82,7 @@ class RaceService:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
+        self.predictor = None  # LivePredictor: the finish predicted each leader lap
 
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
@@ -139,6 +140,8 @@ class RaceService:
             await self.listeners.stop()
         if self.orchestrator is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
+        if self.predictor is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.predictor.close)
         self.hub.close()
         if self.hub.store is not None:
             self.hub.store.close()
@@ -260,12 +263,12 @@ def _is_loopback(host: str) -> bool:
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
-          strategy_runs: int = 10_000, dask_scheduler: str | None = None) -> None:
+          strategy_runs: int = 10_000, dask_scheduler: str | None = None, predict_runs: int = 1000) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
     ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
     decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
-    a local thread.
+    a local thread. ``predict_runs`` races per finish prediction, each leader lap (0 turns it off).
     """
     import panel as pn
 
@@ -286,6 +289,11 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
                                                dask_scheduler=dask_scheduler)
         service.orchestrator.attach(hub)
+    if predict_runs > 0 and hub.race is not None:
+        from workbench.strategy.live_predict import LivePredictor
+
+        service.predictor = LivePredictor(hub.race, runs=predict_runs, seed=seed)
+        service.predictor.attach(hub)
 
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)

@@ -12,7 +12,7 @@ and 75 % of the race distance. See ``docs/predict.md``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -162,7 +162,7 @@ def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str) -> list[d
 
 def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: int = 0,
                       track: RaceDefinition | None = None, race_name: str | None = None,
-                      backend: str = "numba") -> Prediction:
+                      backend: str = "numba", retired: Collection[str] | None = None) -> Prediction:
     """Predict the finish of the race in ``laps`` from the end of lap ``at_lap``.
 
     Parameters
@@ -180,6 +180,8 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     race_name : str, optional
         The race in ``data/event-history.json`` whose date limits the history used for SC/VSC and
         retirements (default: ``track.name``).
+    retired : collection of str, optional
+        Cars known to be out (live use); by default a car whose last lap is before K retired.
 
     Raises
     ------
@@ -197,7 +199,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
         raise ValueError(f"at_lap: {at_lap} is beyond the lap table, which ends at lap {table_last}")
     entry = race_entry(race_name or track.name)
     events = priors_before(entry["date"], entry["circuit_id"])
-    fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, track, events)
+    fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, track, events, retired=retired)
     rows = _summarise(fitted, runs, seed, backend)
     pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report)
     if table_last >= n_laps:

@@ -19,6 +19,7 @@ lap table already cut at lap K, so no later lap can inform the fit. The fitted p
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -163,7 +164,7 @@ def _plan_stops(hazard: PitHazard, car: CarState, stint_start: int, at_lap: int,
 
 
 def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefinition, events: EventPriors,
-                   hazard: PitHazard | None = None) -> FittedRace:
+                   hazard: PitHazard | None = None, retired: Collection[str] | None = None) -> FittedRace:
     """Race definition and state at the end of lap ``at_lap`` from ``known`` (laps <= ``at_lap`` only).
 
     Parameters
@@ -176,6 +177,10 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
         Track facts that are not fitted (overtaking, DRS, SC/VSC lap-time factors, minimum gap).
     events : EventPriors
         SC/VSC/retirement probabilities and expected stops from earlier races.
+    retired : collection of str, optional
+        The cars out of the race. By default a car whose last lap is before ``at_lap`` retired
+        (right for a recorded table); live, a car still finishing lap K is not retired: give
+        the hub's retirements and such a car is placed by its own median lap time per lap missing.
     """
     if int(known.LapNumber.max()) > at_lap:
         raise ValueError(f"known.LapNumber: {int(known.LapNumber.max())} is after lap {at_lap} (would leak)")
@@ -229,16 +234,19 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     for pos, d in enumerate(order, start=1):
         row = last.loc[d]
         lap = int(row.LapNumber)
-        retired = lap < at_lap
+        out = lap < at_lap if retired is None else d in retired
         compound = Compound(str(row.Compound))
         used = frozenset(Compound(c) for c in df[df.Driver == d].Compound.unique())
         gap = elapsed[(d, lap)] - leader_time
-        if cars and not retired and not cars[-1].retired:  # timing order wins over a filled-in lap time
+        if not out and lap < at_lap:  # live: still finishing lap K
+            own = df[(df.Driver == d) & df.Clean].LapTime
+            gap += (at_lap - lap) * float(own.median() if len(own) else clean.LapTime.median())
+        if cars and not out and not cars[-1].retired:  # timing order wins over a filled-in lap time
             gap = max(gap, cars[-1].gap_to_leader_s + MIN_GAP_BEHIND_S)
         car = CarState(d, float(gap), compound, int(row.TyreLife), int(row.Stint) - 1, used,
-                       float(max(0.0, fuel.start_kg - fuel.burn_kg_per_lap * at_lap)), retired, pos)
+                       float(max(0.0, fuel.start_kg - fuel.burn_kg_per_lap * at_lap)), out, pos)
         cars.append(car)
-        stops = [] if retired else _plan_stops(hazard, car, stint_start[d], at_lap, n_laps, norm, life,
+        stops = [] if out else _plan_stops(hazard, car, stint_start[d], at_lap, n_laps, norm, life,
                                                events.expected_stops, models, set(deg))
         plans_out[d] = [{"lap": s, "compound": c} for s, c in stops]
         grp = df[df.Driver == d]

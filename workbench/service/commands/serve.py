@@ -94,6 +94,10 @@ def add_parser(sub) -> None:
         help="races per strategy decision, run on hub events (default 10000; 0 turns strategy runs off)",
     )
     parser.add_argument(
+        "--predict-runs", type=int, default=1000,
+        help="races per finish prediction, each leader lap (default 1000; 0 turns predictions off)",
+    )
+    parser.add_argument(
         "--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
         help="run strategy decisions on this Dask scheduler instead of a local thread",
     )
@@ -107,6 +111,9 @@ def run(args) -> int:
 
     if args.strategy_runs < 0:
         print(f"racetwin serve: --strategy-runs: {args.strategy_runs} is below minimum 0", file=sys.stderr)
+        return 2
+    if args.predict_runs < 0:
+        print(f"racetwin serve: --predict-runs: {args.predict_runs} is below minimum 0", file=sys.stderr)
         return 2
     race = load_race(args.race)
     replay = None
@@ -173,5 +180,6 @@ def run(args) -> int:
         cors_origin=args.cors_origin,
         strategy_runs=args.strategy_runs,
         dask_scheduler=args.dask_scheduler,
+        predict_runs=args.predict_runs,
     )
     return 0
