@@ -102,3 +102,12 @@ def test_table_and_json_carry_the_documented_fields(laps):
     for row in obj["predicted"]:
         p = row["p_win"], row["p_podium"], row["p_points"]
         assert 0 <= p[0] <= p[1] <= p[2] <= 1
+
+
+def test_a_safety_car_out_at_lap_k_carries_into_the_state(laps):
+    assert predict_from_laps(laps, 28, runs=50, seed=1).fit["track_status_at_k"] == "GREEN"
+    sc = laps.copy()
+    sc.loc[sc.LapNumber == 28, "TrackStatus"] = 4
+    assert predict_from_laps(sc, 28, runs=50, seed=1).fit["track_status_at_k"] == "SC"
+    sc.loc[sc.LapNumber == 28, "TrackStatus"] = 16
+    assert predict_from_laps(sc, 28, runs=50, seed=1).fit["track_status_at_k"] == "VSC"

@@ -28,8 +28,8 @@ import pandas as pd
 from workbench.strategy.event_history import EventPriors
 from workbench.strategy.montecarlo import CarState, RaceState
 from workbench.strategy.racedef import CarEntry, CompoundModel, EventModel, Fuel, RaceDefinition, StintPlan, Track
-from workbench.telemetry.laptable import laps_to_records
-from workbench.telemetry.records import Compound
+from workbench.telemetry.laptable import laps_to_records, track_status_of
+from workbench.telemetry.records import Compound, TrackStatus
 from workbench.twins.calibrate import fit_compounds
 from workbench.twins.context import TwinContext
 from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clean_laps
@@ -51,6 +51,7 @@ MIN_NOISE_S, MAX_NOISE_S = 0.3, 1.5
 # compound is a few tenths slower on a new set); only used for compounds not yet raced.
 GENERIC_OFFSET_S = {"SOFT": 0.0, "MEDIUM": 0.3, "HARD": 0.6, "INTERMEDIATE": 5.0, "WET": 8.0}
 DRY = ("SOFT", "MEDIUM", "HARD")
+GREEN, SC, VSC = TrackStatus.GREEN, TrackStatus.SC, TrackStatus.VSC
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,5 +278,12 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
               "planned_stops": plans_out, "events": events.to_json(),
               "fuel": {"start_kg": fuel.start_kg, "burn_kg_per_lap": round(float(fuel.burn_kg_per_lap), 4),
                        "mass_effect_s_per_kg": fuel.mass_effect_s_per_kg}}
-    return FittedRace(race, RaceState(at_lap, tuple(cars)), report)
+    status = GREEN
+    if "TrackStatus" in known.columns:  # an SC/VSC out on the leader's lap K carries on (model's median length)
+        leader_row = known[(known.Driver == order[0]) & (known.LapNumber == at_lap)]
+        if len(leader_row):
+            status = track_status_of(leader_row.TrackStatus.iloc[0])
+            status = status if status in (SC, VSC) else GREEN
+    report["track_status_at_k"] = status.value
+    return FittedRace(race, RaceState(at_lap, tuple(cars), status), report)
 
