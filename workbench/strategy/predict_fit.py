@@ -27,7 +27,7 @@ import pandas as pd
 
 from workbench.strategy.event_history import EventPriors
 from workbench.strategy.montecarlo import CarState, RaceState
-from workbench.strategy.racedef import CarEntry, CompoundModel, EventModel, Fuel, RaceDefinition, StintPlan, Track
+from workbench.strategy.racedef import CarEntry, CompoundModel, EventModel, Fuel, RaceDefinition, StintPlan
 from workbench.telemetry.laptable import laps_to_records, track_status_of
 from workbench.telemetry.records import Compound, TrackStatus
 from workbench.twins.calibrate import fit_compounds
@@ -36,8 +36,8 @@ from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clea
 from workbench.twins.pit_hazard import PitHazard, compound_life
 from workbench.twins.tyre_model import best, prior_from_compound
 
-__all__ = ["FittedRace", "fit_known_laps", "running_order", "PACE_HALF_LIFE_LAPS", "PIT_LOSS_PRIOR_STOPS", "GENERIC_OFFSET_S",
-           "STANDSTILL_MEDIAN_S", "STANDSTILL_SIGMA_LOG", "DEFAULT_NOISE_S"]
+__all__ = ["FittedRace", "fit_known_laps", "running_order", "PACE_HALF_LIFE_LAPS", "PIT_LOSS_PRIOR_STOPS",
+           "GENERIC_OFFSET_S", "STANDSTILL_MEDIAN_S", "STANDSTILL_SIGMA_LOG", "DEFAULT_NOISE_S"]
 
 PACE_HALF_LIFE_LAPS = 10.0  # a clean lap this many laps before K weighs half as much as lap K
 OFFSET_RIDGE = 1.0  # compound offsets shrink towards the generic steps with this weight (laps)
@@ -251,14 +251,16 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                                                events.expected_stops, models, set(deg))
         plans_out[d] = [{"lap": s, "compound": c} for s, c in stops]
         grp = df[df.Driver == d]
-        stints = [StintPlan(Compound(str(r.Compound.iloc[0])), int(len(r))) for _, r in grp.groupby("Stint", sort=True)]
+        past = [StintPlan(Compound(str(r.Compound.iloc[0])), int(len(r))) for _, r in grp.groupby("Stint", sort=True)]
+        past = (past[:-1] + past[-1:] * car.stops_made)[:car.stops_made]  # the plan's index stops_made is now
         cur_len = int(row.TyreLife) + ((stops[0][0] if stops else n_laps) - at_lap)
-        stints[-1] = StintPlan(compound, max(1, cur_len))
+        stints = [*past, StintPlan(compound, max(1, cur_len))]
         marks = [s for s, _ in stops] + [n_laps]
         for (s, c), nxt in zip(stops, marks[1:]):
             stints.append(StintPlan(Compound(c), max(1, nxt - s)))
         pace = intercept[d] - base_time if d in intercept else mid_pace
-        entries.append(CarEntry(d, str(row.get("Team", "") or ""), pos, pos, float(pace),
+        team = row.get("Team")
+        entries.append(CarEntry(d, str(team) if isinstance(team, str) else "", pos, pos, float(pace),
                                 float(noise.get(d, DEFAULT_NOISE_S)), tuple(stints)))
     t = base.track
     track = dataclasses.replace(
