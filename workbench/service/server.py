@@ -263,12 +263,12 @@ def _is_loopback(host: str) -> bool:
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
-          strategy_runs: int = 10_000, dask_scheduler: str | None = None, predict_runs: int = 1000) -> None:
+          strategy_runs: int = 10_000, dask_scheduler: str | None = None, predict_runs: int = 0) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
     ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
     decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
-    a local thread. ``predict_runs`` races per finish prediction, each leader lap (0 turns it off).
+    a local thread. ``predict_runs`` races per finish prediction, each leader lap (0, the default, turns it off).
     """
     import panel as pn
 
