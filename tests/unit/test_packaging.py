@@ -41,7 +41,7 @@ def _cli(*args):
 def test_help_documents_every_subcommand():
     out = _cli("--help").stdout
     for command in ("serve", "generate", "schema", "validate", "doctor", "calibrate", "simulate", "bench",
-                    "decode", "record", "feed"):
+                    "decode", "record", "feed", "predict"):
         assert command in out
     serve = _cli("serve", "--help").stdout
     for flag in ("--host", "--port", "--speed", "--seed", "--car", "--data-dir", "--race"):

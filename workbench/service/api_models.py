@@ -171,6 +171,10 @@ class StrategyResultsResponse(Envelope):
     strategy_results: dict[str, Any] | None = Field(
         description="Latest decision: ranked candidates with position distributions (null before the first run).")
     orchestrator: dict[str, Any] | None = Field(description="Orchestrator status: runs, cancellations, backend.")
+    race_prediction: dict[str, Any] | None = Field(
+        default=None, description="Latest finish prediction from the leader's lap (racetwin predict's JSON with "
+                                  "'lap'; null before lap 3 or with predictions off).")
+    predictor: dict[str, Any] | None = Field(default=None, description="Live predictor status: runs, errors.")
 
 
 class RecommendationItem(BaseModel):

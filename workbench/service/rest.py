@@ -219,8 +219,11 @@ class StrategyResultsHandler(ApiHandler):
 
     def get(self) -> None:
         orchestrator = getattr(self.service, "orchestrator", None)
+        predictor = getattr(self.service, "predictor", None)
         self.send_json({"strategy_results": self.hub.strategy_results,
-                        "orchestrator": None if orchestrator is None else orchestrator.status()})
+                        "orchestrator": None if orchestrator is None else orchestrator.status(),
+                        "race_prediction": self.hub.race_prediction,
+                        "predictor": None if predictor is None else predictor.status()})
 
 
 class StrategyRecommendationsHandler(ApiHandler):

@@ -83,6 +83,7 @@ class RaceService:
         self._tasks: list[asyncio.Task] = []
         self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
         self.recommender = None  # RecommendationService: strategy results -> recommendations (+ LLM wording)
+        self.predictor = None  # LivePredictor: the finish predicted each leader lap
 
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
@@ -144,6 +145,8 @@ class RaceService:
             await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
         if self.recommender is not None and self.recommender.ai.client is not None:
             await self.recommender.ai.client.close()
+        if self.predictor is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.predictor.close)
         self.hub.close()
         if self.hub.store is not None:
             self.hub.store.close()
@@ -266,13 +269,15 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
           strategy_runs: int = 10_000, dask_scheduler: str | None = None, llm_url: str | None = None,
-          llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0) -> None:
+          llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0,
+          predict_runs: int = 0) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
     ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
     decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
     a local thread. ``llm_url`` (an OpenAI-compatible server, e.g. ``max serve`` on
     http://localhost:8000/v1) words the recommendations; without it the built-in explainer does.
+    a local thread. ``predict_runs`` races per finish prediction, each leader lap (0, the default, turns it off).
     """
     import panel as pn
 
@@ -300,6 +305,11 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         ai = AIStrategist(base_url=llm_url, model=llm_model or DEFAULT_MODEL, api_key=llm_api_key,
                           timeout_s=llm_timeout_s)
         service.recommender = RecommendationService(hub, ai, explain_timeout_s=2 * llm_timeout_s)
+    if predict_runs > 0 and hub.race is not None:
+        from workbench.strategy.live_predict import LivePredictor
+
+        service.predictor = LivePredictor(hub.race, runs=predict_runs, seed=seed)
+        service.predictor.attach(hub)
 
     def race_page() -> RaceDashboard:
         page = RaceDashboard(hub=hub)

@@ -129,6 +129,7 @@ class RaceSession:
         self.subscriber_errors = 0
         self.strategy_results: dict | None = None  # latest ranked strategies (set by HPCOrchestrator)
         self.strategy_recommendations: dict | None = None  # latest recommendations (RecommendationService)
+        self.race_prediction: dict | None = None  # latest finish prediction (set by LivePredictor)
         self.lap_version = 0  # bumps on every lap record: cheap change detection for views
         self.last_applied_wall_s: float | None = None
         self.applied_seq = 0  # records applied so far; the store's sequence numbers

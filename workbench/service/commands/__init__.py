@@ -15,4 +15,5 @@ COMMANDS = (
     "simulate",
     "bench",
     "calibrate",
+    "predict",
 )

@@ -95,6 +95,10 @@ def add_parser(sub) -> None:
         help="races per strategy decision, run on hub events (default 10000; 0 turns strategy runs off)",
     )
     parser.add_argument(
+        "--predict-runs", type=int, default=0,
+        help="races per finish prediction, made each leader lap (e.g. 1000; default 0: predictions off)",
+    )
+    parser.add_argument(
         "--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
         help="run strategy decisions on this Dask scheduler instead of a local thread",
     )
@@ -118,6 +122,9 @@ def run(args) -> int:
 
     if args.strategy_runs < 0:
         print(f"racetwin serve: --strategy-runs: {args.strategy_runs} is below minimum 0", file=sys.stderr)
+        return 2
+    if args.predict_runs < 0:
+        print(f"racetwin serve: --predict-runs: {args.predict_runs} is below minimum 0", file=sys.stderr)
         return 2
     race = load_race(args.race)
     replay = None
@@ -188,5 +195,6 @@ def run(args) -> int:
         llm_model=args.llm_model,
         llm_api_key=os.environ.get("RACETWIN_LLM_API_KEY"),
         llm_timeout_s=args.llm_timeout,
+        predict_runs=args.predict_runs,
     )
     return 0

@@ -1,0 +1,132 @@
+"""SC/VSC, retirement and stop priors for a race, from the history of races run *before* it.
+
+``data/event-history.json`` (built by ``data/build_event_history.py`` from the Ergast tables
+of TracingInsights/RaceData, CC0) holds one entry per race: its date, circuit, SC phases and
+their full laps, VSC phases and their laps, starters, retirements and the median number of
+stops. `priors_before` keeps only races dated strictly before the race being predicted, so
+a prediction never sees the outcome of its own race (or any later one) through these priors.
+
+Blending, as in ``data/build_bahrain_2024.py``: the circuit's own history counts race for
+race, the whole championship's history counts as `PRIOR_RACES` races.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from typing import Any
+
+import numpy as np
+
+from workbench.paths import bundled_data_dir
+
+__all__ = ["EventPriors", "priors_before", "race_entry", "history", "PRIOR_RACES", "RECENT_YEARS",
+           "SC_MAX_LAPS", "VSC_MAX_LAPS"]
+
+PRIOR_RACES = 10.0  # weight of the championship-wide history, in races, against the circuit's own
+RECENT_YEARS = 3  # retirements and stops: reliability and tyre rules change, so only recent seasons
+SC_MAX_LAPS = 8  # SC lengths are clipped to 1..8 full laps
+VSC_MAX_LAPS = 6  # VSC lengths are clipped to 1..6 laps
+
+
+@functools.cache
+def history() -> tuple[dict[str, Any], ...]:
+    """Every race of ``data/event-history.json``, in date order."""
+    obj = json.loads((bundled_data_dir() / "event-history.json").read_text())
+    return tuple(sorted(obj["races"], key=lambda r: r["date"]))
+
+
+def race_entry(name: str) -> dict[str, Any]:
+    """The history entry of a race by name (``"2024 Bahrain Grand Prix"``).
+
+    Raises
+    ------
+    ValueError
+        Naming the race when the history does not hold it.
+    """
+    for entry in history():
+        if entry["race"] == name:
+            return entry
+    raise ValueError(f"race: {name!r} is not in data/event-history.json (races from "
+                     f"{history()[0]['race']} to {history()[-1]['race']})")
+
+
+@dataclasses.dataclass(frozen=True)
+class EventPriors:
+    """Event probabilities for a race definition's ``events`` section, and the expected stops.
+
+    Attributes
+    ----------
+    sc_phases_p, vsc_phases_p : tuple of float
+        P(0, 1, 2, 3 phases in a race).
+    sc_length_laps_p, vsc_length_laps_p : tuple of float
+        P(a phase lasts 1, 2, ... laps).
+    retirement_p : float
+        P(a starter does not finish).
+    expected_stops : float
+        Median stops per car at this circuit in recent seasons.
+    before : str
+        Only races dated before this ISO date were used.
+    races : int
+        How many races that is; ``circuit_races`` of them at this circuit.
+    """
+
+    sc_phases_p: tuple[float, ...]
+    sc_length_laps_p: tuple[float, ...]
+    vsc_phases_p: tuple[float, ...]
+    vsc_length_laps_p: tuple[float, ...]
+    retirement_p: float
+    expected_stops: float
+    before: str
+    races: int
+    circuit_races: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+def _counts_p(counts: list[int]) -> np.ndarray:
+    return np.bincount(np.minimum(np.asarray(counts, dtype=int), 3), minlength=4)[:4] / max(1, len(counts))
+
+
+def _blend(own: list[int], field_p: np.ndarray) -> tuple[float, ...]:
+    own_counts = np.bincount(np.minimum(np.asarray(own, dtype=int), 3), minlength=4)[:4]
+    p = (own_counts + PRIOR_RACES * field_p) / (len(own) + PRIOR_RACES)
+    return tuple(float(x) for x in p / p.sum())
+
+
+def _lengths_p(lengths: list[int], max_laps: int) -> tuple[float, ...]:
+    counts = np.bincount(np.clip(np.asarray(lengths, dtype=int), 1, max_laps), minlength=max_laps + 1)[1:]
+    if counts.sum() == 0:
+        counts = np.ones(max_laps)
+    return tuple(float(x) for x in counts / counts.sum())
+
+
+def priors_before(date: str, circuit_id: int | None = None) -> EventPriors:
+    """Event priors from the races dated strictly before ``date`` (ISO ``YYYY-MM-DD``).
+
+    Raises
+    ------
+    ValueError
+        When no race of the history is dated before ``date``.
+    """
+    past = [r for r in history() if r["date"] < date]
+    if not past:
+        raise ValueError(f"date: {date!r} has no race before it in data/event-history.json "
+                         f"(the first is {history()[0]['date']})")
+    own = [r for r in past if circuit_id is not None and r["circuit_id"] == circuit_id]
+    sc_p = _blend([r["sc_phases"] for r in own], _counts_p([r["sc_phases"] for r in past]))
+    sc_len = _lengths_p([n for r in past for n in r["sc_full_laps"]], SC_MAX_LAPS)
+    vsc_past = [r for r in past if r["vsc_known"]] or past
+    vsc_own = [r for r in own if r["vsc_known"]]
+    vsc_p = _blend([len(r["vsc_phase_laps"]) for r in vsc_own],
+                   _counts_p([len(r["vsc_phase_laps"]) for r in vsc_past]))
+    vsc_len = _lengths_p([n for r in vsc_past for n in r["vsc_phase_laps"]], VSC_MAX_LAPS)
+    first_recent = f"{int(date[:4]) - RECENT_YEARS:04d}{date[4:]}"
+    recent = [r for r in past if r["date"] >= first_recent] or past
+    retire_p = sum(r["retirements"] for r in recent) / max(1, sum(r["starters"] for r in recent))
+    stops_own = [r["median_stops"] for r in own if r["date"] >= first_recent and r["median_stops"] is not None]
+    stops_all = [r["median_stops"] for r in recent if r["median_stops"] is not None]
+    expected = float(np.median(stops_own or stops_all or [1.0]))
+    return EventPriors(sc_p, sc_len, vsc_p, vsc_len, float(retire_p), expected, date, len(past), len(own))

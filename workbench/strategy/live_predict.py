@@ -1,0 +1,168 @@
+"""The race prediction in the live hub: each lap the leader completes, predict the finish from there.
+
+`LivePredictor.attach(session)` subscribes to a `RaceSession`; when the leader completes a
+lap K it snapshots the hub's lap records (laps 1..K of every car, the hub's retirements) and
+a worker thread runs `workbench.strategy.predict.predict_from_laps` on them, so the event loop
+never waits. The newest result goes to ``session.race_prediction`` and is served beside the
+strategy results at ``/api/v1/strategy-results``. A newer lap replaces a request still waiting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from workbench.strategy.predict import predict_from_laps
+from workbench.strategy.racedef import RaceDefinition
+from workbench.telemetry.records import LapRecord, TrackStatus
+
+__all__ = ["LivePredictor", "records_frame", "predict_session", "FASTF1_STATUS", "MIN_LAP"]
+
+log = logging.getLogger(__name__)
+
+FASTF1_STATUS = {TrackStatus.GREEN: "1", TrackStatus.YELLOW: "2", TrackStatus.SC: "4", TrackStatus.RED: "5",
+                 TrackStatus.VSC: "6"}
+MIN_LAP = 3  # before this the laps hold too little green running to fit pace on
+_NEEDED = ("position", "compound", "stint", "tyre_age_laps")
+
+
+def records_frame(records: Iterable[LapRecord]) -> pd.DataFrame:
+    """Lap records as a FastF1-shaped table; records missing a field the prediction needs are left out."""
+    rows = [{"Driver": r.driver, "Team": r.team, "LapNumber": r.lap_number, "LapTime": r.lap_time_s,
+             "Compound": r.compound.value, "Stint": r.stint, "TyreLife": r.tyre_age_laps, "Position": r.position,
+             "TrackStatus": FASTF1_STATUS.get(r.track_status, "1"), "Time": r.session_time_s}
+            for r in records if all(getattr(r, f) is not None for f in _NEEDED)]
+    frame = pd.DataFrame(rows)
+    return frame.drop_duplicates(["Driver", "LapNumber"], keep="last").reset_index(drop=True) if rows else frame
+
+
+def _retired(session) -> set[str]:
+    return {d for d, t in session.field_twin.cars.items() if t.retired}
+
+
+def predict_session(session, runs: int = 1000, seed: int = 0, at_lap: int | None = None) -> dict[str, Any]:
+    """Predict the finish from the hub's laps at the leader's lap (or ``at_lap``); the published dict.
+
+    Raises
+    ------
+    ValueError
+        When the hub has no race definition, or the laps cannot be predicted from (see `predict_from_laps`).
+    """
+    race: RaceDefinition | None = session.race
+    if race is None:
+        raise ValueError("session.race: None is not a race definition (the prediction needs the race distance)")
+    k = session.field_twin.leader_lap if at_lap is None else at_lap
+    return _predict(records_frame(session.laps), race, k, _retired(session), runs, seed)
+
+
+def _predict(frame: pd.DataFrame, race: RaceDefinition, at_lap: int, retired: set[str], runs: int,
+             seed: int) -> dict[str, Any]:
+    pred = predict_from_laps(frame, at_lap, runs=runs, seed=seed, track=race, retired=retired)
+    out = pred.to_json()
+    out.pop("actual"), out.pop("score"), out.pop("retirements_after_k")
+    return {"lap": at_lap, **out}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    lap: int
+    frame: pd.DataFrame
+    retired: frozenset[str]
+
+
+class LivePredictor:
+    """Publishes the finish prediction into ``session.race_prediction`` every leader lap.
+
+    Parameters
+    ----------
+    race : RaceDefinition
+        The race (its distance and name; the prediction fits everything else from the laps).
+    runs, seed : int
+        Monte Carlo races per prediction and the seed (the same laps give the same prediction).
+    """
+
+    def __init__(self, race: RaceDefinition, runs: int = 1000, seed: int = 0):
+        if runs < 1:
+            raise ValueError(f"runs: {runs} is not an integer >= 1")
+        self.race, self.runs, self.seed = race, int(runs), int(seed)
+        self.session = None
+        self.counts = {"requested": 0, "completed": 0, "superseded": 0, "failed": 0}
+        self.last_error: str | None = None
+        self._last_lap = 0
+        self._pending: _Request | None = None
+        self._busy = False
+        self._closed = False
+        self._cond = threading.Condition()
+        self._unsubscribe = None
+        self._thread = threading.Thread(target=self._worker, name="racetwin-predict", daemon=True)
+        self._thread.start()
+
+    def attach(self, session) -> None:
+        """Subscribe to a `RaceSession`: each new leader lap queues a prediction."""
+        self.session = session
+        session.race_prediction = None
+        self._unsubscribe = session.subscribe(self.on_event)
+
+    def on_event(self, event) -> None:
+        if event.kind != "lap_completed" or self.session is None:
+            return
+        lap = self.session.field_twin.leader_lap
+        if lap <= self._last_lap or lap < MIN_LAP or lap >= self.race.track.laps:
+            return
+        self._last_lap = lap
+        self.submit(lap, records_frame(self.session.laps), _retired(self.session))
+
+    def submit(self, lap: int, frame: pd.DataFrame, retired: Iterable[str] = ()) -> None:
+        """Queue a prediction from ``frame`` at ``lap``; a request still waiting is superseded."""
+        with self._cond:
+            self.counts["requested"] += 1
+            if self._pending is not None:
+                self.counts["superseded"] += 1
+            self._pending = _Request(lap, frame, frozenset(retired))
+            self._cond.notify_all()
+
+    def _worker(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                request, self._pending, self._busy = self._pending, None, True
+            outcome = "completed"
+            try:
+                result = _predict(request.frame, self.race, request.lap, set(request.retired), self.runs, self.seed)
+                if self.session is not None:
+                    self.session.race_prediction = result
+            except Exception as exc:  # reported in status(); the hub goes on
+                outcome = "failed"
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("race prediction at lap %s failed: %s", request.lap, exc)
+            finally:
+                with self._cond:
+                    self.counts[outcome] += 1
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout_s: float | None = None) -> bool:
+        """Block until nothing is queued or running; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout_s)
+
+    def status(self) -> dict[str, Any]:
+        return {"runs": self.runs, "seed": self.seed, **self.counts, "busy": self._busy,
+                "last_error": self.last_error}
+
+    def close(self) -> None:
+        """Unsubscribe and stop the worker thread."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=30)

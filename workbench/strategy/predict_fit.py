@@ -1,0 +1,291 @@
+"""Fit a race definition and a live race state from the laps known at the end of lap K.
+
+Everything here reads only the rows it is given; `workbench.strategy.predict` hands it the
+lap table already cut at lap K, so no later lap can inform the fit. The fitted parts:
+
+- fuel: generic, not fitted (`FuelCorrection` defaults: 100 kg burnt evenly over the race
+  distance, 0.03 s/kg; Heilmeier et al. 2020 report 0.017-0.045 s/kg);
+- degradation per compound: the twins' Bayesian model (`workbench.twins.calibrate.fit_compounds`,
+  generic priors) on the clean, fuel-corrected laps; the family with the highest evidence;
+- pace per car and compound offsets: weighted least squares on the same laps with the
+  degradation removed, recent laps weighing more (half-life `PACE_HALF_LIFE_LAPS`);
+- pit loss: in-lap + out-lap minus two of the car's own clean laps around each green stop so
+  far, shrunk towards the generic `TwinContext` loss;
+- remaining stops per car: the FieldTwin's pit hazard (`workbench.twins.pit_hazard`) walked
+  forward lap by lap; a stop is planned where the probability of having stopped reaches 1/2;
+- SC/VSC and retirement probabilities: `workbench.strategy.event_history.priors_before` the race date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.strategy.event_history import EventPriors
+from workbench.strategy.montecarlo import CarState, RaceState
+from workbench.strategy.racedef import CarEntry, CompoundModel, EventModel, Fuel, RaceDefinition, StintPlan
+from workbench.telemetry.laptable import laps_to_records, track_status_of
+from workbench.telemetry.records import Compound, TrackStatus
+from workbench.twins.calibrate import fit_compounds
+from workbench.twins.context import TwinContext
+from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clean_laps
+from workbench.twins.pit_hazard import PitHazard, compound_life
+from workbench.twins.tyre_model import best, prior_from_compound
+
+__all__ = ["FittedRace", "fit_known_laps", "running_order", "PACE_HALF_LIFE_LAPS", "PIT_LOSS_PRIOR_STOPS",
+           "GENERIC_OFFSET_S", "STANDSTILL_MEDIAN_S", "STANDSTILL_SIGMA_LOG", "DEFAULT_NOISE_S"]
+
+PACE_HALF_LIFE_LAPS = 10.0  # a clean lap this many laps before K weighs half as much as lap K
+OFFSET_RIDGE = 1.0  # compound offsets shrink towards the generic steps with this weight (laps)
+PIT_LOSS_PRIOR_STOPS = 3.0  # the generic pit loss counts as this many measured stops
+STANDSTILL_MEDIAN_S = 2.4  # assumption: a typical 2024 stationary time (as data/build_bahrain_2024.py)
+STANDSTILL_SIGMA_LOG = 0.2  # assumption: log-spread of the stationary time
+MIN_GAP_BEHIND_S = 0.2  # a car listed behind another at the line is at least this far back
+DEFAULT_NOISE_S = 0.6  # lap noise of a car without enough clean laps (Heilmeier et al. 2020: 0.46-0.86 s)
+MIN_NOISE_S, MAX_NOISE_S = 0.3, 1.5
+# Generic steps between dry compounds when a compound has no lap yet (assumption: a harder
+# compound is a few tenths slower on a new set); only used for compounds not yet raced.
+GENERIC_OFFSET_S = {"SOFT": 0.0, "MEDIUM": 0.3, "HARD": 0.6, "INTERMEDIATE": 5.0, "WET": 8.0}
+DRY = ("SOFT", "MEDIUM", "HARD")
+GREEN, SC, VSC = TrackStatus.GREEN, TrackStatus.SC, TrackStatus.VSC
+
+
+@dataclasses.dataclass(frozen=True)
+class FittedRace:
+    """What was fitted from laps 1..K: the race definition, the state, and a report."""
+
+    race: RaceDefinition
+    state: RaceState
+    report: dict[str, Any]
+
+
+def _seconds_elapsed(known: pd.DataFrame) -> dict[tuple[str, int], float]:
+    """Session time at the end of each lap, from the telemetry lap-table reader."""
+    frame = known.astype(object).where(known.notna(), None)
+    return {(r.driver, r.lap_number): r.session_time_s for r in laps_to_records(frame.to_dict("records"))}
+
+
+def running_order(last: pd.DataFrame, elapsed: dict[tuple[str, int], float]) -> list[str]:
+    """Drivers in running order at their last known lap: laps done, then timing Position, then time.
+
+    The timing Position wins over the summed lap times, which are wrong after a lap without a
+    time (the telemetry reader fills it with the field's median).
+    """
+    def key(d: str):
+        lap = int(last.loc[d, "LapNumber"])
+        pos = pd.to_numeric(last.loc[d, "Position"], errors="coerce")
+        return -lap, float(pos) if pd.notna(pos) else np.inf, elapsed[(d, lap)]
+    return sorted(last.index, key=key)
+
+
+def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int,
+              ref: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Driver intercepts, compound offsets (vs ``ref``) and per-driver noise, weighted towards lap K."""
+    y = clean.CorrectedLapTime.to_numpy() - np.array(
+        [float(deg[c].degradation_s(a)) for c, a in zip(clean.Compound, clean.TyreLife)])
+    drivers = sorted(clean.Driver.unique())
+    others = sorted((c for c in clean.Compound.unique() if c != ref), key=lambda c: GENERIC_OFFSET_S.get(c, 0))
+    x = np.zeros((len(clean), len(drivers) + len(others)))
+    for j, d in enumerate(drivers):
+        x[:, j] = clean.Driver.to_numpy() == d
+    for j, c in enumerate(others):
+        x[:, len(drivers) + j] = clean.Compound.to_numpy() == c
+    w = 0.5 ** ((at_lap - clean.LapNumber.to_numpy()) / PACE_HALF_LIFE_LAPS)
+    prior = np.zeros(x.shape[1])
+    ridge = np.zeros(x.shape[1])
+    for j, c in enumerate(others):
+        prior[len(drivers) + j] = GENERIC_OFFSET_S.get(c, 0.0) - GENERIC_OFFSET_S.get(ref, 0.0)
+        ridge[len(drivers) + j] = OFFSET_RIDGE
+    a = (x * w[:, None]).T @ x + np.diag(ridge)
+    b = (x * w[:, None]).T @ y + ridge * prior
+    coef = np.linalg.solve(a, b)
+    resid = y - x @ coef
+    intercept = dict(zip(drivers, coef[:len(drivers)]))
+    offsets = {ref: 0.0, **dict(zip(others, coef[len(drivers):]))}
+    noise = {}
+    for d in drivers:
+        r = resid[clean.Driver.to_numpy() == d]
+        sd = 1.4826 * float(np.median(np.abs(r - np.median(r)))) if len(r) >= 5 else DEFAULT_NOISE_S
+        noise[d] = float(np.clip(sd, MIN_NOISE_S, MAX_NOISE_S))
+    return intercept, offsets, noise
+
+
+def _pit_losses(df: pd.DataFrame) -> list[float]:
+    """Total time lost to each green stop so far: in-lap + out-lap minus two clean laps around it."""
+    out = []
+    for _, grp in df.groupby("Driver"):
+        grp = grp.set_index("LapNumber")
+        for lap in grp.index[grp.PitIn]:
+            if lap + 1 not in grp.index or grp.loc[lap, "Neutralised"] or grp.loc[lap + 1, "Neutralised"]:
+                continue
+            around = grp[grp.Clean & (grp.index >= lap - 4) & (grp.index <= lap + 5)].LapTime
+            pair = grp.loc[lap, "LapTime"] + grp.loc[lap + 1, "LapTime"]
+            if len(around) >= 3 and np.isfinite(pair):
+                out.append(float(pair - 2 * around.median()))
+    return out
+
+
+def _choose_compound(used: set[str], laps_left: int, models: dict[str, CompoundModel], raced: set[str]) -> str:
+    """The dry compound a car takes at a stop: cheapest over the laps left, legal under the two-compound rule.
+
+    Compounds raced so far (``raced``, with fitted models) come first; one not raced yet is
+    taken only when the rule needs it and no raced compound meets it.
+    """
+    dry_used = {c for c in used if c in DRY}
+    legal = [c for c in DRY if c in models and (len(dry_used) != 1 or c not in dry_used)]
+    options = [c for c in legal if c in raced] or legal
+    ages = np.arange(1, max(1, laps_left) + 1)
+    return min(options, key=lambda c: models[c].offset_s + float(np.mean(models[c].degradation_s(ages))))
+
+
+def _plan_stops(hazard: PitHazard, car: CarState, stint_start: int, at_lap: int, n_laps: int, norm: float,
+                life: dict[str, float], expected_stops: float, models: dict[str, CompoundModel],
+                raced: set[str]) -> list[tuple[int, str]]:
+    """Remaining stops (lap, compound) from the hazard: each where P(stopped by then) first reaches 1/2."""
+    stops: list[tuple[int, str]] = []
+    compound = car.compound.value
+    used = {c.value for c in car.compounds_used} | {compound}
+    last_stop, age_base = at_lap, at_lap - stint_start + 1  # tyre age at lap l: age_base + l - last_stop
+    done = car.stops_made
+    survive = 1.0
+    for lap in range(at_lap + 1, n_laps):
+        h = float(hazard.hazard(age_base + lap - last_stop, norm * life.get(compound, 1.0), 0.0,
+                                done - expected_stops, n_laps - lap)[0])
+        survive *= 1.0 - h
+        if survive <= 0.5:
+            compound = _choose_compound(used, n_laps - lap, models, raced)
+            used.add(compound)
+            stops.append((lap, compound))
+            last_stop, age_base, done, survive = lap, 0, done + 1, 1.0
+    return stops
+
+
+def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefinition, events: EventPriors,
+                   hazard: PitHazard | None = None, retired: Collection[str] | None = None) -> FittedRace:
+    """Race definition and state at the end of lap ``at_lap`` from ``known`` (laps <= ``at_lap`` only).
+
+    Parameters
+    ----------
+    known : DataFrame
+        FastF1-shaped lap rows with ``LapNumber <= at_lap`` (checked).
+    at_lap, n_laps : int
+        Laps completed and the race distance.
+    base : RaceDefinition
+        Track facts that are not fitted (overtaking, DRS, SC/VSC lap-time factors, minimum gap).
+    events : EventPriors
+        SC/VSC/retirement probabilities and expected stops from earlier races.
+    retired : collection of str, optional
+        The cars out of the race. By default a car whose last lap is before ``at_lap`` retired
+        (right for a recorded table); live, a car still finishing lap K is not retired: give
+        the hub's retirements and such a car is placed by its own median lap time per lap missing.
+    """
+    if int(known.LapNumber.max()) > at_lap:
+        raise ValueError(f"known.LapNumber: {int(known.LapNumber.max())} is after lap {at_lap} (would leak)")
+    hazard = hazard or PitHazard.bundled()
+    fuel = FuelCorrection(burn_kg_per_lap=FuelCorrection().start_kg / n_laps)
+    table = check_lap_table(known, source="laps")
+    df = mark_clean_laps(table, fuel)
+    clean = df[df.Clean]
+    if clean.empty:
+        raise ValueError(f"at_lap: {at_lap} leaves no clean lap to fit pace and degradation on (needs green laps "
+                         "after lap 1)")
+    # degradation: the twins' Bayesian fit per compound, generic priors
+    fits = {c: best(f) for c, f in fit_compounds(clean).items()}
+    seen = [c for c in (*DRY, "INTERMEDIATE", "WET") if c in fits]
+    ref = seen[0]
+    deg = {c: CompoundModel(0.0, f.family, float(f.coef[0]), float(f.coef[1]) if len(f.coef) > 1 else 0.0)
+           for c, f in fits.items()}
+    intercept, offsets, noise = _pace_fit(clean, deg, at_lap, ref)
+    models: dict[str, CompoundModel] = {}
+    generic = prior_from_compound(source="generic")
+    for c in DRY + tuple(c for c in seen if c not in DRY):
+        if c in deg:
+            models[c] = dataclasses.replace(deg[c], offset_s=float(offsets.get(c, 0.0)),
+                                            fit_note=f"fitted on laps 1-{at_lap}")
+        else:
+            models[c] = CompoundModel(GENERIC_OFFSET_S[c] - GENERIC_OFFSET_S[ref], "linear",
+                                      float(generic.mean["linear"][0]), 0.0,
+                                      fit_note="no lap yet: generic prior")
+    base_time = min(intercept.values())
+    mid_pace = float(np.median([v - base_time for v in intercept.values()]))
+    # pit loss from the stops so far, shrunk towards the generic loss
+    prior_loss = TwinContext().pit_loss_green_s
+    losses = _pit_losses(df)
+    total_loss = ((sum(losses) + PIT_LOSS_PRIOR_STOPS * prior_loss) / (len(losses) + PIT_LOSS_PRIOR_STOPS))
+    lane = max(0.0, total_loss - STANDSTILL_MEDIAN_S)
+    # the state at the end of lap K
+    elapsed = _seconds_elapsed(known)
+    last = df.sort_values("LapNumber").groupby("Driver").tail(1).set_index("Driver")
+    leader_time = min(elapsed[(d, at_lap)] for d in last.index if int(last.loc[d, "LapNumber"]) == at_lap)
+    order = running_order(last, elapsed)
+    life_laps: dict[str, list[int]] = {}
+    stint_start: dict[str, int] = {}
+    for d, grp in df.groupby("Driver"):
+        for (stint, comp), rows in grp.groupby(["Stint", "Compound"], sort=True):
+            if int(stint) < int(grp.Stint.max()):
+                life_laps.setdefault(str(comp), []).append(int(rows.LapNumber.max() - rows.LapNumber.min() + 1))
+        stint_start[d] = int(grp[grp.Stint == grp.Stint.max()].LapNumber.min())
+    norm = n_laps / (events.expected_stops + 1.0)
+    life = {c: compound_life(v, norm) for c, v in life_laps.items()}
+    cars, entries, plans_out = [], [], {}
+    for pos, d in enumerate(order, start=1):
+        row = last.loc[d]
+        lap = int(row.LapNumber)
+        out = lap < at_lap if retired is None else d in retired
+        compound = Compound(str(row.Compound))
+        used = frozenset(Compound(c) for c in df[df.Driver == d].Compound.unique())
+        gap = elapsed[(d, lap)] - leader_time
+        if not out and lap < at_lap:  # live: still finishing lap K
+            own = df[(df.Driver == d) & df.Clean].LapTime
+            gap += (at_lap - lap) * float(own.median() if len(own) else clean.LapTime.median())
+        if cars and not out and not cars[-1].retired:  # timing order wins over a filled-in lap time
+            gap = max(gap, cars[-1].gap_to_leader_s + MIN_GAP_BEHIND_S)
+        car = CarState(d, float(gap), compound, int(row.TyreLife), int(row.Stint) - 1, used,
+                       float(max(0.0, fuel.start_kg - fuel.burn_kg_per_lap * at_lap)), out, pos)
+        cars.append(car)
+        stops = [] if out else _plan_stops(hazard, car, stint_start[d], at_lap, n_laps, norm, life,
+                                               events.expected_stops, models, set(deg))
+        plans_out[d] = [{"lap": s, "compound": c} for s, c in stops]
+        grp = df[df.Driver == d]
+        past = [StintPlan(Compound(str(r.Compound.iloc[0])), int(len(r))) for _, r in grp.groupby("Stint", sort=True)]
+        past = (past[:-1] + past[-1:] * car.stops_made)[:car.stops_made]  # the plan's index stops_made is now
+        cur_len = int(row.TyreLife) + ((stops[0][0] if stops else n_laps) - at_lap)
+        stints = [*past, StintPlan(compound, max(1, cur_len))]
+        marks = [s for s, _ in stops] + [n_laps]
+        for (s, c), nxt in zip(stops, marks[1:]):
+            stints.append(StintPlan(Compound(c), max(1, nxt - s)))
+        pace = intercept[d] - base_time if d in intercept else mid_pace
+        team = row.get("Team")
+        entries.append(CarEntry(d, str(team) if isinstance(team, str) else "", pos, pos, float(pace),
+                                float(noise.get(d, DEFAULT_NOISE_S)), tuple(stints)))
+    t = base.track
+    track = dataclasses.replace(
+        t, laps=n_laps, base_lap_time_s=float(base_time), pit_loss_green_s=float(lane),
+        pit_loss_vsc_s=float(lane * 0.6), pit_loss_sc_s=float(lane * 0.45),
+        pit_standstill_median_s=STANDSTILL_MEDIAN_S, pit_standstill_sigma_log=STANDSTILL_SIGMA_LOG)
+    ev = EventModel(events.sc_phases_p, events.sc_length_laps_p, events.vsc_phases_p, events.vsc_length_laps_p,
+                    events.retirement_p)
+    race = RaceDefinition(name=f"{base.name} from lap {at_lap}", track=track,
+                          fuel=Fuel(fuel.start_kg, float(fuel.burn_kg_per_lap), fuel.mass_effect_s_per_kg),
+                          compounds={Compound(c): m for c, m in models.items()}, events=ev, cars=tuple(entries),
+                          source=f"fitted by workbench.strategy.predict_fit on laps 1-{at_lap}")
+    report = {"clean_laps": int(len(clean)), "base_lap_time_s": round(float(base_time), 3),
+              "pit_loss_total_s": round(float(total_loss), 2), "pit_losses_measured_s": [round(x, 2) for x in losses],
+              "compounds": {c: {"model": m.model, "k1_s": round(m.k1_s, 4), "k2_s": round(m.k2_s, 5),
+                                "offset_s": round(m.offset_s, 3), "note": m.fit_note} for c, m in models.items()},
+              "planned_stops": plans_out, "events": events.to_json(),
+              "fuel": {"start_kg": fuel.start_kg, "burn_kg_per_lap": round(float(fuel.burn_kg_per_lap), 4),
+                       "mass_effect_s_per_kg": fuel.mass_effect_s_per_kg}}
+    status = GREEN
+    if "TrackStatus" in known.columns:  # an SC/VSC out on the leader's lap K carries on (model's median length)
+        leader_row = known[(known.Driver == order[0]) & (known.LapNumber == at_lap)]
+        if len(leader_row):
+            status = track_status_of(leader_row.TrackStatus.iloc[0])
+            status = status if status in (SC, VSC) else GREEN
+    report["track_status_at_k"] = status.value
+    return FittedRace(race, RaceState(at_lap, tuple(cars), status), report)
+
