@@ -90,19 +90,26 @@ class AIStrategist:
         t0 = time.perf_counter()
         try:
             result = await self._chat(messages)
-            texts = check_explanations(result.text, recs)
-        except (LLMError, ExplanationRejected) as exc:
+        except LLMError as exc:
             self.fallbacks[exc.reason] += 1
-            self.state = "degraded" if isinstance(exc, LLMError) else "ok"
+            self.state = "degraded"
             self.last = {"error": str(exc)[:300], "total_s": time.perf_counter() - t0}
+            return False
+        timings = {"ttft_s": result.ttft_s, "total_s": result.total_s, "tokens_per_s": result.tokens_per_s,
+                   "structured": result.structured}
+        try:
+            texts = check_explanations(result.text, recs)
+        except ExplanationRejected as exc:  # the server works; its wording did not pass
+            self.fallbacks[exc.reason] += 1
+            self.state = "ok"
+            self.last = {**timings, "error": str(exc)[:300]}
             return False
         for i, text in texts.items():
             recs[i].reasoning = text
             recs[i].explainer = f"llm:{result.model}"
         self.explained += 1
         self.state = "ok"
-        self.last = {"ttft_s": result.ttft_s, "total_s": result.total_s, "tokens_per_s": result.tokens_per_s,
-                     "structured": result.structured, "error": None}
+        self.last = {**timings, "error": None}
         return True
 
     async def _chat(self, messages):
