@@ -1,8 +1,8 @@
 """The Mojo backend: `mojo_race.mojo` compiled to a Python extension and imported.
 
 Optional: ``pip install .[mojo]`` (``max==26.7.0`` with Mojo 1.2). `available` says
-whether the Mojo toolchain is importable; `run_races` has the argument list of the
-numba kernel's `run_races` and fills the same outputs.
+whether the Mojo toolchain is importable; `run_races` and `single_car_times` have the
+argument lists of the numba kernels of those names and fill the same outputs.
 
 The module is built the way ``mojo.importer`` builds it (``mojo build --emit
 shared-lib``, cached by source hash) with one addition, ``--fp-mode contract=off``:
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MojoUnavailable", "available", "load", "run_races", "normals"]
+__all__ = ["MojoUnavailable", "available", "load", "run_races", "single_car_times", "normals"]
 
 _HERE = Path(__file__).resolve().parent
 _module = None
@@ -109,6 +109,23 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
     args += [a.ctypes.data for a in floats] + [out_position.ctypes.data, out_time.ctypes.data,
                                                out_stops.ctypes.data]
     module.run_races(args, int(n_runs))  # `floats` stays alive until here
+
+
+def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
+                     comp_k2, compound0, age0, fuel0, pace, sigma, pit_lap, pit_compound, n_stops, out_time):
+    """Same contract as `workbench.kernels.numba_race.single_car_times` (``out_time`` [run] filled in place)."""
+    module = load()
+    if out_time.dtype != np.float64 or not out_time.flags.c_contiguous or out_time.shape != (n_runs,):
+        raise ValueError(f"out_time: must be a C-contiguous float64 array of shape {(n_runs,)}")
+    arrays = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2)]
+    plan = [_i(pit_lap), _i(pit_compound)]
+    if int(n_stops) > min(len(plan[0]), len(plan[1])):
+        raise ValueError(f"n_stops: {n_stops} is more than the {min(len(plan[0]), len(plan[1]))} stops planned")
+    module.single_car_times([int(seed), int(sim0), int(n_runs), int(car), int(start_lap), int(n_laps)]
+                            + [a.ctypes.data for a in arrays]
+                            + [int(compound0), int(age0), float(fuel0), float(pace), float(sigma)]
+                            + [a.ctypes.data for a in plan] + [int(n_stops), out_time.ctypes.data])
+    # `arrays` and `plan` stay alive until here
 
 
 def normals(seed: int, sims, cars, laps, purpose: int) -> np.ndarray:

@@ -8,6 +8,7 @@ from std.python.bindings import PythonModuleBuilder
 from std.os import abort
 from std.math import sqrt, floor
 from std.ffi import external_call
+from std.sys.intrinsics import compressed_store
 from max.algorithm import parallelize
 
 comptime FP = UnsafePointer[Float64, MutUntrackedOrigin]
@@ -69,6 +70,8 @@ def PyInit_mojo_race() abi("C") -> PythonObject:
         var m = PythonModuleBuilder("mojo_race")
         m.def_function[run_races]("run_races", docstring="Full-field races; see numba_race.run_races.")
         m.def_function[normals]("normals", docstring="Normals for (seed, sim, car, lap, purpose) keys.")
+        m.def_function[single_car_times]("single_car_times",
+                                         docstring="One car alone on track; see numba_race.single_car_times.")
         return m.finalize()
     except e:
         abort(t"error creating the mojo_race module: {e}")
@@ -471,3 +474,184 @@ def normals(args: PythonObject) raises -> PythonObject:
         out.unsafe_store(i, normal_at(car_prefix(seed, Int(sims.unsafe_load(i)), Int(cars.unsafe_load(i))),
                                       Int(laps.unsafe_load(i)), purpose))
     return PythonObject(n)
+
+
+# -- single car, alone on track: numba_race.single_car_times ---------------------------
+# The car's plan is fixed, so the lap model's deterministic part is one number per lap
+# (computed once); each race then only needs its draws. Races go SCW at a time in SIMD
+# registers, all laps of a group before the next group. Every operation is the numba
+# kernel's, in its order: same bits.
+
+comptime SCW = 32  # races per SIMD group: four AVX-512 registers, so four hash chains overlap
+comptime SC_CHUNK = 1024  # races per parallel work item
+comptime A0: Float64 = -3.969683028665376e01
+comptime A1: Float64 = 2.209460984245205e02
+comptime A2: Float64 = -2.759285104469687e02
+comptime A3: Float64 = 1.383577518672690e02
+comptime A4: Float64 = -3.066479806614716e01
+comptime A5: Float64 = 2.506628277459239e00
+comptime B0: Float64 = -5.447609879822406e01
+comptime B1: Float64 = 1.615858368580409e02
+comptime B2: Float64 = -1.556989798598866e02
+comptime B3: Float64 = 6.680131188771972e01
+comptime B4: Float64 = -1.328068155288572e01
+
+
+@always_inline
+def mix_v[w: Int](x0: SIMD[DType.uint64, w]) -> SIMD[DType.uint64, w]:
+    """`mix` on w lanes."""
+    var x = x0
+    x = x ^ (x >> 30)
+    x = x * SIMD[DType.uint64, w](M1)
+    x = x ^ (x >> 27)
+    x = x * SIMD[DType.uint64, w](M2)
+    return x ^ (x >> 31)
+
+
+@always_inline
+def normal_v[w: Int](prefix: SIMD[DType.uint64, w], lap: Int, purpose: Int) -> SIMD[DType.float64, w]:
+    """`normal_at` on w lanes: the central formula on all, the rare tails lane by lane."""
+    var h = mix_v[w](prefix + SIMD[DType.uint64, w](GOLDEN + UInt64(lap)))
+    h = mix_v[w](h + SIMD[DType.uint64, w](GOLDEN + UInt64(purpose)))
+    var p = ((h >> 11).cast[DType.float64]() + 0.5) * INV_2_53
+    var q = p - 0.5
+    var r = q * q
+    var z = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
+             / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
+    var tail = p.lt(P_LOW) | p.gt(P_HIGH)
+    if tail.reduce_or():
+        for i in range(w):
+            if tail[i]:
+                z[i] = inverse_normal_cdf(p[i])
+    return z
+
+
+struct SingleCar(Copyable):
+    """The arguments of numba_race.single_car_times, and the per-lap plan derived from them."""
+    var seed: Int
+    var sim0: Int
+    var n_runs: Int
+    var car: Int
+    var start_lap: Int
+    var n_laps: Int
+    var sigma: Float64
+    var loss: Float64
+    var median: Float64
+    var sigma_log: Float64
+    var out: FP
+    var det: List[Float64]  # deterministic lap time, by lap
+    var stop: List[Bool]  # pit stop at the end of this lap, by lap
+
+    def __init__(out self, a: PythonObject) raises:
+        self.seed = Int(py=a[0])
+        self.sim0 = Int(py=a[1])
+        self.n_runs = Int(py=a[2])
+        self.car = Int(py=a[3])
+        self.start_lap = Int(py=a[4])
+        self.n_laps = Int(py=a[5])
+        var track = FP(unsafe_from_address=Int(py=a[6]))
+        var comp_offset = FP(unsafe_from_address=Int(py=a[7]))
+        var comp_model = IP(unsafe_from_address=Int(py=a[8]))
+        var comp_k1 = FP(unsafe_from_address=Int(py=a[9]))
+        var comp_k2 = FP(unsafe_from_address=Int(py=a[10]))
+        var k = Int(py=a[11])
+        var age = Int(py=a[12])
+        var fuel = Float64(py=a[13])
+        var pace = Float64(py=a[14])
+        self.sigma = Float64(py=a[15])
+        var pit_lap = IP(unsafe_from_address=Int(py=a[16]))
+        var pit_compound = IP(unsafe_from_address=Int(py=a[17]))
+        var n_stops = Int(py=a[18])
+        self.out = FP(unsafe_from_address=Int(py=a[19]))
+        self.loss = track.unsafe_load(PIT_LOSS_GREEN_S)
+        self.median = track.unsafe_load(STANDSTILL_MEDIAN_S)
+        self.sigma_log = track.unsafe_load(STANDSTILL_SIGMA_LOG)
+        var base = track.unsafe_load(BASE_LAP_TIME_S)
+        var mass = track.unsafe_load(FUEL_MASS_EFFECT_S_PER_KG)
+        var burn = track.unsafe_load(FUEL_BURN_KG_PER_LAP)
+        self.det = List[Float64](length=self.n_laps + 1, fill=0.0)
+        self.stop = List[Bool](length=self.n_laps + 1, fill=False)
+        var done = 0
+        for lap in range(self.start_lap + 1, self.n_laps + 1):
+            age += 1
+            self.det[lap] = (base + pace + comp_offset.unsafe_load(k)
+                             + degradation_s(Int(comp_model.unsafe_load(k)), comp_k1.unsafe_load(k),
+                                             comp_k2.unsafe_load(k), age) + mass * fuel)
+            if done < n_stops and lap < self.n_laps and lap >= Int(pit_lap.unsafe_load(done)):
+                self.stop[lap] = True
+                k = Int(pit_compound.unsafe_load(done))
+                done += 1
+                age = 0
+            fuel = max(0.0, fuel - burn)
+
+
+def single_car_group(sc: SingleCar, r0: Int, zbuf: FP, pbuf: FP, tails: IP):
+    """Races r0 .. r0 + SCW - 1 (those below n_runs are written); the buffers hold n_laps + 1 laps of SCW.
+
+    First every lap's noise: the central formula on all lanes, the tails (about 5%)
+    gathered with a compressed store and finished after, branch-free; then the laps
+    are summed in order in registers.
+    """
+    var prefix = SIMD[DType.uint64, SCW](0)
+    var lanes = SIMD[DType.int64, SCW](0)
+    for i in range(SCW):
+        prefix[i] = car_prefix(sc.seed, sc.sim0 + r0 + i, sc.car)
+        lanes[i] = Int64(i)
+    var n_tail = 0
+    for lap in range(sc.start_lap + 1, sc.n_laps + 1):
+        var h = mix_v[SCW](prefix + SIMD[DType.uint64, SCW](GOLDEN + UInt64(lap)))
+        h = mix_v[SCW](h + SIMD[DType.uint64, SCW](GOLDEN + UInt64(P_LAP_NOISE)))
+        var p = ((h >> 11).cast[DType.float64]() + 0.5) * INV_2_53
+        var q = p - 0.5
+        var r = q * q
+        var z = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
+                 / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
+        zbuf.unsafe_store[width=SCW](lap * SCW, z)
+        pbuf.unsafe_store[width=SCW](lap * SCW, p)
+        var tail = p.lt(P_LOW) | p.gt(P_HIGH)
+        compressed_store(lanes + Int64(lap * SCW), tails + n_tail, tail)
+        n_tail += Int(tail.cast[DType.int64]().reduce_add())
+    for j in range(n_tail):
+        var i = Int(tails.unsafe_load(j))
+        var p = pbuf.unsafe_load(i)
+        var q = sqrt(-2.0 * log(min(p, 1.0 - p)))  # Acklam's lower tail, or the upper one mirrored
+        var v = ((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
+                    + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
+                 / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
+                     + 3.754408661907416e00) * q + 1.0))
+        zbuf.unsafe_store(i, v if p < 0.5 else -v)
+    var total = SIMD[DType.float64, SCW](0.0)
+    var carried = SIMD[DType.float64, SCW](0.0)  # pit time still to pay on the out-lap
+    for lap in range(sc.start_lap + 1, sc.n_laps + 1):
+        var z = zbuf.unsafe_load[width=SCW](lap * SCW)
+        var x = (sc.det[lap] + sc.sigma * z) + (1.0 - IN_LAP_SHARE) * carried
+        if sc.stop[lap]:
+            var zp = normal_v[SCW](prefix, lap, P_PIT_STANDSTILL)
+            for i in range(SCW):
+                carried[i] = sc.loss + sc.median * exp(sc.sigma_log * zp[i])
+            total += x + IN_LAP_SHARE * carried
+        else:
+            carried = SIMD[DType.float64, SCW](0.0)
+            total += x
+    for i in range(min(SCW, sc.n_runs - r0)):
+        sc.out.unsafe_store(r0 + i, total[i])
+
+
+def single_car_times(args: PythonObject) raises -> PythonObject:
+    """Race time of one car alone on track for races sim0 .. sim0 + n_runs - 1, in parallel."""
+    var sc = SingleCar(args)
+    var n_chunks = (sc.n_runs + SC_CHUNK - 1) // SC_CHUNK
+
+    def body(c: Int) {imm sc}:
+        var r0 = c * SC_CHUNK
+        var r1 = min(sc.n_runs, r0 + SC_CHUNK)
+        var size = (sc.n_laps + 1) * SCW
+        var zbuf = List[Float64](length=size, fill=0.0)
+        var pbuf = List[Float64](length=size, fill=0.0)
+        var tails = List[Int64](length=size, fill=0)
+        for r in range(r0, r1, SCW):
+            single_car_group(sc, r, FP(unsafe_from_address=Int(zbuf.unsafe_ptr())),
+                             FP(unsafe_from_address=Int(pbuf.unsafe_ptr())),
+                             IP(unsafe_from_address=Int(tails.unsafe_ptr())))
+    parallelize(body, n_chunks)
+    return PythonObject(sc.n_runs)
