@@ -1,8 +1,9 @@
 """The Mojo backend: `mojo_race.mojo` compiled to a Python extension and imported.
 
 Optional: ``pip install .[mojo]`` (``max==26.7.0`` with Mojo 1.2). `available` says
-whether the Mojo toolchain is importable; `run_races` and `single_car_times` have the
-argument lists of the numba kernels of those names and fill the same outputs.
+whether the Mojo toolchain is importable; `run_races`, `run_candidates` and
+`single_car_times` have the argument lists of the numba kernels of those names and fill
+the same outputs.
 
 The module is built the way ``mojo.importer`` builds it (``mojo build --emit
 shared-lib``, cached by source hash) with one addition, ``--fp-mode contract=off``:
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MojoUnavailable", "available", "load", "run_races", "single_car_times", "normals"]
+__all__ = ["MojoUnavailable", "available", "load", "run_races", "run_candidates", "single_car_times", "normals"]
 
 _HERE = Path(__file__).resolve().parent
 _module = None
@@ -89,26 +90,62 @@ def _i(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
+def _race_args(seed, sim0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0,
+               compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap, pit_compound,
+               n_stops, out_position, out_time, out_stops) -> tuple[list, list]:
+    """The `Race` argument list of the Mojo module, and the converted arrays it points into (keep them alive)."""
+    for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
+                             ("out_stops", out_stops, np.int64)):
+        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_rows, len(t0)):
+            raise ValueError(f"{name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
+                             f"{(n_rows, len(t0))}")
+    arrays = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2), _f(sc_count_cdf),
+              _f(sc_len_cdf), _f(vsc_count_cdf), _f(vsc_len_cdf), _i(forced_status), _f(t0), _i(alive0),
+              _i(compound0), _i(age0), _f(fuel0), _f(pace), _f(sigma), _i(grid), _i(opportunistic), _i(shift_plan),
+              _i(pit_lap), _i(pit_compound), _i(n_stops)]
+    args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
+            len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
+    args += [a.ctypes.data for a in arrays] + [out_position.ctypes.data, out_time.ctypes.data,
+                                               out_stops.ctypes.data]
+    return args, arrays
+
+
 def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
               t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
               pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
     """Same contract as `workbench.kernels.numba_race.run_races` (outputs [run, car] filled in place)."""
     module = load()
-    for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
-                             ("out_stops", out_stops, np.int64)):
-        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_runs, len(t0)):
-            raise ValueError(f"{name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
-                             f"{(n_runs, len(t0))}")
-    floats = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2), _f(sc_count_cdf),
-              _f(sc_len_cdf), _f(vsc_count_cdf), _f(vsc_len_cdf), _i(forced_status), _f(t0), _i(alive0),
-              _i(compound0), _i(age0), _f(fuel0), _f(pace), _f(sigma), _i(grid), _i(opportunistic), _i(shift_plan),
-              _i(pit_lap), _i(pit_compound), _i(n_stops)]
-    args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
-            len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
-    args += [a.ctypes.data for a in floats] + [out_position.ctypes.data, out_time.ctypes.data,
-                                               out_stops.ctypes.data]
-    module.run_races(args, int(n_runs))  # `floats` stays alive until here
+    args, arrays = _race_args(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
+                              comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+                              t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+                              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops)
+    module.run_races(args, int(n_runs))
+    del arrays  # alive until the kernel has returned
+
+
+def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
+                   track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
+                   vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+    """Same contract as `workbench.kernels.numba_race.run_candidates` (row ``k * n_runs + r``: race r, candidate k)."""
+    module = load()
+    cand_lap, cand_comp, cand_n = _i(cand_pit_lap), _i(cand_pit_compound), _i(cand_n_stops)
+    if cand_lap.ndim != 2 or cand_comp.shape != cand_lap.shape or cand_n.shape != (cand_lap.shape[0],):
+        raise ValueError("cand_pit_lap, cand_pit_compound: must be [candidate, stop] arrays of one shape, "
+                         "cand_n_stops one number per candidate")
+    if cand_lap.shape[1] > pit_lap.shape[1]:
+        raise ValueError(f"pit_lap: {pit_lap.shape[1]} stops wide, narrower than the candidates' "
+                         f"{cand_lap.shape[1]}")
+    n_rows = len(cand_n) * int(n_runs)
+    args, arrays = _race_args(seed, 0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+                              sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0,
+                              alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap,
+                              pit_compound, n_stops, out_position, out_time, out_stops)
+    module.run_candidates(args, [int(our_car), int(n_runs), len(cand_n), int(cand_lap.shape[1]),
+                                 cand_lap.ctypes.data, cand_comp.ctypes.data, cand_n.ctypes.data])
+    del arrays, cand_lap, cand_comp, cand_n  # alive until the kernel has returned
 
 
 def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,

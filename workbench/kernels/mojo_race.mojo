@@ -69,6 +69,8 @@ def PyInit_mojo_race() abi("C") -> PythonObject:
     try:
         var m = PythonModuleBuilder("mojo_race")
         m.def_function[run_races]("run_races", docstring="Full-field races; see numba_race.run_races.")
+        m.def_function[run_candidates]("run_candidates",
+                                       docstring="Races 0..n_runs-1 per candidate plan; see numba_race.run_candidates.")
         m.def_function[normals]("normals", docstring="Normals for (seed, sim, car, lap, purpose) keys.")
         m.def_function[single_car_times]("single_car_times",
                                          docstring="One car alone on track; see numba_race.single_car_times.")
@@ -287,9 +289,9 @@ struct Race(Copyable):
         self.out_stops = IP(unsafe_from_address=Int(py=a[36]))
 
 
-def race_one(rc: Race, row: Int):
+def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stops: IP):
+    """Race number sim into row `row` of the outputs, with the stop plans pit_lap/pit_compound/n_stops."""
     var seed = rc.seed
-    var sim = rc.sim0 + row
     var n_cars = rc.n_cars
     var n_laps = rc.n_laps
     var start_lap = rc.start_lap
@@ -310,11 +312,11 @@ def race_one(rc: Race, row: Int):
                 retire_lap[c] = lap
     var stops = List[Int](length=n_cars * W, fill=0)
     for i in range(n_cars * W):
-        stops[i] = Int(rc.pit_lap.unsafe_load(i))
+        stops[i] = Int(pit_lap.unsafe_load(i))
     for c in range(n_cars):
         if rc.shift_plan.unsafe_load(c) != 0:
             var prev = start_lap + 1 - MIN_STINT_LAPS
-            for k in range(Int(rc.n_stops.unsafe_load(c))):
+            for k in range(Int(n_stops.unsafe_load(c))):
                 var shift = rint(PIT_SHIFT_SIGMA_LAPS * normal_at(car_prefix(seed, sim, c), k + 1, P_PIT_LAP_SHIFT))
                 var lap = stops[c * W + k] + Int(shift)
                 lap = min(max(lap, prev + MIN_STINT_LAPS), n_laps - 1)
@@ -374,7 +376,7 @@ def race_one(rc: Race, row: Int):
             if st == VSC:
                 x = max(x, base * rc.track.unsafe_load(VSC_FACTOR) + VSC_NOISE_S * z)
             var stop = False
-            if done[c] < Int(rc.n_stops.unsafe_load(c)) and lap < n_laps:
+            if done[c] < Int(n_stops.unsafe_load(c)) and lap < n_laps:
                 var due = stops[c * W + done[c]]
                 stop = lap >= due or (rc.opportunistic.unsafe_load(c) != 0 and st != GREEN
                                       and due - lap <= SC_EARLY_STOP_LAPS)
@@ -426,7 +428,7 @@ def race_one(rc: Race, row: Int):
             fuel[c] = max(0.0, fuel[c] - burn)
             out_lap[c] = stopping[c]
             if stopping[c]:
-                comp[c] = Int(rc.pit_compound.unsafe_load(c * W + done[c]))
+                comp[c] = Int(pit_compound.unsafe_load(c * W + done[c]))
                 done[c] += 1
                 age[c] = 0
             t_prev[c] = t_new[c]
@@ -456,9 +458,48 @@ def run_races(args: PythonObject, n_runs_obj: PythonObject) raises -> PythonObje
     var n_runs = Int(py=n_runs_obj)
 
     def body(r: Int) {imm rc}:
-        race_one(rc, r)
+        race_one(rc, rc.sim0 + r, r, rc.pit_lap, rc.pit_compound, rc.n_stops)
     parallelize(body, n_runs)
     return PythonObject(n_runs)
+
+
+def run_candidates(args: PythonObject, cand: PythonObject) raises -> PythonObject:
+    """Races 0 .. n_runs - 1 for each candidate plan of our car, in parallel over (candidate, race).
+
+    `args` as for run_races (sim0 unused, outputs n_cand * n_runs rows); `cand` is
+    [our_car, n_runs, n_cand, cand_width, cand_pit_lap, cand_pit_compound, cand_n_stops].
+    Row k * n_runs + r is race r with candidate k, like numba_race.run_candidates.
+    """
+    var rc = Race(args)
+    var our = Int(py=cand[0])
+    var n_runs = Int(py=cand[1])
+    var n_cand = Int(py=cand[2])
+    var cw = Int(py=cand[3])
+    var cand_pit_lap = IP(unsafe_from_address=Int(py=cand[4]))
+    var cand_pit_compound = IP(unsafe_from_address=Int(py=cand[5]))
+    var cand_n_stops = IP(unsafe_from_address=Int(py=cand[6]))
+    var size = rc.n_cars * rc.width
+
+    def body(j: Int) {imm rc, imm our, imm n_runs, imm cw, imm cand_pit_lap, imm cand_pit_compound,
+                      imm cand_n_stops, imm size}:
+        var k = j // n_runs
+        var pl = List[Int64](length=size, fill=0)
+        var pc = List[Int64](length=size, fill=0)
+        var ns = List[Int64](length=rc.n_cars, fill=0)
+        for i in range(size):
+            pl[i] = rc.pit_lap.unsafe_load(i)
+            pc[i] = rc.pit_compound.unsafe_load(i)
+        for c in range(rc.n_cars):
+            ns[c] = rc.n_stops.unsafe_load(c)
+        for s in range(cw):
+            pl[our * rc.width + s] = cand_pit_lap.unsafe_load(k * cw + s)
+            pc[our * rc.width + s] = cand_pit_compound.unsafe_load(k * cw + s)
+        ns[our] = cand_n_stops.unsafe_load(k)
+        race_one(rc, j - k * n_runs, j, IP(unsafe_from_address=Int(pl.unsafe_ptr())),
+                 IP(unsafe_from_address=Int(pc.unsafe_ptr())), IP(unsafe_from_address=Int(ns.unsafe_ptr())))
+        _ = len(pl) + len(pc) + len(ns)  # the lists live until race_one has returned (ASAP destruction)
+    parallelize(body, n_cand * n_runs)
+    return PythonObject(n_cand * n_runs)
 
 
 def normals(args: PythonObject) raises -> PythonObject:
@@ -649,9 +690,11 @@ def single_car_times(args: PythonObject) raises -> PythonObject:
         var zbuf = List[Float64](length=size, fill=0.0)
         var pbuf = List[Float64](length=size, fill=0.0)
         var tails = List[Int64](length=size, fill=0)
+        var zp = FP(unsafe_from_address=Int(zbuf.unsafe_ptr()))
+        var pp = FP(unsafe_from_address=Int(pbuf.unsafe_ptr()))
+        var tp = IP(unsafe_from_address=Int(tails.unsafe_ptr()))
         for r in range(r0, r1, SCW):
-            single_car_group(sc, r, FP(unsafe_from_address=Int(zbuf.unsafe_ptr())),
-                             FP(unsafe_from_address=Int(pbuf.unsafe_ptr())),
-                             IP(unsafe_from_address=Int(tails.unsafe_ptr())))
+            single_car_group(sc, r, zp, pp, tp)
+        _ = len(zbuf) + len(pbuf) + len(tails)  # the buffers live until here (ASAP destruction)
     parallelize(body, n_chunks)
     return PythonObject(sc.n_runs)
