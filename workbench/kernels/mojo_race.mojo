@@ -650,8 +650,8 @@ def single_car_group(sc: SingleCar, r0: Int, zbuf: FP, pbuf: FP, tails: IP):
         zbuf.unsafe_store[width=SCW](lap * SCW, z)
         pbuf.unsafe_store[width=SCW](lap * SCW, p)
         var tail = p.lt(P_LOW) | p.gt(P_HIGH)
-        compressed_store(lanes + Int64(lap * SCW), tails + n_tail, tail)
-        n_tail += Int(tail.cast[DType.int64]().reduce_add())
+        compressed_store(lanes + Int64(lap * SCW), tails.unsafe_offset(n_tail), tail)
+        n_tail += tail.reduce_bit_count()
     for j in range(n_tail):
         var i = Int(tails.unsafe_load(j))
         var p = pbuf.unsafe_load(i)
