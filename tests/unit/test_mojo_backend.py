@@ -96,3 +96,15 @@ def test_sweep_and_decide_on_mojo_match_numba(race):
     a = decide(race, "LEC", live, total_runs=600, seed=5)
     b = decide(race, "LEC", live, total_runs=600, seed=5, backend="mojo")
     assert [c.to_json() for c in a.ranked] == [c.to_json() for c in b.ranked]
+
+
+@needs_mojo
+def test_loading_mojo_leaves_child_pythons_alone(race):
+    """The Mojo runtime sets PYTHONEXECUTABLE in the C environment; subprocesses must not see it."""
+    import os
+
+    from workbench.strategy.montecarlo import simulate
+    simulate(race, runs=20, seed=1, backend="mojo")  # load the extension and run a parallel kernel
+    out = subprocess.run([sys.executable, "-c", "import os, sys; print(sys.prefix); "
+                          "print(os.environ.get('PYTHONEXECUTABLE'))"], capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines() == [sys.prefix, str(os.environ.get("PYTHONEXECUTABLE"))]

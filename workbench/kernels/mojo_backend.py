@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MojoUnavailable", "available", "load", "run_races", "run_candidates", "single_car_times", "normals"]
+__all__ = ["MojoUnavailable", "available", "load", "build", "run_races", "run_candidates", "single_car_times",
+           "normals"]
 
 _HERE = Path(__file__).resolve().parent
 _module = None
@@ -58,14 +59,23 @@ def _cache_dir() -> Path:
 def load():
     """Build (first time: about 15-30 s, cached by source hash) and import the kernel module."""
     global _module
-    if _module is not None:
-        return _module
+    if _module is None:
+        _module = build(_HERE / "mojo_race.mojo")
+    return _module
+
+
+def build(src: Path):
+    """Build a ``mojo_race`` source file (cached by its hash) and import it as a new module object.
+
+    `load` uses it for the package's kernel; the kernel benchmark uses it to build an
+    older revision of ``mojo_race.mojo`` beside the current one.
+    """
     ok, why = available()
     if not ok:
         raise MojoUnavailable(why)
     from mojo.run import subprocess_run_mojo
 
-    src = _HERE / "mojo_race.mojo"
+    src = Path(src)
     digest = hashlib.sha256(src.read_bytes() + b"contract=off").hexdigest()[:16]
     so = _cache_dir() / f"mojo_race.{digest}.so"
     if not so.exists():
@@ -78,8 +88,23 @@ def load():
     spec = importlib.util.spec_from_file_location("mojo_race", so)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    _module = module
+    _restore_python_env()
     return module
+
+
+# Set in the C environment by the Mojo runtime when the extension loads (not in os.environ):
+# PYTHONEXECUTABLE points at whichever `python3` is first on PATH, so every Python started
+# afterwards as a subprocess (the CLI, Dask workers) found the wrong prefix and packages.
+_RUNTIME_ENV = ("PYTHONEXECUTABLE", "PYTHONPATH")
+
+
+def _restore_python_env() -> None:
+    """Put the C environment's Python variables back to this process's own (``os.environ``)."""
+    for key in _RUNTIME_ENV:
+        if key in os.environ:
+            os.putenv(key, os.environ[key])
+        else:
+            os.unsetenv(key)
 
 
 def _f(a) -> np.ndarray:
