@@ -525,6 +525,8 @@ def normals(args: PythonObject) raises -> PythonObject:
 
 comptime SCW = 32  # races per SIMD group: four AVX-512 registers, so four hash chains overlap
 comptime SC_CHUNK = 1024  # races per parallel work item
+comptime LANES = SIMD[DType.int64, SCW](0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                        22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
 comptime A0: Float64 = -3.969683028665376e01
 comptime A1: Float64 = 2.209460984245205e02
 comptime A2: Float64 = -2.759285104469687e02
@@ -549,24 +551,6 @@ def mix_v[w: Int](x0: SIMD[DType.uint64, w]) -> SIMD[DType.uint64, w]:
     return x ^ (x >> 31)
 
 
-@always_inline
-def normal_v[w: Int](prefix: SIMD[DType.uint64, w], lap: Int, purpose: Int) -> SIMD[DType.float64, w]:
-    """`normal_at` on w lanes: the central formula on all, the rare tails lane by lane."""
-    var h = mix_v[w](prefix + SIMD[DType.uint64, w](GOLDEN + UInt64(lap)))
-    h = mix_v[w](h + SIMD[DType.uint64, w](GOLDEN + UInt64(purpose)))
-    var p = ((h >> 11).cast[DType.float64]() + 0.5) * INV_2_53
-    var q = p - 0.5
-    var r = q * q
-    var z = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
-             / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
-    var tail = p.lt(P_LOW) | p.gt(P_HIGH)
-    if tail.reduce_or():
-        for i in range(w):
-            if tail[i]:
-                z[i] = inverse_normal_cdf(p[i])
-    return z
-
-
 struct SingleCar(Copyable):
     """The arguments of numba_race.single_car_times, and the per-lap plan derived from them."""
     var seed: Int
@@ -582,6 +566,7 @@ struct SingleCar(Copyable):
     var out: FP
     var det: List[Float64]  # deterministic lap time, by lap
     var stop: List[Bool]  # pit stop at the end of this lap, by lap
+    var stop_laps: List[Int]  # the laps with a stop, in order
 
     def __init__(out self, a: PythonObject) raises:
         self.seed = Int(py=a[0])
@@ -612,6 +597,7 @@ struct SingleCar(Copyable):
         var burn = track.unsafe_load(FUEL_BURN_KG_PER_LAP)
         self.det = List[Float64](length=self.n_laps + 1, fill=0.0)
         self.stop = List[Bool](length=self.n_laps + 1, fill=False)
+        self.stop_laps = List[Int]()
         var done = 0
         for lap in range(self.start_lap + 1, self.n_laps + 1):
             age += 1
@@ -620,56 +606,74 @@ struct SingleCar(Copyable):
                                              comp_k2.unsafe_load(k), age) + mass * fuel)
             if done < n_stops and lap < self.n_laps and lap >= Int(pit_lap.unsafe_load(done)):
                 self.stop[lap] = True
+                self.stop_laps.append(lap)
                 k = Int(pit_compound.unsafe_load(done))
                 done += 1
                 age = 0
             fuel = max(0.0, fuel - burn)
 
 
-def single_car_group(sc: SingleCar, r0: Int, zbuf: FP, pbuf: FP, tails: IP):
-    """Races r0 .. r0 + SCW - 1 (those below n_runs are written); the buffers hold n_laps + 1 laps of SCW.
+@always_inline
+def draw_row(prefix: SIMD[DType.uint64, SCW], lap: Int, purpose: Int, row: Int, zbuf: FP, pbuf: FP, tails: IP,
+             n_tail: Int) -> Int:
+    """Normals of key (lap, purpose) for SCW races into row `row` of zbuf: the central formula on all
+    lanes; the tails' flat indices appended to `tails` (a compressed store) for `finish_tails`.
+    Returns the new tail count."""
+    var h = mix_v[SCW](prefix + SIMD[DType.uint64, SCW](GOLDEN + UInt64(lap)))
+    h = mix_v[SCW](h + SIMD[DType.uint64, SCW](GOLDEN + UInt64(purpose)))
+    var p = ((h >> 11).cast[DType.float64]() + 0.5) * INV_2_53
+    var q = p - 0.5
+    var r = q * q
+    var z = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
+             / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
+    zbuf.unsafe_store[width=SCW](row * SCW, z)
+    pbuf.unsafe_store[width=SCW](row * SCW, p)
+    var tail = p.lt(P_LOW) | p.gt(P_HIGH)
+    compressed_store(LANES + Int64(row * SCW), tails.unsafe_offset(n_tail), tail)
+    return n_tail + tail.reduce_bit_count()
 
-    First every lap's noise: the central formula on all lanes, the tails (about 5%)
-    gathered with a compressed store and finished after, branch-free; then the laps
-    are summed in order in registers.
-    """
-    var prefix = SIMD[DType.uint64, SCW](0)
-    var lanes = SIMD[DType.int64, SCW](0)
-    for i in range(SCW):
-        prefix[i] = car_prefix(sc.seed, sc.sim0 + r0 + i, sc.car)
-        lanes[i] = Int64(i)
-    var n_tail = 0
-    for lap in range(sc.start_lap + 1, sc.n_laps + 1):
-        var h = mix_v[SCW](prefix + SIMD[DType.uint64, SCW](GOLDEN + UInt64(lap)))
-        h = mix_v[SCW](h + SIMD[DType.uint64, SCW](GOLDEN + UInt64(P_LAP_NOISE)))
-        var p = ((h >> 11).cast[DType.float64]() + 0.5) * INV_2_53
-        var q = p - 0.5
-        var r = q * q
-        var z = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
-                 / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
-        zbuf.unsafe_store[width=SCW](lap * SCW, z)
-        pbuf.unsafe_store[width=SCW](lap * SCW, p)
-        var tail = p.lt(P_LOW) | p.gt(P_HIGH)
-        compressed_store(lanes + Int64(lap * SCW), tails.unsafe_offset(n_tail), tail)
-        n_tail += tail.reduce_bit_count()
+
+def finish_tails(zbuf: FP, pbuf: FP, tails: IP, n_tail: Int):
+    """Acklam's tail formula for the gathered tail draws: the lower tail, or the upper one mirrored."""
     for j in range(n_tail):
         var i = Int(tails.unsafe_load(j))
         var p = pbuf.unsafe_load(i)
-        var q = sqrt(-2.0 * log(min(p, 1.0 - p)))  # Acklam's lower tail, or the upper one mirrored
+        var q = sqrt(-2.0 * log(min(p, 1.0 - p)))
         var v = ((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
                     + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
                  / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
                      + 3.754408661907416e00) * q + 1.0))
         zbuf.unsafe_store(i, v if p < 0.5 else -v)
+
+
+def single_car_group(sc: SingleCar, r0: Int, zbuf: FP, pbuf: FP, tails: IP):
+    """Races r0 .. r0 + SCW - 1 (those below n_runs are written).
+
+    First every draw: row `lap` of the buffers holds the lap noise of that lap, row
+    n_laps + 1 + k the pit standstill of stop k (rows of SCW; `draw_row`, then
+    `finish_tails`), turned into stop k's pit time; then the laps are summed in order in
+    registers.
+    """
+    var prefix = SIMD[DType.uint64, SCW](0)
+    for i in range(SCW):
+        prefix[i] = car_prefix(sc.seed, sc.sim0 + r0 + i, sc.car)
+    var n_tail = 0
+    for lap in range(sc.start_lap + 1, sc.n_laps + 1):
+        n_tail = draw_row(prefix, lap, P_LAP_NOISE, lap, zbuf, pbuf, tails, n_tail)
+    for k in range(len(sc.stop_laps)):
+        n_tail = draw_row(prefix, sc.stop_laps[k], P_PIT_STANDSTILL, sc.n_laps + 1 + k, zbuf, pbuf, tails, n_tail)
+    finish_tails(zbuf, pbuf, tails, n_tail)
+    for i in range((sc.n_laps + 1) * SCW, (sc.n_laps + 1 + len(sc.stop_laps)) * SCW):
+        zbuf.unsafe_store(i, sc.loss + sc.median * exp(sc.sigma_log * zbuf.unsafe_load(i)))  # the pit time
     var total = SIMD[DType.float64, SCW](0.0)
     var carried = SIMD[DType.float64, SCW](0.0)  # pit time still to pay on the out-lap
+    var row = sc.n_laps + 1  # the next stop's pit time
     for lap in range(sc.start_lap + 1, sc.n_laps + 1):
         var z = zbuf.unsafe_load[width=SCW](lap * SCW)
         var x = (sc.det[lap] + sc.sigma * z) + (1.0 - IN_LAP_SHARE) * carried
         if sc.stop[lap]:
-            var zp = normal_v[SCW](prefix, lap, P_PIT_STANDSTILL)
-            for i in range(SCW):
-                carried[i] = sc.loss + sc.median * exp(sc.sigma_log * zp[i])
+            carried = zbuf.unsafe_load[width=SCW](row * SCW)
+            row += 1
             total += x + IN_LAP_SHARE * carried
         else:
             carried = SIMD[DType.float64, SCW](0.0)
@@ -686,7 +690,7 @@ def single_car_times(args: PythonObject) raises -> PythonObject:
     def body(c: Int) {imm sc}:
         var r0 = c * SC_CHUNK
         var r1 = min(sc.n_runs, r0 + SC_CHUNK)
-        var size = (sc.n_laps + 1) * SCW
+        var size = (sc.n_laps + 1 + len(sc.stop_laps)) * SCW
         var zbuf = List[Float64](length=size, fill=0.0)
         var pbuf = List[Float64](length=size, fill=0.0)
         var tails = List[Int64](length=size, fill=0)
