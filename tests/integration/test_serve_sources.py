@@ -52,6 +52,9 @@ def test_replay_of_the_bahrain_lap_table_drives_the_field(shared_data, tmp_path)
     assert car["driver"] == "VER" and car["lap"] == 57 and car["position"] == 1
     assert car["pit_stops"] == 2
     assert len(field["cars"]) == 20
+    # the lap table has no gaps: the reader derives them at the line; at the flag they are the official ones
+    gaps = {c["driver"]: c["gap_to_leader_s"] for c in field["cars"] if c["lap"] == 57}
+    assert (gaps["VER"], gaps["PER"], gaps["SAI"]) == (0.0, 22.457, 25.11)
 
 
 def test_live_udp_and_websocket_feed_one_hub(tmp_path):

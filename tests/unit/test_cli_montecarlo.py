@@ -77,4 +77,7 @@ def test_bench_help_and_engine():
                 "decision_cpu_ms"):
         assert r[key] > 0, key
     assert r["backend"] == "numba" and r["threads"] >= 1 and r["cpu"]
+    from workbench.kernels import mojo_backend
+    for key in ("full_field_races_per_s_mojo", "single_car_lap_evals_per_s_mojo"):
+        assert (r[key] > 0) if mojo_backend.available()[0] else (r[key] is None), key
     assert r["decision"]["races"] >= 200

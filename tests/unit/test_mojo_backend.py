@@ -56,3 +56,55 @@ def test_mojo_and_numba_agree_race_by_race(race):
         assert np.array_equal(a.position, b.position) and np.array_equal(a.stops, b.stops)
         assert np.array_equal(np.isnan(a.race_time_s), np.isnan(b.race_time_s))
         assert np.nanmax(np.abs(a.race_time_s - b.race_time_s)) < 1e-9
+
+
+@needs_mojo
+def test_mojo_candidate_kernel_matches_numba_row_by_row(race):
+    from workbench.kernels import numba_race
+    from workbench.strategy.montecarlo import Strategy, pack
+    base = pack(race).with_strategy(race.drivers.index("HAM"), Strategy()).widened(3)
+    idx = base.drivers.index("HAM")
+    cand_lap = np.array([[18, 0], [25, 40], [30, 0]], dtype=np.int64)
+    cand_comp = np.array([[1, 0], [1, 2], [2, 0]], dtype=np.int64)
+    n_stops = np.array([1, 2, 1], dtype=np.int64)
+    n_runs, n_cars = 40, len(base.drivers)
+    outs = []
+    for kernel in (numba_race.run_candidates, mojo_backend.run_candidates):
+        out = (np.zeros((3 * n_runs, n_cars), dtype=np.int64), np.zeros((3 * n_runs, n_cars)),
+               np.zeros((3 * n_runs, n_cars), dtype=np.int64))
+        kernel(4, n_runs, idx, cand_lap, cand_comp, n_stops, *base.kernel_args(), *out)
+        outs.append(out)
+    (pa, ta, sa), (pb, tb, sb) = outs
+    assert np.array_equal(pa, pb) and np.array_equal(sa, sb)
+    assert np.array_equal(np.isnan(ta), np.isnan(tb)) and np.nanmax(np.abs(ta - tb)) < 1e-9
+
+
+@needs_mojo
+def test_sweep_and_decide_on_mojo_match_numba(race):
+    import dataclasses
+
+    from workbench.strategy.montecarlo import RaceState
+    from workbench.strategy.sweep import candidates, decide, sweep
+    from workbench.telemetry.records import TrackStatus
+    cands = candidates(race, RaceState.grid(race), "HAM", lap_step=8, two_stop_lap_step=16)
+    a = sweep(race, "HAM", strategies=cands, runs_per_candidate=25, seed=2)
+    b = sweep(race, "HAM", strategies=cands, runs_per_candidate=25, seed=2, backend="mojo")
+    assert [c.to_json() for c in a.ranked] == [c.to_json() for c in b.ranked]
+    grid = RaceState.grid(race)
+    live = RaceState(20, tuple(dataclasses.replace(c, gap_to_leader_s=2.5 * i, tyre_age_laps=20)
+                               for i, c in enumerate(sorted(grid.cars, key=lambda c: c.position))), TrackStatus.SC, 3)
+    a = decide(race, "LEC", live, total_runs=600, seed=5)
+    b = decide(race, "LEC", live, total_runs=600, seed=5, backend="mojo")
+    assert [c.to_json() for c in a.ranked] == [c.to_json() for c in b.ranked]
+
+
+@needs_mojo
+def test_loading_mojo_leaves_child_pythons_alone(race):
+    """The Mojo runtime sets PYTHONEXECUTABLE in the C environment; subprocesses must not see it."""
+    import os
+
+    from workbench.strategy.montecarlo import simulate
+    simulate(race, runs=20, seed=1, backend="mojo")  # load the extension and run a parallel kernel
+    out = subprocess.run([sys.executable, "-c", "import os, sys; print(sys.prefix); "
+                          "print(os.environ.get('PYTHONEXECUTABLE'))"], capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines() == [sys.prefix, str(os.environ.get("PYTHONEXECUTABLE"))]

@@ -1,8 +1,9 @@
 """The Mojo backend: `mojo_race.mojo` compiled to a Python extension and imported.
 
 Optional: ``pip install .[mojo]`` (``max==26.7.0`` with Mojo 1.2). `available` says
-whether the Mojo toolchain is importable; `run_races` has the argument list of the
-numba kernel's `run_races` and fills the same outputs.
+whether the Mojo toolchain is importable; `run_races`, `run_candidates` and
+`single_car_times` have the argument lists of the numba kernels of those names and fill
+the same outputs.
 
 The module is built the way ``mojo.importer`` builds it (``mojo build --emit
 shared-lib``, cached by source hash) with one addition, ``--fp-mode contract=off``:
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MojoUnavailable", "available", "load", "run_races", "normals"]
+__all__ = ["MojoUnavailable", "available", "load", "build", "run_races", "run_candidates", "single_car_times",
+           "normals"]
 
 _HERE = Path(__file__).resolve().parent
 _module = None
@@ -57,14 +59,23 @@ def _cache_dir() -> Path:
 def load():
     """Build (first time: about 15-30 s, cached by source hash) and import the kernel module."""
     global _module
-    if _module is not None:
-        return _module
+    if _module is None:
+        _module = build(_HERE / "mojo_race.mojo")
+    return _module
+
+
+def build(src: Path):
+    """Build a ``mojo_race`` source file (cached by its hash) and import it as a new module object.
+
+    `load` uses it for the package's kernel; the kernel benchmark uses it to build an
+    older revision of ``mojo_race.mojo`` beside the current one.
+    """
     ok, why = available()
     if not ok:
         raise MojoUnavailable(why)
     from mojo.run import subprocess_run_mojo
 
-    src = _HERE / "mojo_race.mojo"
+    src = Path(src)
     digest = hashlib.sha256(src.read_bytes() + b"contract=off").hexdigest()[:16]
     so = _cache_dir() / f"mojo_race.{digest}.so"
     if not so.exists():
@@ -77,8 +88,23 @@ def load():
     spec = importlib.util.spec_from_file_location("mojo_race", so)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    _module = module
+    _restore_python_env()
     return module
+
+
+# Set in the C environment by the Mojo runtime when the extension loads (not in os.environ):
+# PYTHONEXECUTABLE points at whichever `python3` is first on PATH, so every Python started
+# afterwards as a subprocess (the CLI, Dask workers) found the wrong prefix and packages.
+_RUNTIME_ENV = ("PYTHONEXECUTABLE", "PYTHONPATH")
+
+
+def _restore_python_env() -> None:
+    """Put the C environment's Python variables back to this process's own (``os.environ``)."""
+    for key in _RUNTIME_ENV:
+        if key in os.environ:
+            os.putenv(key, os.environ[key])
+        else:
+            os.unsetenv(key)
 
 
 def _f(a) -> np.ndarray:
@@ -89,26 +115,79 @@ def _i(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
+def _race_args(seed, sim0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0,
+               compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap, pit_compound,
+               n_stops, out_position, out_time, out_stops) -> tuple[list, list]:
+    """The `Race` argument list of the Mojo module, and the converted arrays it points into (keep them alive)."""
+    for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
+                             ("out_stops", out_stops, np.int64)):
+        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_rows, len(t0)):
+            raise ValueError(f"{name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
+                             f"{(n_rows, len(t0))}")
+    arrays = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2), _f(sc_count_cdf),
+              _f(sc_len_cdf), _f(vsc_count_cdf), _f(vsc_len_cdf), _i(forced_status), _f(t0), _i(alive0),
+              _i(compound0), _i(age0), _f(fuel0), _f(pace), _f(sigma), _i(grid), _i(opportunistic), _i(shift_plan),
+              _i(pit_lap), _i(pit_compound), _i(n_stops)]
+    args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
+            len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
+    args += [a.ctypes.data for a in arrays] + [out_position.ctypes.data, out_time.ctypes.data,
+                                               out_stops.ctypes.data]
+    return args, arrays
+
+
 def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
               t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
               pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
     """Same contract as `workbench.kernels.numba_race.run_races` (outputs [run, car] filled in place)."""
     module = load()
-    for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
-                             ("out_stops", out_stops, np.int64)):
-        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_runs, len(t0)):
-            raise ValueError(f"{name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
-                             f"{(n_runs, len(t0))}")
-    floats = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2), _f(sc_count_cdf),
-              _f(sc_len_cdf), _f(vsc_count_cdf), _f(vsc_len_cdf), _i(forced_status), _f(t0), _i(alive0),
-              _i(compound0), _i(age0), _f(fuel0), _f(pace), _f(sigma), _i(grid), _i(opportunistic), _i(shift_plan),
-              _i(pit_lap), _i(pit_compound), _i(n_stops)]
-    args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
-            len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
-    args += [a.ctypes.data for a in floats] + [out_position.ctypes.data, out_time.ctypes.data,
-                                               out_stops.ctypes.data]
-    module.run_races(args, int(n_runs))  # `floats` stays alive until here
+    args, arrays = _race_args(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
+                              comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
+                              t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
+                              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops)
+    module.run_races(args, int(n_runs))
+    del arrays  # alive until the kernel has returned
+
+
+def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
+                   track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
+                   vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+    """Same contract as `workbench.kernels.numba_race.run_candidates` (row ``k * n_runs + r``: race r, candidate k)."""
+    module = load()
+    cand_lap, cand_comp, cand_n = _i(cand_pit_lap), _i(cand_pit_compound), _i(cand_n_stops)
+    if cand_lap.ndim != 2 or cand_comp.shape != cand_lap.shape or cand_n.shape != (cand_lap.shape[0],):
+        raise ValueError("cand_pit_lap, cand_pit_compound: must be [candidate, stop] arrays of one shape, "
+                         "cand_n_stops one number per candidate")
+    if cand_lap.shape[1] > pit_lap.shape[1]:
+        raise ValueError(f"pit_lap: {pit_lap.shape[1]} stops wide, narrower than the candidates' "
+                         f"{cand_lap.shape[1]}")
+    n_rows = len(cand_n) * int(n_runs)
+    args, arrays = _race_args(seed, 0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
+                              sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0,
+                              alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap,
+                              pit_compound, n_stops, out_position, out_time, out_stops)
+    module.run_candidates(args, [int(our_car), int(n_runs), len(cand_n), int(cand_lap.shape[1]),
+                                 cand_lap.ctypes.data, cand_comp.ctypes.data, cand_n.ctypes.data])
+    del arrays, cand_lap, cand_comp, cand_n  # alive until the kernel has returned
+
+
+def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
+                     comp_k2, compound0, age0, fuel0, pace, sigma, pit_lap, pit_compound, n_stops, out_time):
+    """Same contract as `workbench.kernels.numba_race.single_car_times` (``out_time`` [run] filled in place)."""
+    module = load()
+    if out_time.dtype != np.float64 or not out_time.flags.c_contiguous or out_time.shape != (n_runs,):
+        raise ValueError(f"out_time: must be a C-contiguous float64 array of shape {(n_runs,)}")
+    arrays = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2)]
+    plan = [_i(pit_lap), _i(pit_compound)]
+    if int(n_stops) > min(len(plan[0]), len(plan[1])):
+        raise ValueError(f"n_stops: {n_stops} is more than the {min(len(plan[0]), len(plan[1]))} stops planned")
+    module.single_car_times([int(seed), int(sim0), int(n_runs), int(car), int(start_lap), int(n_laps)]
+                            + [a.ctypes.data for a in arrays]
+                            + [int(compound0), int(age0), float(fuel0), float(pace), float(sigma)]
+                            + [a.ctypes.data for a in plan] + [int(n_stops), out_time.ctypes.data])
+    # `arrays` and `plan` stay alive until here
 
 
 def normals(seed: int, sims, cars, laps, purpose: int) -> np.ndarray:

@@ -8,6 +8,7 @@ from std.python.bindings import PythonModuleBuilder
 from std.os import abort
 from std.math import sqrt, floor
 from std.ffi import external_call
+from std.sys.intrinsics import compressed_store
 from max.algorithm import parallelize
 
 comptime FP = UnsafePointer[Float64, MutUntrackedOrigin]
@@ -68,7 +69,11 @@ def PyInit_mojo_race() abi("C") -> PythonObject:
     try:
         var m = PythonModuleBuilder("mojo_race")
         m.def_function[run_races]("run_races", docstring="Full-field races; see numba_race.run_races.")
+        m.def_function[run_candidates]("run_candidates",
+                                       docstring="Races 0..n_runs-1 per candidate plan; see numba_race.run_candidates.")
         m.def_function[normals]("normals", docstring="Normals for (seed, sim, car, lap, purpose) keys.")
+        m.def_function[single_car_times]("single_car_times",
+                                         docstring="One car alone on track; see numba_race.single_car_times.")
         return m.finalize()
     except e:
         abort(t"error creating the mojo_race module: {e}")
@@ -284,9 +289,9 @@ struct Race(Copyable):
         self.out_stops = IP(unsafe_from_address=Int(py=a[36]))
 
 
-def race_one(rc: Race, row: Int):
+def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stops: IP):
+    """Race number sim into row `row` of the outputs, with the stop plans pit_lap/pit_compound/n_stops."""
     var seed = rc.seed
-    var sim = rc.sim0 + row
     var n_cars = rc.n_cars
     var n_laps = rc.n_laps
     var start_lap = rc.start_lap
@@ -307,11 +312,11 @@ def race_one(rc: Race, row: Int):
                 retire_lap[c] = lap
     var stops = List[Int](length=n_cars * W, fill=0)
     for i in range(n_cars * W):
-        stops[i] = Int(rc.pit_lap.unsafe_load(i))
+        stops[i] = Int(pit_lap.unsafe_load(i))
     for c in range(n_cars):
         if rc.shift_plan.unsafe_load(c) != 0:
             var prev = start_lap + 1 - MIN_STINT_LAPS
-            for k in range(Int(rc.n_stops.unsafe_load(c))):
+            for k in range(Int(n_stops.unsafe_load(c))):
                 var shift = rint(PIT_SHIFT_SIGMA_LAPS * normal_at(car_prefix(seed, sim, c), k + 1, P_PIT_LAP_SHIFT))
                 var lap = stops[c * W + k] + Int(shift)
                 lap = min(max(lap, prev + MIN_STINT_LAPS), n_laps - 1)
@@ -371,7 +376,7 @@ def race_one(rc: Race, row: Int):
             if st == VSC:
                 x = max(x, base * rc.track.unsafe_load(VSC_FACTOR) + VSC_NOISE_S * z)
             var stop = False
-            if done[c] < Int(rc.n_stops.unsafe_load(c)) and lap < n_laps:
+            if done[c] < Int(n_stops.unsafe_load(c)) and lap < n_laps:
                 var due = stops[c * W + done[c]]
                 stop = lap >= due or (rc.opportunistic.unsafe_load(c) != 0 and st != GREEN
                                       and due - lap <= SC_EARLY_STOP_LAPS)
@@ -423,7 +428,7 @@ def race_one(rc: Race, row: Int):
             fuel[c] = max(0.0, fuel[c] - burn)
             out_lap[c] = stopping[c]
             if stopping[c]:
-                comp[c] = Int(rc.pit_compound.unsafe_load(c * W + done[c]))
+                comp[c] = Int(pit_compound.unsafe_load(c * W + done[c]))
                 done[c] += 1
                 age[c] = 0
             t_prev[c] = t_new[c]
@@ -453,9 +458,48 @@ def run_races(args: PythonObject, n_runs_obj: PythonObject) raises -> PythonObje
     var n_runs = Int(py=n_runs_obj)
 
     def body(r: Int) {imm rc}:
-        race_one(rc, r)
+        race_one(rc, rc.sim0 + r, r, rc.pit_lap, rc.pit_compound, rc.n_stops)
     parallelize(body, n_runs)
     return PythonObject(n_runs)
+
+
+def run_candidates(args: PythonObject, cand: PythonObject) raises -> PythonObject:
+    """Races 0 .. n_runs - 1 for each candidate plan of our car, in parallel over (candidate, race).
+
+    `args` as for run_races (sim0 unused, outputs n_cand * n_runs rows); `cand` is
+    [our_car, n_runs, n_cand, cand_width, cand_pit_lap, cand_pit_compound, cand_n_stops].
+    Row k * n_runs + r is race r with candidate k, like numba_race.run_candidates.
+    """
+    var rc = Race(args)
+    var our = Int(py=cand[0])
+    var n_runs = Int(py=cand[1])
+    var n_cand = Int(py=cand[2])
+    var cw = Int(py=cand[3])
+    var cand_pit_lap = IP(unsafe_from_address=Int(py=cand[4]))
+    var cand_pit_compound = IP(unsafe_from_address=Int(py=cand[5]))
+    var cand_n_stops = IP(unsafe_from_address=Int(py=cand[6]))
+    var size = rc.n_cars * rc.width
+
+    def body(j: Int) {imm rc, imm our, imm n_runs, imm cw, imm cand_pit_lap, imm cand_pit_compound,
+                      imm cand_n_stops, imm size}:
+        var k = j // n_runs
+        var pl = List[Int64](length=size, fill=0)
+        var pc = List[Int64](length=size, fill=0)
+        var ns = List[Int64](length=rc.n_cars, fill=0)
+        for i in range(size):
+            pl[i] = rc.pit_lap.unsafe_load(i)
+            pc[i] = rc.pit_compound.unsafe_load(i)
+        for c in range(rc.n_cars):
+            ns[c] = rc.n_stops.unsafe_load(c)
+        for s in range(cw):
+            pl[our * rc.width + s] = cand_pit_lap.unsafe_load(k * cw + s)
+            pc[our * rc.width + s] = cand_pit_compound.unsafe_load(k * cw + s)
+        ns[our] = cand_n_stops.unsafe_load(k)
+        race_one(rc, j - k * n_runs, j, IP(unsafe_from_address=Int(pl.unsafe_ptr())),
+                 IP(unsafe_from_address=Int(pc.unsafe_ptr())), IP(unsafe_from_address=Int(ns.unsafe_ptr())))
+        _ = len(pl) + len(pc) + len(ns)  # the lists live until race_one has returned (ASAP destruction)
+    parallelize(body, n_cand * n_runs)
+    return PythonObject(n_cand * n_runs)
 
 
 def normals(args: PythonObject) raises -> PythonObject:
@@ -471,3 +515,190 @@ def normals(args: PythonObject) raises -> PythonObject:
         out.unsafe_store(i, normal_at(car_prefix(seed, Int(sims.unsafe_load(i)), Int(cars.unsafe_load(i))),
                                       Int(laps.unsafe_load(i)), purpose))
     return PythonObject(n)
+
+
+# -- single car, alone on track: numba_race.single_car_times ---------------------------
+# The car's plan is fixed, so the lap model's deterministic part is one number per lap
+# (computed once); each race then only needs its draws. Races go SCW at a time in SIMD
+# registers, all laps of a group before the next group. Every operation is the numba
+# kernel's, in its order: same bits.
+
+comptime SCW = 32  # races per SIMD group: four AVX-512 registers, so four hash chains overlap
+comptime SC_CHUNK = 1024  # races per parallel work item
+comptime LANES = SIMD[DType.int64, SCW](0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                        22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
+comptime A0: Float64 = -3.969683028665376e01
+comptime A1: Float64 = 2.209460984245205e02
+comptime A2: Float64 = -2.759285104469687e02
+comptime A3: Float64 = 1.383577518672690e02
+comptime A4: Float64 = -3.066479806614716e01
+comptime A5: Float64 = 2.506628277459239e00
+comptime B0: Float64 = -5.447609879822406e01
+comptime B1: Float64 = 1.615858368580409e02
+comptime B2: Float64 = -1.556989798598866e02
+comptime B3: Float64 = 6.680131188771972e01
+comptime B4: Float64 = -1.328068155288572e01
+
+
+@always_inline
+def mix_v[w: Int](x0: SIMD[DType.uint64, w]) -> SIMD[DType.uint64, w]:
+    """`mix` on w lanes."""
+    var x = x0
+    x = x ^ (x >> 30)
+    x = x * SIMD[DType.uint64, w](M1)
+    x = x ^ (x >> 27)
+    x = x * SIMD[DType.uint64, w](M2)
+    return x ^ (x >> 31)
+
+
+struct SingleCar(Copyable):
+    """The arguments of numba_race.single_car_times, and the per-lap plan derived from them."""
+    var seed: Int
+    var sim0: Int
+    var n_runs: Int
+    var car: Int
+    var start_lap: Int
+    var n_laps: Int
+    var sigma: Float64
+    var loss: Float64
+    var median: Float64
+    var sigma_log: Float64
+    var out: FP
+    var det: List[Float64]  # deterministic lap time, by lap
+    var stop: List[Bool]  # pit stop at the end of this lap, by lap
+    var stop_laps: List[Int]  # the laps with a stop, in order
+
+    def __init__(out self, a: PythonObject) raises:
+        self.seed = Int(py=a[0])
+        self.sim0 = Int(py=a[1])
+        self.n_runs = Int(py=a[2])
+        self.car = Int(py=a[3])
+        self.start_lap = Int(py=a[4])
+        self.n_laps = Int(py=a[5])
+        var track = FP(unsafe_from_address=Int(py=a[6]))
+        var comp_offset = FP(unsafe_from_address=Int(py=a[7]))
+        var comp_model = IP(unsafe_from_address=Int(py=a[8]))
+        var comp_k1 = FP(unsafe_from_address=Int(py=a[9]))
+        var comp_k2 = FP(unsafe_from_address=Int(py=a[10]))
+        var k = Int(py=a[11])
+        var age = Int(py=a[12])
+        var fuel = Float64(py=a[13])
+        var pace = Float64(py=a[14])
+        self.sigma = Float64(py=a[15])
+        var pit_lap = IP(unsafe_from_address=Int(py=a[16]))
+        var pit_compound = IP(unsafe_from_address=Int(py=a[17]))
+        var n_stops = Int(py=a[18])
+        self.out = FP(unsafe_from_address=Int(py=a[19]))
+        self.loss = track.unsafe_load(PIT_LOSS_GREEN_S)
+        self.median = track.unsafe_load(STANDSTILL_MEDIAN_S)
+        self.sigma_log = track.unsafe_load(STANDSTILL_SIGMA_LOG)
+        var base = track.unsafe_load(BASE_LAP_TIME_S)
+        var mass = track.unsafe_load(FUEL_MASS_EFFECT_S_PER_KG)
+        var burn = track.unsafe_load(FUEL_BURN_KG_PER_LAP)
+        self.det = List[Float64](length=self.n_laps + 1, fill=0.0)
+        self.stop = List[Bool](length=self.n_laps + 1, fill=False)
+        self.stop_laps = List[Int]()
+        var done = 0
+        for lap in range(self.start_lap + 1, self.n_laps + 1):
+            age += 1
+            self.det[lap] = (base + pace + comp_offset.unsafe_load(k)
+                             + degradation_s(Int(comp_model.unsafe_load(k)), comp_k1.unsafe_load(k),
+                                             comp_k2.unsafe_load(k), age) + mass * fuel)
+            if done < n_stops and lap < self.n_laps and lap >= Int(pit_lap.unsafe_load(done)):
+                self.stop[lap] = True
+                self.stop_laps.append(lap)
+                k = Int(pit_compound.unsafe_load(done))
+                done += 1
+                age = 0
+            fuel = max(0.0, fuel - burn)
+
+
+@always_inline
+def draw_row(prefix: SIMD[DType.uint64, SCW], lap: Int, purpose: Int, row: Int, zbuf: FP, pbuf: FP, tails: IP,
+             n_tail: Int) -> Int:
+    """Normals of key (lap, purpose) for SCW races into row `row` of zbuf: the central formula on all
+    lanes; the tails' flat indices appended to `tails` (a compressed store) for `finish_tails`.
+    Returns the new tail count."""
+    var h = mix_v[SCW](prefix + SIMD[DType.uint64, SCW](GOLDEN + UInt64(lap)))
+    h = mix_v[SCW](h + SIMD[DType.uint64, SCW](GOLDEN + UInt64(purpose)))
+    var p = ((h >> 11).cast[DType.float64]() + 0.5) * INV_2_53
+    var q = p - 0.5
+    var r = q * q
+    var z = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
+             / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
+    zbuf.unsafe_store[width=SCW](row * SCW, z)
+    pbuf.unsafe_store[width=SCW](row * SCW, p)
+    var tail = p.lt(P_LOW) | p.gt(P_HIGH)
+    compressed_store(LANES + Int64(row * SCW), tails.unsafe_offset(n_tail), tail)
+    return n_tail + tail.reduce_bit_count()
+
+
+def finish_tails(zbuf: FP, pbuf: FP, tails: IP, n_tail: Int):
+    """Acklam's tail formula for the gathered tail draws: the lower tail, or the upper one mirrored."""
+    for j in range(n_tail):
+        var i = Int(tails.unsafe_load(j))
+        var p = pbuf.unsafe_load(i)
+        var q = sqrt(-2.0 * log(min(p, 1.0 - p)))
+        var v = ((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
+                    + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
+                 / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
+                     + 3.754408661907416e00) * q + 1.0))
+        zbuf.unsafe_store(i, v if p < 0.5 else -v)
+
+
+def single_car_group(sc: SingleCar, r0: Int, zbuf: FP, pbuf: FP, tails: IP):
+    """Races r0 .. r0 + SCW - 1 (those below n_runs are written).
+
+    First every draw: row `lap` of the buffers holds the lap noise of that lap, row
+    n_laps + 1 + k the pit standstill of stop k (rows of SCW; `draw_row`, then
+    `finish_tails`), turned into stop k's pit time; then the laps are summed in order in
+    registers.
+    """
+    var prefix = SIMD[DType.uint64, SCW](0)
+    for i in range(SCW):
+        prefix[i] = car_prefix(sc.seed, sc.sim0 + r0 + i, sc.car)
+    var n_tail = 0
+    for lap in range(sc.start_lap + 1, sc.n_laps + 1):
+        n_tail = draw_row(prefix, lap, P_LAP_NOISE, lap, zbuf, pbuf, tails, n_tail)
+    for k in range(len(sc.stop_laps)):
+        n_tail = draw_row(prefix, sc.stop_laps[k], P_PIT_STANDSTILL, sc.n_laps + 1 + k, zbuf, pbuf, tails, n_tail)
+    finish_tails(zbuf, pbuf, tails, n_tail)
+    for i in range((sc.n_laps + 1) * SCW, (sc.n_laps + 1 + len(sc.stop_laps)) * SCW):
+        zbuf.unsafe_store(i, sc.loss + sc.median * exp(sc.sigma_log * zbuf.unsafe_load(i)))  # the pit time
+    var total = SIMD[DType.float64, SCW](0.0)
+    var carried = SIMD[DType.float64, SCW](0.0)  # pit time still to pay on the out-lap
+    var row = sc.n_laps + 1  # the next stop's pit time
+    for lap in range(sc.start_lap + 1, sc.n_laps + 1):
+        var z = zbuf.unsafe_load[width=SCW](lap * SCW)
+        var x = (sc.det[lap] + sc.sigma * z) + (1.0 - IN_LAP_SHARE) * carried
+        if sc.stop[lap]:
+            carried = zbuf.unsafe_load[width=SCW](row * SCW)
+            row += 1
+            total += x + IN_LAP_SHARE * carried
+        else:
+            carried = SIMD[DType.float64, SCW](0.0)
+            total += x
+    for i in range(min(SCW, sc.n_runs - r0)):
+        sc.out.unsafe_store(r0 + i, total[i])
+
+
+def single_car_times(args: PythonObject) raises -> PythonObject:
+    """Race time of one car alone on track for races sim0 .. sim0 + n_runs - 1, in parallel."""
+    var sc = SingleCar(args)
+    var n_chunks = (sc.n_runs + SC_CHUNK - 1) // SC_CHUNK
+
+    def body(c: Int) {imm sc}:
+        var r0 = c * SC_CHUNK
+        var r1 = min(sc.n_runs, r0 + SC_CHUNK)
+        var size = (sc.n_laps + 1 + len(sc.stop_laps)) * SCW
+        var zbuf = List[Float64](length=size, fill=0.0)
+        var pbuf = List[Float64](length=size, fill=0.0)
+        var tails = List[Int64](length=size, fill=0)
+        var zp = FP(unsafe_from_address=Int(zbuf.unsafe_ptr()))
+        var pp = FP(unsafe_from_address=Int(pbuf.unsafe_ptr()))
+        var tp = IP(unsafe_from_address=Int(tails.unsafe_ptr()))
+        for r in range(r0, r1, SCW):
+            single_car_group(sc, r, zp, pp, tp)
+        _ = len(zbuf) + len(pbuf) + len(tails)  # the buffers live until here (ASAP destruction)
+    parallelize(body, n_chunks)
+    return PythonObject(sc.n_runs)

@@ -31,6 +31,16 @@ from workbench.kernels.numba_rng import (
     B2,
     B3,
     B4,
+    C0,
+    C1,
+    C2,
+    C3,
+    C4,
+    C5,
+    D0,
+    D1,
+    D2,
+    D3,
     P_HIGH,
     P_LOW,
     car_prefix,
@@ -283,6 +293,42 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
 SINGLE_CAR_BLOCK = 512
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _normals_wide(prefix, lap, purpose, u, z, flag, tail, w):
+    """`_normals_block` for wide blocks (hundreds of races); same bits as `normal_at`.
+
+    The central formula runs vectorised over the block; the tails (about 5%) are
+    gathered branch-free into ``tail`` and finished in three short passes (the C
+    library's log, then sqrt and the tail polynomial vectorised, then scatter), so no
+    per-race branch is mispredicted. ``flag``, ``tail`` and ``w`` are scratch arrays
+    of the block's size. ``min(p, 1 - p)`` and the sign pick Acklam's lower or upper
+    tail exactly as `inverse_normal_cdf` does.
+    """
+    m = u.size
+    for i in range(m):
+        u[i] = uniform_at(prefix[i], lap, purpose)
+    for i in range(m):
+        q = u[i] - 0.5
+        r = q * q
+        z[i] = ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
+                / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
+        flag[i] = np.int64(u[i] < P_LOW) | np.int64(u[i] > P_HIGH)
+    n = 0
+    for i in range(m):
+        tail[n] = i
+        n += flag[i]
+    for j in range(n):
+        p = u[tail[j]]
+        w[j] = math.log(min(p, 1.0 - p))
+    for j in range(n):
+        q = math.sqrt(-2.0 * w[j])
+        w[j] = ((((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5)
+                / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1.0))
+    for j in range(n):
+        i = tail[j]
+        z[i] = w[j] if u[i] < 0.5 else -w[j]
+
+
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
                      comp_k2, compound0, age0, fuel0, pace, sigma, pit_lap, pit_compound, n_stops, out_time):
@@ -290,13 +336,17 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
 
     Evaluates ``n_runs * (n_laps - start_lap)`` laps with the full lap model, lap
     noise and pit standstill draws, keyed like `run_races`. The car's plan is fixed,
-    so everything but the draws is shared by all races: races go in blocks whose
-    inner loops the compiler vectorises.
+    so everything but the draws is shared by all races: races go in blocks of
+    `SINGLE_CAR_BLOCK` whose inner loops the compiler vectorises, the normals come
+    from `_normals_wide`, and each lap runs the one loop its kind needs (plain, pit
+    stop, out-lap), all adding in the order of the reference (bit-identical).
     """
     base = track[L.BASE_LAP_TIME_S]
     mass = track[L.FUEL_MASS_EFFECT_S_PER_KG]
     burn = track[L.FUEL_BURN_KG_PER_LAP]
     loss = track[L.PIT_LOSS_GREEN_S]
+    median = track[L.STANDSTILL_MEDIAN_S]
+    sigma_log = track[L.STANDSTILL_SIGMA_LOG]
     n_blocks = (n_runs + SINGLE_CAR_BLOCK - 1) // SINGLE_CAR_BLOCK
     for b in prange(n_blocks):
         r0 = b * SINGLE_CAR_BLOCK
@@ -306,8 +356,13 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
             prefix[i] = car_prefix(seed, sim0 + r0 + i, car)
         u = np.empty(m)
         z = np.empty(m)
+        z_pit = np.empty(m)
+        w = np.empty(m)
+        flag = np.empty(m, dtype=np.int64)
+        tail = np.empty(m, dtype=np.int64)
         total = np.zeros(m)
-        carried = np.zeros(m)
+        carried = np.zeros(m)  # pit time still to pay on the out-lap; zero on every other lap
+        out_lap = False
         k = compound0
         age = age0
         fuel = fuel0
@@ -315,21 +370,25 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
         for lap in range(start_lap + 1, n_laps + 1):
             age += 1
             det = base + pace + comp_offset[k] + degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age) + mass * fuel
-            _normals_block(prefix, lap, L.P_LAP_NOISE, u, z)
-            stop = done < n_stops and lap < n_laps and lap >= pit_lap[done]
-            if stop:
+            _normals_wide(prefix, lap, L.P_LAP_NOISE, u, z, flag, tail, w)
+            if done < n_stops and lap < n_laps and lap >= pit_lap[done]:
+                _normals_wide(prefix, lap, L.P_PIT_STANDSTILL, u, z_pit, flag, tail, w)
                 for i in range(m):
                     x = (det + sigma * z[i]) + (1.0 - L.IN_LAP_SHARE) * carried[i]
-                    carried[i] = loss + track[L.STANDSTILL_MEDIAN_S] * math.exp(
-                        track[L.STANDSTILL_SIGMA_LOG] * normal_at(prefix[i], lap, L.P_PIT_STANDSTILL))
+                    carried[i] = loss + median * math.exp(sigma_log * z_pit[i])
                     total[i] += x + L.IN_LAP_SHARE * carried[i]
                 k = pit_compound[done]
                 done += 1
                 age = 0
-            else:
+                out_lap = True
+            elif out_lap:
                 for i in range(m):
                     total[i] += (det + sigma * z[i]) + (1.0 - L.IN_LAP_SHARE) * carried[i]
                     carried[i] = 0.0
+                out_lap = False
+            else:  # carried is all zeros: (1 - IN_LAP_SHARE) * 0.0 == 0.0
+                for i in range(m):
+                    total[i] += (det + sigma * z[i]) + 0.0
             fuel = max(0.0, fuel - burn)
         for i in range(m):
             out_time[r0 + i] = total[i]

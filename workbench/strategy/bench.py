@@ -9,6 +9,9 @@ the same run on the same inputs:
 - decision latency: lap completed in the hub -> `RaceState.from_session` ->
   ranked strategies from 10,000 races (`decide`), p95 over repeats; also the CPU
   time per decision, which shared (busy) machines distort less than wall time.
+
+Where Mojo is installed, the Mojo kernels' full-field races/s and single-car lap
+evaluations/s are measured on the same inputs too (None otherwise).
 """
 
 from __future__ import annotations
@@ -101,11 +104,12 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     sc = _rate(single(numba_race.single_car_times, single_runs), single_runs * n_laps)
     sc_np = _rate(single(reference.single_car_times, single_runs_numpy), single_runs_numpy * n_laps, max_reps=3)
 
-    mojo = None
+    mojo = sc_mojo = None
     from workbench.kernels import mojo_backend
     if mojo_backend.available()[0]:
         full(mojo_backend.run_races, 64)()  # build / load the extension outside the timing
         mojo = _rate(full(mojo_backend.run_races, races), races)
+        sc_mojo = _rate(single(mojo_backend.single_car_times, single_runs), single_runs * n_laps)
 
     session = live_session(race, driver, decision_lap)
     decide(race, driver, RaceState.from_session(session), total_runs=200)  # warm
@@ -123,6 +127,7 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
         "backend": "numba", "threads": numba.get_num_threads(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
         "full_field_races_per_s": ff, "full_field_races_per_s_numpy": ff_np, "full_field_races_per_s_mojo": mojo,
         "single_car_lap_evals_per_s": sc, "single_car_lap_evals_per_s_numpy": sc_np,
+        "single_car_lap_evals_per_s_mojo": sc_mojo,
         "decision_latency_p95_ms": 1000 * float(np.percentile(latencies, 95)),
         "decision_latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
         "decision_latency_p95_ms_numpy": 1000 * latency_np,

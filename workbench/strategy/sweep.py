@@ -23,7 +23,6 @@ from workbench.strategy.montecarlo import (
     Strategy,
     check_strategy,
     pack,
-    simulate,
 )
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.schema import TelemetryValidationError
@@ -153,16 +152,10 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
     width = max(1, max(len(s.stops) for s in strategies))
     base = base.with_strategy(idx, Strategy()).widened(width)
     n_cand, n_cars = len(strategies), len(base.drivers)
-    if backend == "mojo":  # no candidate kernel in Mojo: one launch per candidate
-        positions, times = np.zeros((n_cand, runs), dtype=np.int64), np.zeros((n_cand, runs))
-        for k, strategy in enumerate(strategies):
-            res = simulate(None, runs=runs, seed=seed, backend=backend, packed=base.with_strategy(idx, strategy))
-            positions[k], times[k] = res.position[:, idx], res.race_time_s[:, idx]
-            if progress is not None:
-                progress(k + 1, n_cand)
-        return positions, times
     if backend == "numba":
         from workbench.kernels.numba_race import run_candidates
+    elif backend == "mojo":
+        from workbench.kernels.mojo_backend import run_candidates  # raises MojoUnavailable, saying how to install
     elif backend == "numpy":
         from workbench.strategy.reference import run_candidates
     else:
@@ -174,7 +167,7 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
             cand_lap[k, j], cand_comp[k, j] = stop.lap, base.compounds.index(stop.compound)
     n_stops = np.array([len(s.stops) for s in strategies], dtype=np.int64)
     # One launch per chunk of candidates: parallel over every (candidate, race) pair.
-    chunk = max(1, (20_000 if backend == "numba" else 4_000) // runs)
+    chunk = max(1, (4_000 if backend == "numpy" else 20_000) // runs)
     positions, times = np.zeros((n_cand, runs), dtype=np.int64), np.zeros((n_cand, runs))
     for k0 in range(0, n_cand, chunk):
         k1 = min(n_cand, k0 + chunk)

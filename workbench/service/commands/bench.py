@@ -38,6 +38,8 @@ def run(args) -> int:
         print(f"{'full-field races/s, Mojo kernel':34} {result['full_field_races_per_s_mojo']:14,.0f}")
     print(f"{'single-car lap evaluations/s':34} {result['single_car_lap_evals_per_s']:14,.0f} "
           f"{result['single_car_lap_evals_per_s_numpy']:16,.0f}")
+    if result["single_car_lap_evals_per_s_mojo"] is not None:
+        print(f"{'single-car lap evals/s, Mojo kernel':34} {result['single_car_lap_evals_per_s_mojo']:14,.0f}")
     print(f"{'decision latency p95 (ms)':34} {result['decision_latency_p95_ms']:14,.1f} "
           f"{result['decision_latency_p95_ms_numpy']:16,.1f}")
     print(f"{'decision CPU time (ms, all threads)':34} {result['decision_cpu_ms']:14,.1f}")
