@@ -104,6 +104,7 @@ def test_recommendation_card_appears_after_our_pit_window_opens(server, browser,
         page.locator(".rec-card details").first.click()
         assert "expected_final_position" in page.locator(".rec-card").first.inner_text()
         page.wait_for_selector(".mc-caption b", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_selector(".race-prediction .prediction-caption", timeout=LOAD_TIMEOUT_MS)  # finish prediction
         page.screenshot(path=str(screenshot_dir / "race-page.png"))  # viewport only: full-page breaks Tabulator
     finally:
         page.close()

@@ -82,3 +82,36 @@ def test_whatif_explorer_runs_off_the_loop(hub):
     explorer.pit_laps, explorer.compounds = "x", "HARD"
     asyncio.run(explorer.run())
     assert explorer.runs_done == 1 and "pit_laps[0]: 'x' is not a lap number" in explorer.status.object
+
+
+def test_prediction_panel_shows_the_hubs_prediction_and_highlights_our_car(hub):
+    from workbench.strategy.live_predict import predict_session
+    from workbench.ui.prediction import PredictionPanel, prediction_rows
+
+    panel = PredictionPanel(hub=hub)
+    assert "No finish prediction yet" in panel._html.object and panel.refresh() is False
+    hub.race_prediction = predict_session(hub, runs=200, seed=1)
+    try:
+        assert panel.refresh() is True and panel.refresh() is False  # once per published prediction
+        rows = prediction_rows(hub.race_prediction)
+        assert [r["driver"] for r in rows] == [d["driver"] for d in hub.race_prediction["predicted"]]
+        assert all(0 <= r["p_podium"] <= 100 for r in rows)
+        assert f"From lap {hub.field_twin.leader_lap} of 57: 200 races, seed 1" in panel._html.object
+        assert "background:#e3f2fd" in panel._html.object  # our car's row
+    finally:
+        hub.race_prediction = None
+
+
+def test_field_charts_stream_only_new_laps(hub):
+    from workbench.ui.charts import GapChart, LapTimeChart
+
+    chart = LapTimeChart(hub=hub)
+    assert chart.refresh() == 0  # everything was streamed when it was built
+    per_driver = {d: len(s.data["lap"]) for d, s in chart.sources.items()}
+    assert sum(per_driver.values()) == len(hub.laps) and set(per_driver) == set(hub.field_twin.cars)
+    leader = hub.field_twin.order[0]
+    assert chart.sources[leader].data["lap"] == list(range(1, hub.field_twin.leader_lap + 1))
+    lo, hi = chart.figure.y_range.start, chart.figure.y_range.end
+    assert lo < min(r.lap_time_s for r in hub.laps if r.lap_time_s) + 1 and lo < hi
+    gap = GapChart(hub=hub)
+    assert gap.figure.y_range.start > gap.figure.y_range.end == -1.0  # reversed: the leader on top

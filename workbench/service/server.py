@@ -274,14 +274,14 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
           strategy_runs: int = 10_000, dask_scheduler: str | None = None, llm_url: str | None = None,
           llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0,
-          predict_runs: int = 0) -> None:
+          predict_runs: int = 1000) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
     ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
     decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
     a local thread. ``llm_url`` (an OpenAI-compatible server, e.g. ``max serve`` on
     http://localhost:8000/v1) words the recommendations; without it the built-in explainer does.
-    ``predict_runs`` races per finish prediction, each leader lap (0, the default, turns it off).
+    ``predict_runs`` races per finish prediction, each leader lap (0 turns it off).
     """
     import panel as pn
 

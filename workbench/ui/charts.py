@@ -54,6 +54,8 @@ class _FieldChart(pn.viewable.Viewer):
         self._values: list[float] = []
         self._seen = 0  # hub.laps already streamed
         self._pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=380)
+        for driver in self.hub.field_twin.cars:  # a line (and legend entry) per car known before its first lap
+            self._source(driver)
         self.refresh()
 
     def _source(self, driver: str) -> ColumnDataSource:

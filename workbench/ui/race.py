@@ -17,12 +17,13 @@ from workbench.service.session import RaceSession
 from workbench.ui.charts import GapChart, LapTimeChart, TelemetryTrace
 from workbench.ui.colours import COMPOUND_COLOURS
 from workbench.ui.health import HealthStrip
+from workbench.ui.prediction import PredictionPanel
 from workbench.ui.strategy import RecommendationCards, StrategyDistributions
 from workbench.ui.tower import TOWER_COLUMNS, TimingTower
 from workbench.ui.twins import CarTwinPanel, FieldPanel
 
 __all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "GapChart", "TelemetryTrace", "CarTwinPanel",
-           "FieldPanel", "StrategyDistributions", "RecommendationCards", "HealthStrip", "COMPOUND_COLOURS",
+           "FieldPanel", "PredictionPanel", "StrategyDistributions", "RecommendationCards", "HealthStrip", "COMPOUND_COLOURS",
            "TOWER_COLUMNS", "active_refreshes"]
 
 _active = 0
@@ -42,7 +43,8 @@ def _count(delta: int) -> None:
 
 class RaceDashboard(pn.viewable.Viewer):
     """The live race page: header, health strip, timing tower, live trace, lap and gap charts, our car's twin,
-    the field's threats and opportunities, recommendations and the Monte Carlo distributions.
+    the field's threats and opportunities, recommendations, the predicted finish and the Monte Carlo
+    distributions.
 
     Parameters
     ----------
@@ -72,6 +74,7 @@ class RaceDashboard(pn.viewable.Viewer):
         self.field_panel = FieldPanel(hub=hub)
         self.distributions = StrategyDistributions(hub=hub)
         self.recommendations = RecommendationCards(hub=hub)
+        self.prediction = PredictionPanel(hub=hub)
         self.trace.refresh()
         self._seen_version = hub.lap_version
         self._callback = None
@@ -100,6 +103,7 @@ class RaceDashboard(pn.viewable.Viewer):
                 self.field_panel.refresh()
             self.distributions.refresh()
             self.recommendations.refresh()
+            self.prediction.refresh()
 
     def start_refresh(self) -> None:
         """Pull from the hub every ``refresh_ms`` in this browser session; stop when it closes."""
@@ -119,5 +123,5 @@ class RaceDashboard(pn.viewable.Viewer):
         right = pn.Column(self.recommendations, self.car_panel, self.field_panel, width=440)
         middle = pn.Column(self.trace, self.lap_chart, self.gap_chart, sizing_mode="stretch_width")
         return pn.Column(self.header, self.health,
-                         pn.Row(pn.Column(self.tower, width=720), middle, right, sizing_mode="stretch_width"),
+                         pn.Row(pn.Column(self.tower, self.prediction, width=720), middle, right, sizing_mode="stretch_width"),
                          self.distributions, sizing_mode="stretch_width")
