@@ -11,6 +11,6 @@ from workbench.service.server import shared_service
 from workbench.ui.race import RaceDashboard
 
 service = shared_service(seed=int(os.environ.get("RACETWIN_SEED", "0")), car=os.environ.get("RACETWIN_CAR", "VER"))
-page = RaceDashboard(hub=service.hub)
+page = RaceDashboard(hub=service.hub, service=service)
 page.start_refresh()
 page.servable(title="Race Twin Edge")

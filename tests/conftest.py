@@ -33,9 +33,9 @@ def race():
 
 
 def pytest_collection_modifyitems(items):
-    """Tests take their marker from their folder: tests/unit, tests/integration, tests/live."""
+    """Tests take their marker from their folder: tests/unit, tests/integration, tests/live, tests/ui."""
     for item in items:
         parts = Path(str(item.fspath)).parts
-        for marker in ("unit", "integration", "live"):
+        for marker in ("unit", "integration", "live", "ui"):
             if marker in parts:
                 item.add_marker(getattr(pytest.mark, marker))

@@ -92,6 +92,12 @@ class StoreState(BaseModel):
     committed_seq: int | None = Field(None, description="Records durably committed (survive a kill).")
 
 
+class ViewsState(BaseModel):
+    sessions: int = Field(description="Browser sessions the app server holds now (every page).")
+    periodic_callbacks: int = Field(description="Periodic callbacks running in those sessions.")
+    refreshing_pages: int = Field(description="Live race pages whose refresh callback is running.")
+
+
 class HealthComponents(BaseModel):
     ingest: IngestHealth
     source: SourceState
@@ -99,6 +105,7 @@ class HealthComponents(BaseModel):
     sources: IngestSources | None = Field(None, description="TelemetryIngestor metrics per source.")
     llm: dict[str, Any] | None = Field(None, description="Explainer: state (off/unknown/ok/degraded), model, "
                                                          "fallbacks by reason, last call's timings.")
+    views: ViewsState | None = Field(None, description="Panel app sessions (racetwin serve only).")
 
 
 class HealthResponse(Envelope):

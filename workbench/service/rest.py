@@ -139,6 +139,9 @@ class HealthHandler(ApiHandler):
             components["sources"] = ingestor.metrics()
         recommender = getattr(self.service, "recommender", None)
         components["llm"] = recommender.state() if recommender is not None else {"state": "off"}
+        view_state = getattr(self.service, "view_state", None)
+        if view_state is not None:
+            components["views"] = view_state()
         self.send_json({"status": status, "components": components})
 
 

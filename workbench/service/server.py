@@ -17,6 +17,7 @@ import os
 import secrets
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ log = logging.getLogger("racetwin")
 
 STORE_FILE = "racetwin.sqlite"
 SNAPSHOT_PERIOD_S = 5.0
+UNUSED_SESSION_CHECK_MS = 1000  # how often Bokeh looks for browser sessions with no connection left
+UNUSED_SESSION_LIFETIME_MS = 2000  # ...and how long such a session is kept before it is destroyed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +87,7 @@ class RaceService:
         self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
         self.recommender = None  # RecommendationService: strategy results -> recommendations (+ LLM wording)
         self.predictor = None  # LivePredictor: the finish predicted each leader lap
+        self.view_state: Callable[[], dict[str, int]] | None = None  # browser sessions and their callbacks (serve)
 
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
@@ -270,19 +274,21 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
           strategy_runs: int = 10_000, dask_scheduler: str | None = None, llm_url: str | None = None,
           llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0,
-          predict_runs: int = 0) -> None:
+          predict_runs: int = 1000) -> None:
     """Run the service until Ctrl-C / SIGTERM (blocking).
 
     ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
     decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
     a local thread. ``llm_url`` (an OpenAI-compatible server, e.g. ``max serve`` on
     http://localhost:8000/v1) words the recommendations; without it the built-in explainer does.
-    a local thread. ``predict_runs`` races per finish prediction, each leader lap (0, the default, turns it off).
+    ``predict_runs`` races per finish prediction, each leader lap (0 turns it off).
     """
     import panel as pn
 
     from workbench.service.rest import routes
     from workbench.ui.race import RaceDashboard
+    from workbench.ui.sessions import view_counts
+    from workbench.ui.whatif import WhatIfExplorer
 
     data_dir.mkdir(parents=True, exist_ok=True)
     settings, token_source = _settings(data_dir, api_token, cors_origin)
@@ -312,13 +318,23 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         service.predictor.attach(hub)
 
     def race_page() -> RaceDashboard:
-        page = RaceDashboard(hub=hub)
+        page = RaceDashboard(hub=hub, service=service)
         page.start_refresh()
         return page
 
+    def whatif_page() -> WhatIfExplorer:
+        page = WhatIfExplorer(hub=hub, seed=seed)
+        page.sync_url()
+        pn.state.onload(page.run)
+        return page
+
     origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
-    server = pn.serve({"/": race_page}, port=port, address=host, show=show, start=False,
-                      extra_patterns=routes(service), websocket_origin=origins, title="Race Twin Edge")
+    # A closed tab's session is discarded within seconds (Bokeh's defaults keep it ~15-30 s).
+    server = pn.serve({"/": race_page, "/whatif": whatif_page}, port=port, address=host, show=show, start=False,
+                      extra_patterns=routes(service), websocket_origin=origins, title="Race Twin Edge",
+                      check_unused_sessions_milliseconds=UNUSED_SESSION_CHECK_MS,
+                      unused_session_lifetime_milliseconds=UNUSED_SESSION_LIFETIME_MS)
+    service.view_state = lambda: view_counts(server)
     loop = server.io_loop
 
     async def shutdown() -> None:

@@ -1,114 +1,84 @@
-"""The live race page: timing tower and lap-time chart, refreshed from the hub.
+"""The live race page: every view of the race, refreshed from the hub by one periodic callback per session.
 
-Each browser session owns its widgets and its periodic callback (stopped when
-the session closes); all sessions read the one shared `RaceSession`.
+Each browser session owns its widgets, its HoloViews streams and its periodic
+callback (stopped when the session closes); all sessions read the one shared
+`RaceSession` and never write to it. The components are `pn.viewable.Viewer`
+classes, so a notebook renders any of them (or the whole page) on a hub it drives.
 """
 
 from __future__ import annotations
 
-import holoviews as hv
-import pandas as pd
+import threading
+
 import panel as pn
 import param
 
 from workbench.service.session import RaceSession
+from workbench.ui.charts import GapChart, LapTimeChart, TelemetryTrace
+from workbench.ui.colours import COMPOUND_COLOURS
+from workbench.ui.health import HealthStrip
+from workbench.ui.prediction import PredictionPanel
+from workbench.ui.strategy import RecommendationCards, StrategyDistributions
+from workbench.ui.tower import TOWER_COLUMNS, TimingTower
+from workbench.ui.twins import CarTwinPanel, FieldPanel
 
-__all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "COMPOUND_COLOURS"]
+__all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "GapChart", "TelemetryTrace", "CarTwinPanel",
+           "FieldPanel", "PredictionPanel", "StrategyDistributions", "RecommendationCards", "HealthStrip", "COMPOUND_COLOURS",
+           "TOWER_COLUMNS", "active_refreshes"]
 
-COMPOUND_COLOURS = {"SOFT": "#da291c", "MEDIUM": "#ffd12e", "HARD": "#f0f0ec", "INTERMEDIATE": "#43b02a",
-                    "WET": "#0067ad"}
-TOWER_COLUMNS = {"rank": "Pos", "driver": "Driver", "lap": "Lap", "gap_to_leader_s": "Gap (s)",
-                 "interval_s": "Int (s)", "last_lap_time_s": "Last (s)", "compound": "Tyre",
-                 "tyre_age_laps": "Age", "pit_stops": "Stops", "pit_window_ideal_lap": "Pit lap",
-                 "pit_in_3_laps_p": "P(pit 3)"}
-
-
-class TimingTower(pn.viewable.Viewer):
-    """Position, gaps, last lap, compound with age and stops, pit window and pit probability for every car."""
-
-    hub = param.ClassSelector(class_=RaceSession)
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._table = pn.widgets.Tabulator(self._frame(), disabled=True, show_index=False, height=620,
-                                           sizing_mode="stretch_width",
-                                           formatters={"Tyre": {"type": "html"}}, layout="fit_data_table",
-                                           text_align={"Pos": "center", "Tyre": "center"})
-
-    def _frame(self) -> pd.DataFrame:
-        rows = self.hub.field_twin.standings()
-        for row in rows:  # the twins' pit window (ideal in-lap) and P(pit within 3 laps)
-            row["pit_in_3_laps_p"] = (row.get("pit_probability") or {}).get("3")
-        df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "retired", "in_pit"])
-        badge = '<span style="background:#222;color:{};font-weight:bold;padding:0 4px;border-radius:3px">{}</span>'
-        df["compound"] = [badge.format(COMPOUND_COLOURS.get(c, "#888"), c[0]) if isinstance(c, str) else ""
-                          for c in df["compound"]]
-        df["rank"] = [("OUT" if out else "PIT" if pit else str(rank))
-                      for rank, out, pit in zip(df["rank"], df["retired"].astype(bool), df["in_pit"].astype(bool))]
-        return df[list(TOWER_COLUMNS)].rename(columns=TOWER_COLUMNS)
-
-    def refresh(self) -> None:
-        self._table.value = self._frame()
-
-    def __panel__(self):
-        return self._table
+_active = 0
+_active_lock = threading.Lock()
 
 
-class LapTimeChart(pn.viewable.Viewer):
-    """Lap time of every car against lap number (pit and SC laps included, clipped)."""
+def active_refreshes() -> int:
+    """Race pages in this process whose periodic refresh is running (served sessions only)."""
+    return _active
 
-    hub = param.ClassSelector(class_=RaceSession)
 
-    def __init__(self, **params):
-        super().__init__(**params)
-        self._pane = pn.pane.HoloViews(sizing_mode="stretch_width", height=420)
-        self._drivers: list[str] = []
-        self.refresh()
-
-    def _frame(self) -> pd.DataFrame:
-        laps = self.hub.laps
-        return pd.DataFrame({"driver": [r.driver for r in laps], "lap": [r.lap_number for r in laps],
-                             "lap_time_s": [r.lap_time_s for r in laps]})
-
-    def _plot(self, data: pd.DataFrame):
-        # One curve per known driver, always: a DynamicMap overlay must keep its keys.
-        groups = dict(list(data.groupby("driver")))
-        empty = pd.DataFrame({"lap": pd.Series(dtype=int), "lap_time_s": pd.Series(dtype=float)})
-        curves = {d: hv.Curve(groups.get(d, empty), "lap", "lap_time_s", label=d) for d in self._drivers}
-        finite = data["lap_time_s"].dropna()
-        ylim = (finite.quantile(0.02) - 1, finite.quantile(0.9) + 2) if len(finite) > 10 else (None, None)
-        return hv.NdOverlay(curves, kdims="driver").opts(
-            hv.opts.Curve(tools=["hover"], line_width=1.5, framewise=True),
-            hv.opts.NdOverlay(legend_position="right", ylim=ylim, responsive=True, title="Lap times",
-                              xlabel="lap", ylabel="lap time (s)", framewise=True))
-
-    def refresh(self) -> None:
-        data = self._frame()
-        drivers = sorted(self.hub.field_twin.cars)
-        if drivers != self._drivers:  # new cars: rebuild the plot with a stream of its own
-            self._drivers = drivers
-            self._pipe = hv.streams.Pipe(data=data)
-            self._pane.object = hv.DynamicMap(self._plot, streams=[self._pipe])
-        else:
-            self._pipe.send(data)
-
-    def __panel__(self):
-        return self._pane
+def _count(delta: int) -> None:
+    global _active
+    with _active_lock:
+        _active += delta
 
 
 class RaceDashboard(pn.viewable.Viewer):
-    """The live race page: header, timing tower, lap-time chart."""
+    """The live race page: header, health strip, timing tower, live trace, lap and gap charts, our car's twin,
+    the field's threats and opportunities, recommendations, the predicted finish and the Monte Carlo
+    distributions.
+
+    Parameters
+    ----------
+    hub : RaceSession
+        The race every component reads.
+    service : RaceService, optional
+        Adds the source, strategy engine and LLM state to the health strip.
+    refresh_ms : int
+        How often this session pulls from the hub (the live trace moves at this rate;
+        lap-based views redraw only when a lap completes).
+    """
 
     hub = param.ClassSelector(class_=RaceSession)
-    refresh_ms = param.Integer(default=1000, bounds=(100, None), doc="How often a session pulls from the hub.")
+    service = param.Parameter(default=None)
+    refresh_ms = param.Integer(default=500, bounds=(100, None), doc="How often a session pulls from the hub.")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.tower = TimingTower(hub=self.hub)
-        self.lap_chart = LapTimeChart(hub=self.hub)
-        self.header = pn.pane.Markdown(self._header_text(), name="race-header")
-        self._seen_version = self.hub.lap_version
+        hub = self.hub
+        self.header = pn.pane.Markdown(self._header_text(), css_classes=["race-header"])
+        self.health = HealthStrip(hub=hub, service=self.service)
+        self.tower = TimingTower(hub=hub)
+        self.trace = TelemetryTrace(hub=hub)
+        self.lap_chart = LapTimeChart(hub=hub)
+        self.gap_chart = GapChart(hub=hub)
+        self.car_panel = CarTwinPanel(hub=hub)
+        self.field_panel = FieldPanel(hub=hub)
+        self.distributions = StrategyDistributions(hub=hub)
+        self.recommendations = RecommendationCards(hub=hub)
+        self.prediction = PredictionPanel(hub=hub)
+        self.trace.refresh()
+        self._seen_version = hub.lap_version
         self._callback = None
+        self.refreshes = 0
 
     def _header_text(self) -> str:
         env, car = self.hub.environment, self.hub.car_twin
@@ -118,27 +88,40 @@ class RaceDashboard(pn.viewable.Viewer):
                 f" — our car {car.driver} {ours}{' — FINISHED' if env.finished else ''}")
 
     def refresh(self) -> None:
-        """Pull the hub's state into this session's widgets (cheap when nothing changed)."""
+        """Pull the hub's state into this session's views (cheap when nothing changed), in one batch."""
         with pn.io.hold():
+            self.refreshes += 1
             self.header.object = self._header_text()
+            self.health.refresh()
+            self.trace.refresh()
             if self.hub.lap_version != self._seen_version:
                 self._seen_version = self.hub.lap_version
                 self.tower.refresh()
                 self.lap_chart.refresh()
+                self.gap_chart.refresh()
+                self.car_panel.refresh()
+                self.field_panel.refresh()
+            self.distributions.refresh()
+            self.recommendations.refresh()
+            self.prediction.refresh()
 
     def start_refresh(self) -> None:
         """Pull from the hub every ``refresh_ms`` in this browser session; stop when it closes."""
-        if pn.state.curdoc is None or self._callback is not None:
+        if pn.state.curdoc is None or pn.state.curdoc.session_context is None or self._callback is not None:
             return
         self._callback = pn.state.add_periodic_callback(self.refresh, period=self.refresh_ms)
+        _count(+1)
         pn.state.on_session_destroyed(self._stop_refresh)
 
     def _stop_refresh(self, session_context) -> None:
         if self._callback is not None:
             self._callback.stop()
             self._callback = None
+            _count(-1)
 
     def __panel__(self):
-        return pn.Column(self.header, pn.Row(pn.Column(self.tower, width=640), self.lap_chart,
-                                             sizing_mode="stretch_width"),
-                         sizing_mode="stretch_width")
+        right = pn.Column(self.recommendations, self.car_panel, self.field_panel, width=440)
+        middle = pn.Column(self.trace, self.lap_chart, self.gap_chart, sizing_mode="stretch_width")
+        return pn.Column(self.header, self.health,
+                         pn.Row(pn.Column(self.tower, self.prediction, width=720), middle, right, sizing_mode="stretch_width"),
+                         self.distributions, sizing_mode="stretch_width")

@@ -95,8 +95,9 @@ def add_parser(sub) -> None:
         help="races per strategy decision, run on hub events (default 10000; 0 turns strategy runs off)",
     )
     parser.add_argument(
-        "--predict-runs", type=int, default=0,
-        help="races per finish prediction, made each leader lap (e.g. 1000; default 0: predictions off)",
+        "--predict-runs", type=int, default=1000,
+        help="races per finish prediction, made each leader lap and shown on the race page (default 1000; "
+             "0 turns predictions off)",
     )
     parser.add_argument(
         "--dask-scheduler", default=None, metavar="tcp://HOST:PORT",

@@ -1,0 +1,19 @@
+"""The what-if explorer, servable on its own: ``panel serve apps/whatif.py``.
+
+`racetwin serve` serves the same page at ``/whatif``. Here it reads the process-wide
+hub that ``apps/race.py`` also uses (RACETWIN_SEED / RACETWIN_CAR), so a scenario
+starts from the live race state; inputs are synced to the URL.
+"""
+
+import os
+
+import panel as pn
+
+from workbench.service.server import shared_service
+from workbench.ui.whatif import WhatIfExplorer
+
+service = shared_service(seed=int(os.environ.get("RACETWIN_SEED", "0")), car=os.environ.get("RACETWIN_CAR", "VER"))
+page = WhatIfExplorer(hub=service.hub)
+page.sync_url()
+pn.state.onload(page.run)
+page.servable(title="Race Twin Edge — what if")

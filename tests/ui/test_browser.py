@@ -1,0 +1,189 @@
+"""Both pages of `racetwin serve` in a real Chromium: the live page follows a fast replay lap by lap,
+a recommendation card appears once our pit window opens, a what-if run completes and changes the plot,
+and 20 sessions opened and closed leave the server's sessions and callbacks where they were."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.util import REPO, ServerProcess
+
+LOAD_TIMEOUT_MS = 120_000  # hang detectors on a loaded 2-core machine, not performance limits
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with ServerProcess("--seed", "3", "--speed", "20", "--strategy-runs", "2000",
+                       tmp_path=tmp_path_factory.mktemp("ui")) as srv:
+        yield srv
+
+
+def _views(server) -> dict:
+    return httpx.get(f"{server.base}/api/v1/health", timeout=60).json()["components"]["views"]
+
+
+def _leader_lap(page) -> int:
+    cell = page.locator(".timing-tower .tabulator-row").first.locator('[tabulator-field="Lap"]')
+    return int(cell.inner_text())
+
+
+def _our_tracebacks(server) -> list[str]:
+    """Tracebacks through the project's code (a closing tab can make Tornado log its own WebSocketClosedError)."""
+    return [t for t in server.log().split("Traceback")[1:] if str(REPO / "workbench") in t]
+
+
+_MAX_LAP_JS = """(name) => {
+    const doc = Bokeh.documents[0];
+    let best = -1;
+    for (const m of doc._all_models.values())
+        if (m.name === name) for (const lap of m.data.lap) best = Math.max(best, lap);
+    return best;
+}"""
+
+
+def _wait(predicate, timeout_s: float, what: str, step_s: float = 0.5):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def test_live_page_tower_advances_lap_by_lap(server, browser, screenshot_dir):
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(server.base + "/")
+        page.wait_for_selector(".timing-tower .tabulator-row", timeout=LOAD_TIMEOUT_MS)
+        for selector in (".telemetry-trace", ".car-twin", ".field-twin", ".health-strip", ".mc-caption"):
+            page.wait_for_selector(selector, timeout=LOAD_TIMEOUT_MS)
+        seen = [_leader_lap(page)]
+        deadline = time.monotonic() + 180
+        while len(seen) < 4 and time.monotonic() < deadline:
+            lap = _leader_lap(page)
+            if lap != seen[-1]:
+                seen.append(lap)
+            page.wait_for_timeout(200)
+        assert len(seen) >= 4, f"the tower did not advance: laps seen {seen}"
+        assert all(b > a for a, b in zip(seen, seen[1:])), seen
+        # the streamed lap and gap charts keep up with the tower in the browser itself
+        for name in ("lap-chart-source", "gap-chart-source"):
+            charted = page.evaluate(_MAX_LAP_JS, name)
+            assert charted >= seen[-1] - 1, (name, charted, seen)
+        assert not errors, errors
+        views = _views(server)
+        assert views["sessions"] >= 1 and views["refreshing_pages"] >= 1, views
+    finally:
+        page.close()
+
+
+def test_recommendation_card_appears_after_our_pit_window_opens(server, browser, screenshot_dir):
+    page = browser.new_page()
+    try:
+        page.goto(server.base + "/")
+        page.wait_for_selector(".timing-tower .tabulator-row", timeout=LOAD_TIMEOUT_MS)
+
+        def window_open():
+            car = server.get("/api/v1/car-twin").json()["car_twin"]
+            first, last = car["pit_window_earliest_lap"], car["pit_window_latest_lap"]
+            return first is not None and last is not None and first <= car["lap"] + 1 <= last
+
+        _wait(window_open, 300, "our pit window to open")
+        card = page.locator(".rec-card").first
+        card.wait_for(timeout=LOAD_TIMEOUT_MS)
+        text = card.inner_text()
+        assert "explained by" in text
+        groups = page.locator(".recommendations h4").all_inner_texts()
+        assert groups and set(groups) <= {"Urgent", "Moderate", "Optional"}, groups
+        page.locator(".rec-card details").first.click()
+        assert "expected_final_position" in page.locator(".rec-card").first.inner_text()
+        page.wait_for_selector(".mc-caption b", timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_selector(".race-prediction .prediction-caption", timeout=LOAD_TIMEOUT_MS)  # finish prediction
+        page.screenshot(path=str(screenshot_dir / "race-page.png"))  # viewport only: full-page breaks Tabulator
+    finally:
+        page.close()
+
+
+def test_whatif_run_completes_changes_the_plot_and_shares_its_url(server, browser, screenshot_dir):
+    page = browser.new_page()
+    try:
+        page.goto(server.base + "/whatif?runs=1000&deg=1.0")
+        page.wait_for_selector('.whatif-done[data-run="1"]', timeout=LOAD_TIMEOUT_MS)
+        plot = page.locator(".whatif-plot")
+        before_png, before_summary = plot.screenshot(), page.locator(".whatif-summary table").inner_text()
+        lap = int(server.get("/api/v1/environment").json()["environment"]["leader_lap"])
+        sc_lap = min(lap + 8, 50)
+        box = page.locator(".whatif-sc_from_lap input")
+        box.fill(str(sc_lap))
+        box.press("Enter")
+        page.locator(".whatif-degradation_scale").wait_for()
+        page.locator(".whatif-run button").click()
+        page.wait_for_selector('.whatif-done[data-run="2"]', timeout=LOAD_TIMEOUT_MS)
+        status = page.locator(".whatif-done").inner_text()
+        assert f"SC laps {sc_lap}-" in status, status
+        assert page.locator(".whatif-summary table").inner_text() != before_summary
+        assert plot.screenshot() != before_png, "the what-if plot did not change"
+        assert f"sc={sc_lap}" in page.url, page.url  # the scenario is in the URL: shareable
+        page.screenshot(path=str(screenshot_dir / "whatif-page.png"), full_page=True)
+        shared = browser.new_page()
+        try:
+            shared.goto(page.url)
+            shared.wait_for_selector('.whatif-done[data-run="1"]', timeout=LOAD_TIMEOUT_MS)
+            assert f"SC laps {sc_lap}-" in shared.locator(".whatif-done").inner_text()
+        finally:
+            shared.close()
+    finally:
+        page.close()
+
+
+def test_a_bad_whatif_input_is_reported_not_raised(server, browser):
+    page = browser.new_page()
+    try:
+        page.goto(server.base + "/whatif?pit=12,x&tyres=HARD")
+        error = page.locator(".whatif-error")
+        error.wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert "pit_laps[1]: 'x' is not a lap number" in error.inner_text()
+    finally:
+        page.close()
+    assert _our_tracebacks(server) == []
+
+
+@pytest.fixture(scope="module")
+def calm_server(tmp_path_factory):
+    """A slower replay (2x) for the session-count test: it checks leaks, not load."""
+    with ServerProcess("--seed", "3", "--speed", "2", "--strategy-runs", "500",
+                       tmp_path=tmp_path_factory.mktemp("ui-calm")) as srv:
+        yield srv
+
+
+def test_twenty_sessions_opened_and_closed_return_to_baseline(calm_server, browser):
+    server = calm_server
+
+    def settled():
+        a = _views(server)
+        time.sleep(1.0)
+        return a if a == _views(server) else None
+
+    baseline = _wait(settled, 60, "a steady session count")
+    pages = []
+    try:
+        for _ in range(20):
+            page = browser.new_page()
+            pages.append(page)
+            page.goto(server.base + "/")
+        opened = _wait(lambda: (v := _views(server))["sessions"] >= baseline["sessions"] + 20 and v, 120,
+                       "20 more sessions")
+        assert opened["sessions"] == baseline["sessions"] + 20, (baseline, opened)
+        assert opened["refreshing_pages"] == baseline["refreshing_pages"] + 20, (baseline, opened)
+        assert opened["periodic_callbacks"] >= baseline["periodic_callbacks"] + 20, (baseline, opened)
+    finally:
+        for page in pages:
+            page.close()
+    _wait(lambda: _views(server) == baseline, 120, f"sessions and callbacks back to {baseline}")
+    assert _our_tracebacks(server) == []
