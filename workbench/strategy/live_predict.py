@@ -10,20 +10,18 @@ strategy results at ``/api/v1/strategy-results``. A newer lap replaces a request
 from __future__ import annotations
 
 import dataclasses
-import logging
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
+from workbench.strategy.latest_worker import LatestOnlyWorker
 from workbench.strategy.predict import predict_from_laps
 from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.records import LapRecord, TrackStatus
 
 __all__ = ["LivePredictor", "records_frame", "predict_session", "FASTF1_STATUS", "MIN_LAP"]
 
-log = logging.getLogger(__name__)
 
 FASTF1_STATUS = {TrackStatus.GREEN: "1", TrackStatus.YELLOW: "2", TrackStatus.SC: "4", TrackStatus.RED: "5",
                  TrackStatus.VSC: "6"}
@@ -91,16 +89,10 @@ class LivePredictor:
             raise ValueError(f"runs: {runs} is not an integer >= 1")
         self.race, self.runs, self.seed = race, int(runs), int(seed)
         self.session = None
-        self.counts = {"requested": 0, "completed": 0, "superseded": 0, "failed": 0}
-        self.last_error: str | None = None
         self._last_lap = 0
-        self._pending: _Request | None = None
-        self._busy = False
-        self._closed = False
-        self._cond = threading.Condition()
         self._unsubscribe = None
-        self._thread = threading.Thread(target=self._worker, name="racetwin-predict", daemon=True)
-        self._thread.start()
+        self._worker = LatestOnlyWorker(self._run, "racetwin-predict")
+        self.counts = self._worker.counts  # requested, completed, superseded, failed
 
     def attach(self, session) -> None:
         """Subscribe to a `RaceSession`: each new leader lap queues a prediction."""
@@ -119,50 +111,28 @@ class LivePredictor:
 
     def submit(self, lap: int, frame: pd.DataFrame, retired: Iterable[str] = ()) -> None:
         """Queue a prediction from ``frame`` at ``lap``; a request still waiting is superseded."""
-        with self._cond:
-            self.counts["requested"] += 1
-            if self._pending is not None:
-                self.counts["superseded"] += 1
-            self._pending = _Request(lap, frame, frozenset(retired))
-            self._cond.notify_all()
+        self._worker.submit(lambda generation: _Request(lap, frame, frozenset(retired)))
 
-    def _worker(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                request, self._pending, self._busy = self._pending, None, True
-            outcome = "completed"
-            try:
-                result = _predict(request.frame, self.race, request.lap, set(request.retired), self.runs, self.seed)
-                if self.session is not None:
-                    self.session.race_prediction = result
-            except Exception as exc:  # reported in status(); the hub goes on
-                outcome = "failed"
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("race prediction at lap %s failed: %s", request.lap, exc)
-            finally:
-                with self._cond:
-                    self.counts[outcome] += 1
-                    self._busy = False
-                    self._cond.notify_all()
+    def _run(self, request: _Request) -> None:
+        result = _predict(request.frame, self.race, request.lap, set(request.retired), self.runs, self.seed)
+        if self.session is not None:
+            self.session.race_prediction = result
+
+    @property
+    def last_error(self) -> str | None:
+        """The last failed prediction's error (``Type: message``), or None."""
+        return self._worker.last_error
 
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Block until nothing is queued or running; False on timeout."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending is None and not self._busy, timeout_s)
+        return self._worker.wait_idle(timeout_s)
 
     def status(self) -> dict[str, Any]:
-        return {"runs": self.runs, "seed": self.seed, **self.counts, "busy": self._busy,
+        return {"runs": self.runs, "seed": self.seed, **self.counts, "busy": self._worker.busy,
                 "last_error": self.last_error}
 
     def close(self) -> None:
         """Unsubscribe and stop the worker thread."""
         if self._unsubscribe is not None:
             self._unsubscribe()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        self._thread.join(timeout=30)
+        self._worker.close()

@@ -10,7 +10,7 @@ loop keeps running), or a Dask distributed cluster when ``dask_scheduler`` (or a
 workers. Every candidate's numbers depend only on (seed, candidate, runs), so the
 same seed gives the same ranking locally and on any cluster.
 
-*Staleness*: each request gets a generation number. A newer race state replaces a
+*Staleness*: each request gets a generation number (`LatestOnlyWorker`). A newer race state replaces a
 request still waiting, and a running one stops at its next chunk boundary (Dask
 futures are cancelled); only the newest result is published.
 
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from workbench.strategy.latest_worker import LatestOnlyWorker, Superseded
 from workbench.strategy.montecarlo import NeutralPhase, RaceState, planned_strategy
 from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.sweep import SweepResult, candidates, evaluate, positions_of, rank
@@ -36,10 +36,6 @@ __all__ = ["HPCOrchestrator", "StrategyRequest", "TRIGGERS"]
 log = logging.getLogger("racetwin.orchestrator")
 
 TRIGGERS = ("sc", "vsc", "rival_pit", "pit_window", "lap", "manual")
-
-
-class _Stale(Exception):
-    """A newer race state arrived: drop this run."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,16 +100,9 @@ class HPCOrchestrator:
         self.where = "dask" if client is not None else "local"
         self.session = None
         self.latest: dict | None = None
-        self.counts = {"requested": 0, "completed": 0, "cancelled": 0, "failed": 0}
-        self.last_error: str | None = None
-        self._generation = 0
-        self._pending: StrategyRequest | None = None
-        self._busy = False
-        self._closed = False
-        self._cond = threading.Condition()
         self._unsubscribe: Callable[[], None] | None = None
-        self._thread = threading.Thread(target=self._worker, name="racetwin-strategy", daemon=True)
-        self._thread.start()
+        self._worker = LatestOnlyWorker(self._run, "racetwin-strategy", superseded_key="cancelled")
+        self.counts = self._worker.counts  # requested, completed, cancelled (superseded), failed
 
     # -- when -------------------------------------------------------------------
     def attach(self, session) -> None:
@@ -153,46 +142,24 @@ class HPCOrchestrator:
         """Queue a decision for ``state``; a newer submit makes this one stale. Returns its generation."""
         if reason not in TRIGGERS:
             raise ValueError(f"reason: {reason!r} is not one of {', '.join(TRIGGERS)}")
-        with self._cond:
-            self._generation += 1
-            self.counts["requested"] += 1
-            if self._pending is not None:
-                self.counts["cancelled"] += 1  # superseded before it started
-            self._pending = StrategyRequest(self._generation, reason, state, session_time_s)
-            self._cond.notify_all()
-            return self._generation
+        request = self._worker.submit(lambda generation: StrategyRequest(generation, reason, state, session_time_s))
+        return request.generation
 
     # -- where ------------------------------------------------------------------
-    def _worker(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                request, self._pending, self._busy = self._pending, None, True
-            outcome = "completed"
-            try:
-                result = self.compute(request)
-                self._publish(request, result)
-            except _Stale:
-                outcome = "cancelled"
-            except Exception as exc:  # reported in status(), the loop goes on
-                outcome = "failed"
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("strategy run failed")
-            finally:
-                with self._cond:
-                    self.counts[outcome] += 1
-                    self._busy = False
-                    self._cond.notify_all()
+    @property
+    def last_error(self) -> str | None:
+        """The last failed decision's error (``Type: message``), or None."""
+        return self._worker.last_error
+
+    def _run(self, request: StrategyRequest) -> None:
+        self._publish(request, self.compute(request))
 
     def _check(self, generation: int) -> None:
-        if generation != self._generation or self._closed:
-            raise _Stale()
+        if self._worker.is_stale(generation):
+            raise Superseded()
 
     def compute(self, request: StrategyRequest) -> SweepResult:
-        """Rank our candidates for ``request.state`` (here or on Dask); raises `_Stale` when superseded."""
+        """Rank our candidates for ``request.state`` (here or on Dask); raises `Superseded` when a newer one came."""
         state = request.state
         cands = candidates(self.race, state, self.driver, **self.candidate_grid)
         runs = max(1, -(-self.total_runs // max(1, len(cands))))
@@ -210,7 +177,7 @@ class HPCOrchestrator:
             try:
                 while wait(futures, timeout=0.05, return_when="ALL_COMPLETED").not_done:
                     self._check(request.generation)
-            except _Stale:
+            except Superseded:
                 self.client.cancel(futures)
                 raise
             except TimeoutError:
@@ -239,26 +206,16 @@ class HPCOrchestrator:
 
     def wait_idle(self, timeout_s: float | None = None) -> bool:
         """Block until nothing is pending or running; False on timeout."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        with self._cond:
-            while self._pending is not None or self._busy:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return self._worker.wait_idle(timeout_s)
 
     def status(self) -> dict[str, Any]:
         return {"where": self.where, "backend": self.backend, "total_runs": self.total_runs, **self.counts,
-                "busy": self._busy, "last_error": self.last_error}
+                "busy": self._worker.busy, "last_error": self.last_error}
 
     def close(self) -> None:
         """Stop the worker (a running decision is dropped) and unsubscribe."""
         if self._unsubscribe is not None:
             self._unsubscribe()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        self._thread.join(timeout=30)
+        self._worker.close()
         if self._own_client:
             self.client.close()

@@ -78,7 +78,8 @@ class PredictionPanel(pn.viewable.Viewer):
             + "</tr>" for r in prediction_rows(prediction, self.top))
         self._html.object = (f"<div class='prediction-caption'>From lap {prediction.get('lap')} of "
                              f"{prediction.get('race_laps')}: {prediction.get('runs')} races, seed "
-                             f"{prediction.get('seed')}</div><table style='font-size:12px'><tr>{head}</tr>{body}</table>")
+                             f"{prediction.get('seed')}</div>"
+                             f"<table style='font-size:12px'><tr>{head}</tr>{body}</table>")
         return True
 
     def __panel__(self):

@@ -23,7 +23,8 @@ from workbench.ui.tower import TOWER_COLUMNS, TimingTower
 from workbench.ui.twins import CarTwinPanel, FieldPanel
 
 __all__ = ["RaceDashboard", "TimingTower", "LapTimeChart", "GapChart", "TelemetryTrace", "CarTwinPanel",
-           "FieldPanel", "PredictionPanel", "StrategyDistributions", "RecommendationCards", "HealthStrip", "COMPOUND_COLOURS",
+           "FieldPanel", "PredictionPanel", "StrategyDistributions", "RecommendationCards", "HealthStrip",
+           "COMPOUND_COLOURS",
            "TOWER_COLUMNS", "active_refreshes"]
 
 _active = 0
@@ -121,7 +122,7 @@ class RaceDashboard(pn.viewable.Viewer):
 
     def __panel__(self):
         right = pn.Column(self.recommendations, self.car_panel, self.field_panel, width=440)
+        left = pn.Column(self.tower, self.prediction, width=720)
         middle = pn.Column(self.trace, self.lap_chart, self.gap_chart, sizing_mode="stretch_width")
-        return pn.Column(self.header, self.health,
-                         pn.Row(pn.Column(self.tower, self.prediction, width=720), middle, right, sizing_mode="stretch_width"),
+        return pn.Column(self.header, self.health, pn.Row(left, middle, right, sizing_mode="stretch_width"),
                          self.distributions, sizing_mode="stretch_width")

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
-
 from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
