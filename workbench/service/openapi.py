@@ -13,7 +13,7 @@ from workbench.service.rest import ROUTES
 from workbench.service.session import TrackEnvironment
 from workbench.telemetry.schema import json_schema as telemetry_schema
 from workbench.twins import CarTwin
-from workbench.twins.schema import parameterized_state_schema
+from workbench.twins.twin_schemas import car_live_schema, parameterized_state_schema
 
 __all__ = ["openapi_document"]
 
@@ -38,9 +38,7 @@ def openapi_document() -> dict[str, Any]:
     _, defs = models_json_schema([(model, "serialization") for model in models],
                                  ref_template="#/components/schemas/{model}")
     components = dict(defs.get("$defs", {}))
-    components["CarTwinState"] = parameterized_state_schema(
-        CarTwin, exclude=("name", "latest_sample"),
-        extra={"live": {"type": ["object", "null"], "description": "Latest live channels."}})
+    components["CarTwinState"] = parameterized_state_schema(CarTwin, extra={"live": car_live_schema()})
     components["TrackEnvironmentState"] = parameterized_state_schema(TrackEnvironment)
     components.update(_telemetry_components())
     paths: dict[str, dict] = {}

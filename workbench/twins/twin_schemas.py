@@ -1,4 +1,8 @@
-"""JSON schemas of the twins' ``state()``, built from their `param` parameters (types, bounds, docs)."""
+"""JSON schemas of the twins' ``state()``, built from their `param` parameters (types, bounds, docs).
+
+The tests validate real states against `car_twin_schema` / `field_twin_schema`; the OpenAPI
+document (`workbench.service.openapi`) embeds the same `parameterized_state_schema` output.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Any
 
 import param
 
-__all__ = ["car_twin_schema", "field_twin_schema", "TWIN_SCHEMA_VERSION"]
+__all__ = ["car_twin_schema", "car_live_schema", "field_twin_schema", "parameterized_state_schema",
+           "TWIN_SCHEMA_VERSION"]
 
 TWIN_SCHEMA_VERSION = "1.0"
 _SKIP = ("name", "latest_sample")
@@ -26,6 +31,8 @@ def _param_schema(p: param.Parameter) -> dict[str, Any]:
         kind = "string"
     elif isinstance(p, param.List):
         kind = "array"
+        if p.item_type is float:  # NaN is written as null
+            out["items"] = {"type": ["number", "null"]}
     elif isinstance(p, param.Dict):
         kind = "object"
     elif isinstance(p, param.Selector):
@@ -44,18 +51,41 @@ def _param_schema(p: param.Parameter) -> dict[str, Any]:
     return out
 
 
+def parameterized_state_schema(cls: type[param.Parameterized], exclude: tuple[str, ...] = _SKIP,
+                               extra: dict[str, dict] | None = None, title: str | None = None) -> dict[str, Any]:
+    """The JSON schema of ``cls(...).state()``: one required property per parameter, plus ``extra``.
+
+    Parameters
+    ----------
+    cls : param.Parameterized subclass
+        Whose parameters ``state()`` writes (types, bounds and docs come from them).
+    exclude : tuple of str
+        Parameters ``state()`` leaves out.
+    extra : dict, optional
+        Properties ``state()`` adds beside the parameters.
+    title : str, optional
+        The schema's title (default ``"<ClassName>State"``).
+    """
+    props = {name: _param_schema(p) for name, p in cls.param.objects("existing").items() if name not in exclude}
+    props.update(extra or {})
+    return {"title": title or f"{cls.__name__}State", "type": "object", "properties": props,
+            "required": sorted(props), "additionalProperties": False}
+
+
+def car_live_schema() -> dict[str, Any]:
+    """The ``live`` property of `CarTwin.state`: the last high-rate sample's channels, or null."""
+    from workbench.twins.car import LIVE_CHANNELS
+
+    return {"type": ["object", "null"], "description": "The last high-rate sample.",
+            "properties": {c: {} for c in ("session_time_s", "lap", *LIVE_CHANNELS)}}
+
+
 def car_twin_schema() -> dict[str, Any]:
     """JSON schema of `CarTwin.state`: every parameter with its type, bounds and doc, plus ``live``."""
-    from workbench.twins.car import LIVE_CHANNELS, CarTwin
+    from workbench.twins.car import CarTwin
 
-    props = {name: _param_schema(p) for name, p in CarTwin.param.objects("existing").items() if name not in _SKIP}
-    props["lap_times_s"] = {"type": "array", "items": {"type": ["number", "null"]},
-                            "description": CarTwin.param["lap_times_s"].doc}
-    props["live"] = {"type": ["object", "null"], "description": "The last high-rate sample.",
-                     "properties": {c: {} for c in ("session_time_s", "lap", *LIVE_CHANNELS)}}
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "CarTwin state",
-            "version": TWIN_SCHEMA_VERSION, "type": "object", "properties": props, "required": sorted(props),
-            "additionalProperties": False}
+    body = parameterized_state_schema(CarTwin, extra={"live": car_live_schema()}, title="CarTwin state")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "version": TWIN_SCHEMA_VERSION, **body}
 
 
 def field_twin_schema() -> dict[str, Any]:
