@@ -115,3 +115,19 @@ def test_field_charts_stream_only_new_laps(hub):
     assert lo < min(r.lap_time_s for r in hub.laps if r.lap_time_s) + 1 and lo < hi
     gap = GapChart(hub=hub)
     assert gap.figure.y_range.start > gap.figure.y_range.end == -1.0  # reversed: the leader on top
+
+
+def test_the_car_panel_shows_the_fit_behind_the_twins_numbers_and_never_changes_the_twin(hub):
+    import json
+
+    from workbench.ui.twins import CarTwinPanel
+
+    twin = hub.car_twin
+    before = json.dumps(twin.state(), sort_keys=True, default=str)
+    panel = CarTwinPanel(hub=hub)
+    panel.refresh()
+    assert json.dumps(twin.state(), sort_keys=True, default=str) == before
+    assert panel.figure.title.text.endswith(f"({twin.tyre_model})")
+    ages = list(panel.source.data["age"])
+    at_age = panel.source.data["deg_s"][ages.index(float(twin.tyre_age_laps))]
+    assert abs(at_age - twin.degradation_s) < 1e-9  # the curve is the fit behind degradation_s

@@ -265,6 +265,14 @@ class CarTwin(param.Parameterized):
             return own[max(own, key=lambda f: own[f].log_evidence + fits[f].log_evidence)]
         return self.tyres.best(compound)
 
+    def fit_after_last_lap(self, compound: str):
+        """The degradation fit on ``compound`` as it stood after this car's last lap on it, or None.
+
+        What views show: unlike `degradation_fit`, it reads and never updates the twin, and it is
+        the fit behind ``tyre_model`` and ``degradation_s``.
+        """
+        return self._last_fit.get(compound)
+
     def _field_fits_now(self, compound: str):
         """The field's posterior on a compound if it is usable as a prior now, else None."""
         field = self.field_model

@@ -20,9 +20,12 @@ def _fmt(value, spec: str = ".1f", unit: str = "") -> str:
     return "—" if value is None or (isinstance(value, float) and not np.isfinite(value)) else f"{value:{spec}}{unit}"
 
 
-def degradation_frame(twin, compound: str, max_age: int) -> pd.DataFrame:
-    """The car's degradation fit on ``compound``: mean and ±2 sd against tyre age 0..``max_age``."""
-    fit = twin.degradation_fit(compound)
+def degradation_frame(twin, compound: str, max_age: int) -> pd.DataFrame | None:
+    """The car's degradation fit on ``compound`` after its last lap: mean and ±2 sd against tyre age
+    0..``max_age``; None before its first lap on it."""
+    fit = twin.fit_after_last_lap(compound)
+    if fit is None:
+        return None
     ages = np.arange(0, max_age + 1, dtype=float)
     mean, sd = fit.degradation_s(ages), fit.degradation_sd_s(ages)
     return pd.DataFrame({"age": ages, "deg_s": mean, "lo": mean - 2 * sd, "hi": mean + 2 * sd})
@@ -60,6 +63,10 @@ class CarTwinPanel(pn.viewable.Viewer):
             return
         age = twin.tyre_age_laps or 0
         df = degradation_frame(twin, compound, max(age + 12, 20))
+        if df is None:
+            self.source.data = {"age": [], "deg_s": [], "lo": [], "hi": []}
+            self.figure.title.text = f"Degradation: no lap on {compound} yet"
+            return
         colour = COMPOUND_COLOURS[compound] if compound != "HARD" else "#9e9e9e"
         self.source.data = {c: df[c].to_numpy() for c in ("age", "deg_s", "lo", "hi")}
         self._band.glyph.fill_color = self._mean.glyph.line_color = colour
