@@ -43,6 +43,22 @@ def test_samples_update_live_channels():
     assert state["live"]["speed_kph"] == 250.0 and state["fuel_kg"] == 99.0 and state["compound"] == "HARD"
 
 
+def test_a_sample_after_a_lap_still_sets_what_the_lap_changed():
+    # Samples compare against a copy of the sample-driven parameters; anything else that changes
+    # them (a lap record, a view, a test) must drop the copy, or the next sample would be ignored.
+    twin = CarTwin(driver="VER")
+    twin.update_state(CarSample(5.0, "VER", 1, compound=Compound.SOFT, tyre_age_laps=1, in_pit=False))
+    twin.update_state(CarSample(5.1, "VER", 1, compound=Compound.SOFT, tyre_age_laps=1, in_pit=False))
+    assert twin.compound is Compound.SOFT and twin.latest_sample.session_time_s == 5.1
+    twin.update_state(LapRecord(90.0, "VER", 1, lap_time_s=90.0, compound=Compound.HARD, tyre_age_laps=3))
+    assert twin.compound is Compound.HARD and twin.current_lap == 2
+    twin.update_state(CarSample(90.5, "VER", 1, compound=Compound.SOFT, tyre_age_laps=1))
+    assert twin.compound is Compound.SOFT and twin.tyre_age_laps == 1 and twin.current_lap == 1
+    twin.compound = Compound.MEDIUM  # set from outside
+    twin.update_state(CarSample(90.6, "VER", 1, compound=Compound.SOFT))
+    assert twin.compound is Compound.SOFT
+
+
 def test_wrong_driver_and_wrong_type_are_refused():
     twin = CarTwin(driver="VER")
     with pytest.raises(ValueError, match="driver: 'HAM' is not this twin's driver 'VER'"):

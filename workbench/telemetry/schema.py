@@ -156,41 +156,59 @@ def normalize_compound(value: str) -> str:
 
 
 def check_field(path: str, spec: Field, value: Any) -> Any:
+    """Check one value against its field spec; return it normalised (enums typed, integers as int).
+
+    Raises
+    ------
+    TelemetryValidationError
+        Naming ``path``, the value and the rule broken.
+    """
+    prefix, _, name = path.rpartition(".")
+    return _check_field(f"{prefix}." if prefix else "", name, spec, value)
+
+
+def _check_field(prefix: str, name: str, spec: Field, value: Any) -> Any:
+    # The hot path of every record: the error path (prefix + name) is only built on an error.
+    kind = spec.kind
     if value is None:
         if spec.required:
-            raise TelemetryValidationError(path, value, "is null but the field is required")
+            raise TelemetryValidationError(prefix + name, value, "is null but the field is required")
         return None
-    if spec.kind == "boolean":
+    numeric = type(value)
+    if (numeric is float and kind == "number" and math.isfinite(value)) or (
+            numeric is int and kind in ("number", "integer")):  # the common cases, first
+        if (spec.minimum is None or value >= spec.minimum) and (spec.maximum is None or value <= spec.maximum):
+            return float(value) if kind == "number" else value
+    if kind == "boolean":
         if not isinstance(value, bool):
-            raise TelemetryValidationError(path, value, "is not a boolean")
+            raise TelemetryValidationError(prefix + name, value, "is not a boolean")
         return value
-    if spec.kind in ("number", "integer"):
+    if kind in ("number", "integer"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TelemetryValidationError(path, value, f"is not a {spec.kind}")
-        if spec.kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
-            raise TelemetryValidationError(path, value, "is not an integer")
+            raise TelemetryValidationError(prefix + name, value, f"is not a {kind}")
+        if kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            raise TelemetryValidationError(prefix + name, value, "is not an integer")
         if not math.isfinite(value):
-            raise TelemetryValidationError(path, value, "is not a finite number")
+            raise TelemetryValidationError(prefix + name, value, "is not a finite number")
         if spec.minimum is not None and value < spec.minimum:
-            raise TelemetryValidationError(path, value, f"is below minimum {spec.minimum:g}")
+            raise TelemetryValidationError(prefix + name, value, f"is below minimum {spec.minimum:g}")
         if spec.maximum is not None and value > spec.maximum:
-            raise TelemetryValidationError(path, value, f"is above maximum {spec.maximum:g}")
-        return int(value) if spec.kind == "integer" else float(value)
+            raise TelemetryValidationError(prefix + name, value, f"is above maximum {spec.maximum:g}")
+        return int(value) if kind == "integer" else float(value)
     if not isinstance(value, str):
-        raise TelemetryValidationError(path, value, "is not a string")
-    name = path.rsplit(".", 1)[-1]
+        raise TelemetryValidationError(prefix + name, value, "is not a string")
     if name == "compound":
         try:
             value = normalize_compound(value)
         except ValueError as exc:
-            raise TelemetryValidationError(path, value, str(exc)) from None
+            raise TelemetryValidationError(prefix + name, value, str(exc)) from None
     elif spec.enum is not None:
         canon = next((e for e in spec.enum if e.upper() == value.upper()), None)
         if canon is None:
-            raise TelemetryValidationError(path, value, f"is not one of {', '.join(spec.enum)}")
+            raise TelemetryValidationError(prefix + name, value, f"is not one of {', '.join(spec.enum)}")
         value = canon
     if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
-        raise TelemetryValidationError(path, value, f"does not match pattern {spec.pattern}")
+        raise TelemetryValidationError(prefix + name, value, f"does not match pattern {spec.pattern}")
     return _ENUM_TYPES[name](value) if name in _ENUM_TYPES else value
 
 
@@ -211,7 +229,7 @@ def check_object(path: str, obj: Any, specs: dict[str, Field], what: str, extra:
             if spec.required:
                 raise TelemetryValidationError(f"{prefix}{name}", None, "is missing but the field is required")
             continue
-        values[name] = check_field(f"{prefix}{name}", spec, obj[name])
+        values[name] = _check_field(prefix, name, spec, obj[name])
     return values
 
 

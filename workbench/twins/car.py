@@ -132,17 +132,23 @@ class CarTwin(param.Parameterized):
     pit_window_compound = param.String(default=None, allow_None=True, doc="Compound of the next set in the best plan.")
     pit_window_stops_to_go = param.Integer(default=None, allow_None=True, bounds=(0, 2),
                                            doc="Stops left in the best plan (0: run to the flag).")
-    latest_sample = param.ClassSelector(class_=CarSample, default=None, allow_None=True,
-                                        doc="The last high-rate sample (speed, throttle, brake, gear, DRS, ...).")
 
     _clean_laps: list[float]
+    #: The last high-rate sample (speed, throttle, brake, gear, DRS, ...): a plain attribute, not a
+    #: parameter, because setting a parameter at 10-60 Hz per car was the ingest path's main cost.
+    latest_sample: CarSample | None
 
     def __init__(self, context: TwinContext | None = None, field_model: OnlineTyreModel | None = None, **params):
         self.context = context or TwinContext()
         params.setdefault("total_laps", self.context.total_laps)
         super().__init__(**params)
+        self.latest_sample = None
         self._clean_laps = []
         self._last_time_s = float("-inf")
+        # The sample-driven parameters as last read or set here (plain dict reads are ~10x cheaper than
+        # parameter reads); any change to them from elsewhere drops the copy (watcher below).
+        self._sample_params: dict[str, Any] | None = None
+        self.param.watch(self._drop_sample_params, [*_SLOW_SAMPLE_FIELDS, "current_lap"])
         self.field_model = field_model
         self.tyres = OnlineTyreModel(self.context.priors)
         self._stint_laps: list[tuple[int, float]] = []  # (tyre age, corrected lap time) of this stint's clean laps
@@ -185,14 +191,25 @@ class CarTwin(param.Parameterized):
         self._apply_lap(record)
         return True
 
+    def _drop_sample_params(self, *events) -> None:
+        self._sample_params = None
+
     def _apply_sample(self, s: CarSample) -> None:
-        # High-rate path: one parameter set per sample; slow-changing fields only when they change.
-        changed = {name: getattr(s, name) for name in _SLOW_SAMPLE_FIELDS
-                   if getattr(s, name) is not None and getattr(s, name) != getattr(self, name)}
-        if s.lap != self.current_lap:
+        # High-rate path: no parameter read or set unless a slow-changing field really changes.
+        known = self._sample_params
+        if known is None:
+            known = {name: getattr(self, name) for name in (*_SLOW_SAMPLE_FIELDS, "current_lap")}
+        changed = {}
+        for name in _SLOW_SAMPLE_FIELDS:
+            value = getattr(s, name)
+            if value is not None and value != known[name]:
+                changed[name] = value
+        if s.lap != known["current_lap"]:
             changed["current_lap"] = s.lap
         if changed:
-            self.param.update(changed)
+            self.param.update(changed)  # the watcher drops the copy: re-read on the next sample
+        else:
+            self._sample_params = known
         self.latest_sample = s
 
     def _apply_lap(self, r: LapRecord) -> None:
@@ -376,7 +393,7 @@ class CarTwin(param.Parameterized):
         """A JSON-ready snapshot of the twin."""
         out = {}
         for name in self.param:
-            if name in ("name", "latest_sample"):
+            if name == "name":
                 continue
             value = getattr(self, name)
             if isinstance(value, (Compound, TrackStatus)):

@@ -15,7 +15,7 @@ __all__ = ["car_twin_schema", "car_live_schema", "field_twin_schema", "parameter
            "TWIN_SCHEMA_VERSION"]
 
 TWIN_SCHEMA_VERSION = "1.0"
-_SKIP = ("name", "latest_sample")
+_SKIP = ("name",)
 
 
 def _param_schema(p: param.Parameter) -> dict[str, Any]:
