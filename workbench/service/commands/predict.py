@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-
-def _integer(name: str, low: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not an integer") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{name}: {value} is below minimum {low}")
-        return value
-    return parse
+from workbench.service.commands.common import integer_arg
 
 
 def add_parser(sub) -> None:
@@ -31,11 +20,11 @@ def add_parser(sub) -> None:
     )
     parser.add_argument("laps", type=Path, metavar="LAPS.csv", help="FastF1-shaped lap table, times in seconds")
     when = parser.add_mutually_exclusive_group(required=True)
-    when.add_argument("--at-lap", type=_integer("--at-lap", 1), metavar="K", help="predict from the end of lap K")
+    when.add_argument("--at-lap", type=integer_arg("--at-lap", 1), metavar="K", help="predict from the end of lap K")
     when.add_argument("--sweep", action="store_true",
                       help="score predictions from 25 %%, 50 %% and 75 %% of the race distance, model vs naive")
-    parser.add_argument("--runs", type=_integer("--runs", 1), default=2000, help="Monte Carlo races (default 2000)")
-    parser.add_argument("--seed", type=_integer("--seed", 0), default=0, help="fixes every random draw (default 0)")
+    parser.add_argument("--runs", type=integer_arg("--runs", 1), default=2000, help="Monte Carlo races (default 2000)")
+    parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes every random draw (default 0)")
     parser.add_argument("--race", type=Path, default=None,
                         help="race definition for the race distance and unfitted track facts (default: the bundled "
                              "2024 Bahrain GP; its fitted pace, tyres, pit loss and events are not used)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import signal
@@ -10,12 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"--udp: {value} is not between 1 and 65535")
-    return value
+from workbench.service.commands.common import integer_arg
 
 
 def add_parser(sub) -> None:
@@ -26,7 +20,8 @@ def add_parser(sub) -> None:
         "readable); with --jsonl also write the decoded records. Stops on Ctrl-C, after --duration "
         "seconds or after --count datagrams.",
     )
-    parser.add_argument("--udp", type=_port, default=20777, help="UDP port to listen on (default 20777)")
+    parser.add_argument("--udp", type=integer_arg("--udp", 1, 65535), default=20777,
+                        help="UDP port to listen on (default 20777)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("-o", "--output", type=Path, default=None, help="pcap file to write")
     parser.add_argument("--jsonl", type=Path, default=None, help="JSONL file of decoded records to write")

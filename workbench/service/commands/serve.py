@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import load_race
+from workbench.service.commands.common import integer_arg, load_race
 
 
 def _speed(text: str) -> float:
@@ -22,13 +22,6 @@ def _speed(text: str) -> float:
     return value
 
 
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 < value < 65536:
-        raise argparse.ArgumentTypeError(f"--port: {value} is not between 1 and 65535")
-    return value
-
-
 def add_parser(sub) -> None:
     parser = sub.add_parser(
         "serve",
@@ -37,7 +30,8 @@ def add_parser(sub) -> None:
         "(/api/v1/...) and the race page on one port. Fully offline.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=5006, help="port of the app and REST API (default 5006)")
+    parser.add_argument("--port", type=integer_arg("--port", 1, 65535), default=5006,
+                        help="port of the app and REST API (default 5006)")
     parser.add_argument(
         "--speed",
         type=_speed,
@@ -80,9 +74,11 @@ def add_parser(sub) -> None:
         action="store_true",
         help="no built-in source: listen for live telemetry on UDP 20777 and WebSocket 8765",
     )
-    src.add_argument("--udp-port", type=_port, default=None, help="UDP port for F1-game/JSON datagrams "
+    src.add_argument("--udp-port", type=integer_arg("--udp-port", 1, 65535), default=None,
+                     help="UDP port for F1-game/JSON datagrams "
                      "(default 20777 with --live, off otherwise)")
-    src.add_argument("--ws-port", type=_port, default=None, help="WebSocket ingest port "
+    src.add_argument("--ws-port", type=integer_arg("--ws-port", 1, 65535), default=None,
+                     help="WebSocket ingest port "
                      "(default 8765 with --live, off otherwise)")
     src.add_argument("--no-udp", action="store_true", help="with --live: no UDP listener")
     src.add_argument("--no-ws", action="store_true", help="with --live: no WebSocket listener")

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
 from pathlib import Path
 
-
-def _positive(name: str):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: {text!r} is not an integer") from None
-        if value < (1 if name == "--runs" else 0):
-            raise argparse.ArgumentTypeError(f"{name}: {value} is below minimum {1 if name == '--runs' else 0}")
-        return value
-    return parse
+from workbench.service.commands.common import integer_arg
 
 
 def add_parser(sub) -> None:
@@ -34,8 +23,8 @@ def add_parser(sub) -> None:
                         help='JSON: {"VER": [{"compound": "SOFT", "laps": 18}, ...], ...} (stints add up to the race)')
     parser.add_argument("--events", type=Path, default=None,
                         help='JSON: [{"kind": "SC", "first_lap": 19, "last_lap": 22}, ...] forced SC/VSC/GREEN laps')
-    parser.add_argument("--runs", type=_positive("--runs"), default=1, help="races to simulate (default 1)")
-    parser.add_argument("--seed", type=_positive("--seed"), default=0, help="fixes every random draw (default 0)")
+    parser.add_argument("--runs", type=integer_arg("--runs", 1), default=1, help="races to simulate (default 1)")
+    parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes every random draw (default 0)")
     parser.add_argument("--car", default=None, help="our car: without a given strategy, the sweep chooses it")
     parser.add_argument("--backend", choices=("numba", "numpy", "mojo"), default="numba",
                         help="kernel (default numba; mojo needs the optional extra: pip install .[mojo])")
