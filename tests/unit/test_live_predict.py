@@ -1,9 +1,12 @@
 """The finish prediction in the live hub: published each leader lap, equal to the offline prediction."""
 
+import pandas as pd
+
 from workbench.service.session import RaceSession
 from workbench.strategy.bench import live_session
 from workbench.strategy.live_predict import LivePredictor, predict_session, records_frame
-from workbench.strategy.predict import predict_from_laps
+from workbench.strategy.predict import known_laps, predict_from_laps
+from workbench.telemetry.laptable import read_fastf1_laps
 from workbench.telemetry.records import LapRecord
 from workbench.telemetry.simulator import TelemetrySimulator
 
@@ -42,3 +45,65 @@ def test_live_predictor_publishes_each_leader_lap(race):
         assert session.race_prediction["lap"] == 6 and len(session.race_prediction["predicted"]) == 20
     finally:
         predictor.close()
+
+
+# -- the real 2024 Bahrain lap table replayed into the hub (see docs/predict.md, "In the live hub") --------
+
+REAL = "real-races/2024-bahrain-race-laps.csv"
+K = 28  # half distance, as `racetwin predict --sweep`
+
+
+def _hub(race, records, keep) -> RaceSession:
+    """A hub fed, in session-time order, the lap records that ``keep`` accepts (stops at the first None)."""
+    session = RaceSession("VER", race)
+    for record in records:
+        verdict = keep(record)
+        if verdict is None:
+            break
+        if verdict:
+            session.submit(record, "replay")
+    session.flush()
+    return session
+
+
+def test_real_race_hub_at_the_leaders_lap_k_predicts_from_the_laps_it_holds(race, shared_data):
+    """When the leader completes lap K the other cars' lap K does not exist yet: the hub predicts
+    from what it holds, exactly as `predict_from_laps` does on those rows; `racetwin predict
+    --at-lap K` also uses every other car's lap K (up to 151 s later) and so may differ."""
+    path = shared_data / REAL
+    records = read_fastf1_laps(path)
+    leader_done: list[bool] = []
+
+    def until_leader_lap_k(r):  # the first lap-K record is the leader's; stop right after it
+        if leader_done:
+            return None
+        if r.lap_number == K:
+            leader_done.append(True)
+        return True
+
+    session = _hub(race, records, until_leader_lap_k)
+    frame = records_frame(session.laps)
+    last = frame.groupby("Driver").LapNumber.max()
+    assert session.field_twin.leader_lap == K
+    assert list(last[last == K].index) == ["VER"]  # the leader only
+    assert last.value_counts().to_dict() == {K - 1: 18, K - 2: 1, K: 1}  # SAR is a lap down
+    laps = pd.read_csv(path)
+    held = set(zip(frame.Driver, frame.LapNumber))
+    held_rows = laps[[key in held for key in zip(laps.Driver, laps.LapNumber)]]
+    live = predict_session(session, runs=300, seed=0)
+    offline = predict_from_laps(held_rows, K, runs=300, seed=0, track=race, retired=set())
+    assert live["lap"] == K and live["predicted"] == offline.drivers
+    assert live["fit"]["clean_laps"] < predict_from_laps(laps, K, runs=1, track=race).fit["clean_laps"]
+
+
+def test_real_race_hub_holding_every_cars_lap_k_predicts_as_racetwin_predict(race, shared_data):
+    """Given the same rows (every car's laps 1..K) the hub loses nothing the CSV path uses: the
+    prediction is identical to `predict_from_laps(pd.read_csv(csv), K)`."""
+    path = shared_data / REAL
+    session = _hub(race, read_fastf1_laps(path), lambda r: r.lap_number <= K)
+    frame = records_frame(session.laps)
+    assert len(frame) == len(known_laps(pd.read_csv(path), K)) and frame.LapNumber.max() == K
+    live = predict_session(session, runs=300, seed=0)
+    offline = predict_from_laps(pd.read_csv(path), K, runs=300, seed=0, track=race)
+    assert live["lap"] == K and live["predicted"] == offline.drivers
+    assert live["fit"] == offline.fit
