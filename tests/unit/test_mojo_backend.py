@@ -108,3 +108,26 @@ def test_loading_mojo_leaves_child_pythons_alone(race):
     out = subprocess.run([sys.executable, "-c", "import os, sys; print(sys.prefix); "
                           "print(os.environ.get('PYTHONEXECUTABLE'))"], capture_output=True, text=True, timeout=120)
     assert out.stdout.splitlines() == [sys.prefix, str(os.environ.get("PYTHONEXECUTABLE"))]
+
+
+@needs_mojo
+def test_the_orchestrator_on_mojo_publishes_what_numba_does(race):
+    from workbench.strategy.bench import live_session
+    from workbench.strategy.montecarlo import RaceState
+    from workbench.strategy.orchestrator import HPCOrchestrator
+
+    grid = {"lap_step": 6, "two_stop_lap_step": 12}
+    state = RaceState.from_session(live_session(race, "LEC", 15, seed=1))
+    published = {}
+    for backend in ("numba", "mojo"):
+        orch = HPCOrchestrator(race, "LEC", total_runs=600, seed=3, candidate_grid=grid, backend=backend)
+        try:
+            orch.submit(state, "manual")
+            assert orch.wait_idle(300) and orch.counts["failed"] == 0, orch.last_error
+            published[backend] = orch.latest
+        finally:
+            orch.close()
+    assert published["mojo"]["backend"] == "mojo"
+    assert [c["label"] for c in published["mojo"]["ranked"]] == [c["label"] for c in published["numba"]["ranked"]]
+    for a, b in zip(published["mojo"]["ranked"], published["numba"]["ranked"]):
+        assert a["mean_position"] == pytest.approx(b["mean_position"], abs=1e-9)

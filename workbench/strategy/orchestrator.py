@@ -65,7 +65,8 @@ class HPCOrchestrator:
         Races per decision, shared between the candidates.
     seed : int
         Seed of every decision (common random numbers between candidates).
-    backend : {"numba", "numpy"}
+    backend : {"numba", "numpy", "mojo"}
+        Kernel of the decisions; ``"mojo"`` needs the optional extra ``race-twin-edge[mojo]``.
     dask_scheduler : str, optional
         ``tcp://host:port`` of a Dask scheduler; work goes there instead of a local thread.
     client : distributed.Client, optional
