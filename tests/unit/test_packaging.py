@@ -81,7 +81,7 @@ def test_generate_laps_only_is_a_fastf1_shaped_table(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (("serve", "--speed", "0"), "--speed: 0 is not above 0"),
     (("serve", "--speed", "fast"), "--speed: 'fast' is not a number or 'max'"),
-    (("serve", "--port", "70000"), "--port: 70000 is not between 1 and 65535"),
+    (("serve", "--port", "70000"), "--port: 70000 is above maximum 65535"),
     (("serve", "--car", "XXX"), "--car: 'XXX' is not in the race"),
 ])
 def test_bad_serve_arguments_fail_clearly(args, message):
