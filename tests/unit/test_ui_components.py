@@ -131,3 +131,19 @@ def test_the_car_panel_shows_the_fit_behind_the_twins_numbers_and_never_changes_
     ages = list(panel.source.data["age"])
     at_age = panel.source.data["deg_s"][ages.index(float(twin.tyre_age_laps))]
     assert abs(at_age - twin.degradation_s) < 1e-9  # the curve is the fit behind degradation_s
+
+
+def test_the_health_strip_shows_the_explainers_state_from_the_service(hub):
+    from workbench.llm.ai_strategist import AIStrategist
+    from workbench.service.recommendations import RecommendationService
+    from workbench.service.server import RaceService
+    from workbench.telemetry.simulator import TelemetrySimulator
+    from workbench.ui.health import HealthStrip
+
+    service = RaceService(hub, TelemetrySimulator(seed=1, sample_drivers=[]), 1.0)
+    assert "off (built-in explainer)" in HealthStrip(hub=hub, service=service)._html.object
+    ai = AIStrategist(base_url="http://127.0.0.1:9/v1", model="smollm2")  # configured, never called here
+    service.recommender = RecommendationService(hub, ai)
+    strip = HealthStrip(hub=hub, service=service)
+    assert service.llm_state()["state"] != "off"
+    assert f"<b style='color:#2e7d32'>{service.llm_state()['state']}</b>" in strip._html.object

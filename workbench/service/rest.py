@@ -137,8 +137,7 @@ class HealthHandler(ApiHandler):
         ingestor = getattr(self.service, "ingestor", None)
         if ingestor is not None:
             components["sources"] = ingestor.metrics()
-        recommender = getattr(self.service, "recommender", None)
-        components["llm"] = recommender.state() if recommender is not None else {"state": "off"}
+        components["llm"] = self.service.llm_state()
         view_state = getattr(self.service, "view_state", None)
         if view_state is not None:
             components["views"] = view_state()

@@ -89,6 +89,10 @@ class RaceService:
         self.predictor = None  # LivePredictor: the finish predicted each leader lap
         self.view_state: Callable[[], dict[str, int]] | None = None  # browser sessions and their callbacks (serve)
 
+    def llm_state(self) -> dict[str, Any]:
+        """The explainer's state (``off`` without a RecommendationService): health API and app read this."""
+        return self.recommender.state() if self.recommender is not None else {"state": "off"}
+
     def start(self) -> None:
         """Start the source (and the snapshot timer when there is a store) on the running loop."""
         loop = asyncio.get_running_loop()

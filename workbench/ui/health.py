@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import panel as pn
 import param
@@ -26,7 +25,7 @@ class HealthStrip(pn.viewable.Viewer):
     ----------
     hub : RaceSession
     service : object, optional
-        The `RaceService` (its source state, orchestrator and ``llm_state`` when present).
+        The `RaceService` (its source state, orchestrator and ``llm_state()``).
     """
 
     hub = param.ClassSelector(class_=RaceSession)
@@ -40,12 +39,8 @@ class HealthStrip(pn.viewable.Viewer):
         self.refresh()
 
     def _llm_state(self) -> str:
-        state: Any = getattr(self.service, "llm_state", None)
-        if callable(state):
-            state = state()
-        if isinstance(state, dict):
-            return str(state.get("state", "?"))
-        return str(state) if state else "off (built-in explainer)"
+        state = self.service.llm_state()["state"] if self.service is not None else "off"
+        return "off (built-in explainer)" if state == "off" else str(state)
 
     def refresh(self) -> None:
         """Recompute the rate since the last call and redraw."""
