@@ -3,27 +3,50 @@
 The engine: telemetry records and sources, digital twins, the race hub. Views
 (Panel apps, REST) live in `workbench.ui`, `workbench.service.server` and `apps/`
 and are never imported by the engine.
+
+The names below are loaded on first use (PEP 562), so importing one sub-package
+(``workbench.kernels.layout``, ``workbench.rng``) does not load the hub, the store
+and the simulator.
 """
 
-from workbench.service.session import HubEvent, RaceSession
-from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
-from workbench.telemetry import (
-    CarSample,
-    Compound,
-    LapRecord,
-    RaceEvent,
-    SessionInfo,
-    TelemetryValidationError,
-    json_schema,
-    validate,
-)
-from workbench.telemetry.simulator import TelemetrySimulator
-from workbench.twins import CarTwin, FieldTwin
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CarSample", "CarTwin", "Compound", "FieldTwin", "HubEvent", "LapRecord", "RaceDefinition", "RaceEvent",
-    "RaceSession", "SessionInfo", "TelemetrySimulator", "TelemetryValidationError", "bundled_race",
-    "json_schema", "load_race_definition", "validate",
-]
+# public name -> module that defines it
+_EXPORTS = {
+    "HubEvent": "workbench.service.session",
+    "RaceSession": "workbench.service.session",
+    "RaceDefinition": "workbench.strategy.racedef",
+    "bundled_race": "workbench.strategy.racedef",
+    "load_race_definition": "workbench.strategy.racedef",
+    "CarSample": "workbench.telemetry",
+    "Compound": "workbench.telemetry",
+    "LapRecord": "workbench.telemetry",
+    "RaceEvent": "workbench.telemetry",
+    "SessionInfo": "workbench.telemetry",
+    "TelemetryValidationError": "workbench.telemetry",
+    "json_schema": "workbench.telemetry",
+    "validate": "workbench.telemetry",
+    "TelemetrySimulator": "workbench.telemetry.simulator",
+    "CarTwin": "workbench.twins",
+    "FieldTwin": "workbench.twins",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
