@@ -8,8 +8,8 @@ Columns used: Driver, Team, LapNumber, LapTime, Sector1Time..Sector3Time, Compou
 TyreLife, Stint, Position, TrackStatus, PitIn/PitOut (from the reader), Time (session
 time at the end of the lap) and LapStartTime (session time at its start). A missing lap
 time is taken as the sum of its sectors. The lap's end is ``Time``, else ``LapStartTime``
-plus the lap time, else the driver's cumulative lap time from the start (a lap with no
-time counts as the field's median for that lap).
+plus the lap time, else the driver's previous lap end plus this lap's time (from the start:
+the cumulative lap time; a lap with no time counts as the field's median for that lap).
 
 Gaps (the tables have none; FastF1 keeps them only in its live timing stream): the
 gap to the leader is the car's lap end minus the first lap end of the same lap number
@@ -126,19 +126,18 @@ def laps_to_records(rows: Iterable[dict[str, Any]] | pd.DataFrame) -> list[LapRe
     timed: list[bool] = []
     for drv, laps in by_driver.items():
         laps.sort(key=lambda r: int(r["LapNumber"]))
-        elapsed = 0.0
+        end = 0.0  # the previous lap's end: an estimated end continues from it, on the same clock
         chain = True  # every lap 1..n of this driver has a time: the cumulative sum is the lap end
         for k, row in enumerate(laps):
             n = int(row["LapNumber"])
             t = lap_s[(drv, n)]
-            elapsed += t if t is not None else medians.get(n, 0.0)
             chain = chain and t is not None and n == k + 1
             if _present(row, "Time"):
                 end, is_timed = float(row["Time"]), True
             elif _present(row, "LapStartTime") and t is not None:
                 end, is_timed = float(row["LapStartTime"]) + t, True
             else:
-                end, is_timed = elapsed, chain and not session_clock
+                end, is_timed = end + (t if t is not None else medians.get(n, 0.0)), chain and not session_clock
             compound, _ = _compound(row.get("Compound"))
             position = _int(row.get("Position"))
             sectors = [_num(row.get(f"Sector{j}Time")) for j in (1, 2, 3)]
