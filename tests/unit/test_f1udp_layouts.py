@@ -19,7 +19,7 @@ def test_layout_size_matches_the_published_spec(fmt, pid, size):
 def test_2026_has_24_car_slots():
     body = zero_body(2026, 6)
     assert len(body["cars"]) == 24
-    assert LAYOUTS[2026][6].size == 29 + 24 * 60 + 3
+    assert LAYOUTS[2026][6].size == 29 + 24 * 59 + 3  # engine temperature is a uint8 in 2026
 
 
 @pytest.mark.parametrize("fmt,pid", [(f, p) for f, t in LAYOUTS.items() for p in t])

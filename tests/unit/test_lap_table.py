@@ -40,7 +40,9 @@ def test_traffic_from_gaps_and_given_fuel():
     ({"drop": "TyreLife"}, "column 'TyreLife' is missing"),
     ({"LapNumber": 0}, "row 0 LapNumber: 0 is not an integer >= 1"),
     ({"TyreLife": 1.5}, "row 0 TyreLife: 1.5 is not an integer >= 0"),
-    ({"LapTime": "fast"}, "row 0 LapTime: 'fast' is not a number >= 0"),
+    ({"LapTime": "fast"}, "row 0 LapTime: 'fast' is not seconds or a timedelta"),
+    ({"LapTime": -3.0}, "row 0 LapTime: -3.0 is not a number >= 0"),
+    ({"LapTime": 95_123_000_000}, "row 0 LapTime: 95123000000 cannot be seconds"),
     ({"Compound": "SUPERSOFT"}, "row 0 Compound: 'SUPERSOFT' is not one of SOFT, MEDIUM, HARD"),
 ])
 def test_bad_tables_are_refused_naming_row_field_value(tmp_path, change, message):

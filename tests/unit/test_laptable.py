@@ -70,7 +70,7 @@ def test_openf1_laps_stints_and_pits():
     }
     a, b = openf1_to_records(data)
     assert (a.driver, a.team, a.session_time_s, a.compound, a.tyre_age_laps, a.pit_in) == (
-        "VER", "Red Bull Racing", 97.3, Compound.SOFT, 3, True)
+        "VER", "Red Bull Racing", 97.3, Compound.SOFT, 4, True)  # FastF1's TyreLife: age at start + 1
     assert (b.session_time_s, b.compound, b.stint, b.pit_out) == (193.3, Compound.HARD, 2, True)
 
 

@@ -1,13 +1,15 @@
-"""Lap tables into records: FastF1-shaped ``Laps`` (CSV or DataFrame) and OpenF1-shaped JSON.
+"""Lap tables into records: FastF1-shaped ``Laps`` (frame, rows or CSV) and OpenF1 JSON.
 
-FastF1 columns used: Driver, Team, LapNumber, LapTime, Sector1Time..Sector3Time,
-Compound, TyreLife, Stint, Position, TrackStatus, PitInTime, PitOutTime, Time
-(session time at the end of the lap) and LapStartTime (session time at its start).
-Times may be seconds or timedeltas (``0 days 00:01:38.826``). A missing lap time is
-taken as the sum of its sectors. The lap's end is ``Time``, else ``LapStartTime``
-plus the lap time, else the driver's cumulative lap time from the start (a lap with
-no time counts as the field's median for that lap). Without PitInTime / PitOutTime
-the pit laps come from stint changes.
+The table itself is read by the project's one lap-table reader,
+`workbench.telemetry.lap_reader` (FastF1 timedeltas and their CSV strings, ``NaT``,
+PitInTime/PitOutTime, Deleted, IsAccurate, or seconds; pit stops from the pit times and
+the tyres, not from stint changes alone). This module turns its rows into `LapRecord` s.
+Columns used: Driver, Team, LapNumber, LapTime, Sector1Time..Sector3Time, Compound,
+TyreLife, Stint, Position, TrackStatus, PitIn/PitOut (from the reader), Time (session
+time at the end of the lap) and LapStartTime (session time at its start). A missing lap
+time is taken as the sum of its sectors. The lap's end is ``Time``, else ``LapStartTime``
+plus the lap time, else the driver's previous lap end plus this lap's time (from the start:
+the cumulative lap time; a lap with no time counts as the field's median for that lap).
 
 Gaps (the tables have none; FastF1 keeps them only in its live timing stream): the
 gap to the leader is the car's lap end minus the first lap end of the same lap number
@@ -23,18 +25,20 @@ the car behind it no interval.
 FastF1 TrackStatus digits: 1 green, 2 yellow, 4 SC, 5 red, 6 VSC, 7 VSC ending;
 a lap gets the worst status it saw.
 
-OpenF1: ``{"laps": [...], "stints": [...], "pit": [...], "drivers": [...]}`` with the
-field names of the OpenF1 ``laps``, ``stints``, ``pit`` and ``drivers`` endpoints.
+OpenF1 JSON is read by `workbench.telemetry.openf1` (re-exported here as `read_openf1`
+and `openf1_to_records`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from workbench.telemetry.lap_reader import normalize_lap_table, read_lap_table
 from workbench.telemetry.records import Compound, LapRecord, TrackStatus
 from workbench.telemetry.schema import normalize_compound
 
@@ -53,31 +57,6 @@ def track_status_of(value: Any) -> TrackStatus:
         if digit in text:
             return status
     return TrackStatus.GREEN
-
-
-def _seconds(value: Any, column: str) -> float | None:
-    """Seconds from a number, a timedelta or a timedelta string; None when missing."""
-    if value is None:
-        return None
-    if hasattr(value, "total_seconds"):
-        s = value.total_seconds()
-    elif isinstance(value, (int, float)):
-        s = float(value)
-    elif isinstance(value, str):
-        if not value.strip() or value.strip().lower() in ("nat", "nan"):
-            return None
-        try:
-            s = float(value)
-        except ValueError:
-            import pandas as pd
-
-            try:
-                s = pd.to_timedelta(value).total_seconds()
-            except ValueError:
-                raise ValueError(f"{column}: {value!r} is not seconds or a timedelta") from None
-    else:
-        raise ValueError(f"{column}: {value!r} is not seconds or a timedelta")
-    return None if math.isnan(s) else s
 
 
 def _int(value: Any) -> int | None:
@@ -100,29 +79,42 @@ def _present(row: dict, column: str) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v)) and str(v).strip() not in ("", "NaT")
 
 
-def laps_to_records(rows: Iterable[dict[str, Any]]) -> list[LapRecord]:
-    """FastF1-shaped lap rows (dicts) → `LapRecord` s in session-time order.
+def _num(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def laps_to_records(rows: Iterable[dict[str, Any]] | pd.DataFrame) -> list[LapRecord]:
+    """FastF1-shaped lap rows (dicts or a frame, any form `normalize_lap_table` accepts) → `LapRecord` s.
+
+    Records come in session-time order.
 
     Raises
     ------
     ValueError
         Naming the row, the column and the value when a required column is missing or bad.
     """
-    rows = list(rows)
-    for i, row in enumerate(rows):
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    raw = frame.reset_index(drop=True).astype(object)
+    raw = raw.where(raw.notna(), None).to_dict("records")
+    for i, row in enumerate(raw):
         for col in ("Driver", "LapNumber"):
             if not _present(row, col):
                 raise ValueError(f"row {i}: {col}: {row.get(col)!r} is missing but the column is required")
+    if not raw:
+        return []
+    table = normalize_lap_table(frame, source="laps")
+    table = table.astype(object).where(table.notna(), None)
+    rows = table.to_dict("records")
     by_driver: dict[str, list[dict]] = {}
     for row in rows:
         by_driver.setdefault(str(row["Driver"]), []).append(row)
     lap_s: dict[tuple[str, int], float | None] = {}
     for drv, laps in by_driver.items():
         for row in laps:
-            t = _seconds(row.get("LapTime"), "LapTime")
+            t = _num(row.get("LapTime"))
             if t is None:
-                parts = [_seconds(row.get(f"Sector{k}Time"), f"Sector{k}Time") for k in (1, 2, 3)]
-                t = sum(parts) if all(p is not None for p in parts) else None
+                parts = [_num(row.get(f"Sector{k}Time")) for k in (1, 2, 3)]
+                t = sum(parts) if all(p is not None for p in parts) else None  # type: ignore[misc]
             lap_s[(drv, int(row["LapNumber"]))] = t
     medians: dict[int, float] = {}
     for (_, n), t in lap_s.items():
@@ -134,30 +126,21 @@ def laps_to_records(rows: Iterable[dict[str, Any]]) -> list[LapRecord]:
     timed: list[bool] = []
     for drv, laps in by_driver.items():
         laps.sort(key=lambda r: int(r["LapNumber"]))
-        elapsed = 0.0
+        end = 0.0  # the previous lap's end: an estimated end continues from it, on the same clock
         chain = True  # every lap 1..n of this driver has a time: the cumulative sum is the lap end
-        stints = [_int(r.get("Stint")) for r in laps]
         for k, row in enumerate(laps):
             n = int(row["LapNumber"])
             t = lap_s[(drv, n)]
-            elapsed += t if t is not None else medians.get(n, 0.0)
             chain = chain and t is not None and n == k + 1
             if _present(row, "Time"):
-                end, is_timed = _seconds(row.get("Time"), "Time"), True
+                end, is_timed = float(row["Time"]), True
             elif _present(row, "LapStartTime") and t is not None:
-                end, is_timed = _seconds(row.get("LapStartTime"), "LapStartTime") + t, True  # type: ignore[operator]
+                end, is_timed = float(row["LapStartTime"]) + t, True
             else:
-                end, is_timed = elapsed, chain and not session_clock
+                end, is_timed = end + (t if t is not None else medians.get(n, 0.0)), chain and not session_clock
             compound, _ = _compound(row.get("Compound"))
-            if "PitInTime" in row or "PitOutTime" in row:
-                pit_in, pit_out = _present(row, "PitInTime"), _present(row, "PitOutTime")
-            else:
-                nxt = stints[k + 1] if k + 1 < len(laps) else None
-                prev = stints[k - 1] if k > 0 else None
-                pit_in = nxt is not None and stints[k] is not None and nxt > stints[k]
-                pit_out = prev is not None and stints[k] is not None and stints[k] > prev
             position = _int(row.get("Position"))
-            sectors = [_seconds(row.get(f"Sector{j}Time"), f"Sector{j}Time") for j in (1, 2, 3)]
+            sectors = [_num(row.get(f"Sector{j}Time")) for j in (1, 2, 3)]
             timed.append(is_timed)
             fields.append(dict(
                 session_time_s=round(end, 3), driver=drv, lap_number=n,
@@ -165,7 +148,8 @@ def laps_to_records(rows: Iterable[dict[str, Any]]) -> list[LapRecord]:
                 lap_time_s=round(t, 3) if t is not None and t > 0 else None,
                 sector1_time_s=sectors[0] if sectors[0] else None, sector2_time_s=sectors[1] if sectors[1] else None,
                 sector3_time_s=sectors[2] if sectors[2] else None, compound=compound,
-                tyre_age_laps=_int(row.get("TyreLife")), stint=stints[k], pit_in=pit_in, pit_out=pit_out,
+                tyre_age_laps=_int(row.get("TyreLife")), stint=_int(row.get("Stint")),
+                pit_in=bool(row.get("PitIn")), pit_out=bool(row.get("PitOut")),
                 track_status=track_status_of(row.get("TrackStatus")),
                 team=str(row["Team"]) if _present(row, "Team") else None))
     by_lap: dict[int, list[int]] = {}
@@ -234,42 +218,19 @@ def gaps_at_line(cars: Sequence[tuple[float, bool, int | None]]) -> list[tuple[f
 
 
 def read_fastf1_laps(path: str | Path) -> list[LapRecord]:
-    """A FastF1-shaped lap CSV → `LapRecord` s (see the module notes)."""
-    import pandas as pd
-
-    frame = pd.read_csv(path)
-    frame = frame.astype(object).where(frame.notna(), None)
-    return laps_to_records(frame.to_dict("records"))
+    """A lap-table CSV (FastF1's ``to_csv`` or the seconds form) → `LapRecord` s (see the module notes)."""
+    return laps_to_records(read_lap_table(path))
 
 
-def openf1_to_records(data: dict[str, Any]) -> list[LapRecord]:
-    """OpenF1-shaped ``laps`` + ``stints`` + ``pit`` (+ ``drivers``) → `LapRecord` s."""
-    import pandas as pd
+def openf1_to_records(data: Any) -> list[LapRecord]:
+    """OpenF1 endpoint data → `LapRecord` s; see `workbench.telemetry.openf1.openf1_to_records`."""
+    from workbench.telemetry.openf1 import openf1_to_records as convert
 
-    drivers = {d["driver_number"]: d for d in data.get("drivers", [])}
-    stints = data.get("stints", [])
-    pits = {(p["driver_number"], p["lap_number"]) for p in data.get("pit", [])}
-    starts = [pd.Timestamp(lap["date_start"]) for lap in data["laps"] if lap.get("date_start")]
-    t0 = min(starts) if starts else None
-    rows = []
-    for lap in data["laps"]:
-        num, n = lap["driver_number"], lap["lap_number"]
-        stint = next((s for s in stints if s["driver_number"] == num and s["lap_start"] <= n <= s["lap_end"]), None)
-        info = drivers.get(num, {})
-        row = {"Driver": info.get("name_acronym", str(num)), "Team": info.get("team_name"), "LapNumber": n,
-               "LapTime": lap.get("lap_duration"), "Sector1Time": lap.get("duration_sector_1"),
-               "Sector2Time": lap.get("duration_sector_2"), "Sector3Time": lap.get("duration_sector_3"),
-               "PitInTime": 1 if (num, n) in pits else None, "PitOutTime": 1 if lap.get("is_pit_out_lap") else None}
-        if stint is not None:
-            row.update(Compound=stint.get("compound"), Stint=stint.get("stint_number"),
-                       TyreLife=(stint.get("tyre_age_at_start") or 0) + n - stint["lap_start"])
-        if t0 is not None and lap.get("date_start") and lap.get("lap_duration") is not None:
-            row["Time"] = (pd.Timestamp(lap["date_start"]) - t0).total_seconds() + lap["lap_duration"]
-        rows.append(row)
-    return laps_to_records(rows)
+    return convert(data)
 
 
 def read_openf1(path: str | Path) -> list[LapRecord]:
-    """An OpenF1-shaped JSON file (see the module notes) → `LapRecord` s."""
-    with open(path) as f:
-        return openf1_to_records(json.load(f))
+    """An OpenF1 JSON file or folder → `LapRecord` s; see `workbench.telemetry.openf1.read_openf1`."""
+    from workbench.telemetry.openf1 import read_openf1 as read
+
+    return read(path)

@@ -91,31 +91,38 @@ class FileItem:
 
 
 def file_kind(path: str | Path) -> str:
-    """``pcap``, ``laps-csv``, ``openf1-json`` or ``jsonl``, from the content and suffix."""
+    """``pcap``, ``laps-csv``, ``openf1-json`` or ``jsonl``, from the content and suffix.
+
+    A folder is OpenF1 (one JSON file per endpoint); a JSON file is OpenF1 when it is a combined
+    object of endpoint lists or a list of OpenF1 records (what ``/v1/laps`` returns).
+    """
     path = Path(path)
+    if path.is_dir():
+        return "openf1-json"
     with open(path, "rb") as f:
         magic = f.read(4)
     if is_pcap(path) or magic == b"\x0a\x0d\x0d\x0a" or path.suffix.lower() in (".pcap", ".pcapng", ".cap"):
         return "pcap"
     if path.suffix.lower() == ".csv":
         return "laps-csv"
+    from workbench.telemetry.openf1 import MAX_FILE_BYTES, looks_like_openf1
+
     with open(path, "rb") as f:
-        head = f.read(1).strip() or b""
-        if head == b"{":
+        head = f.read(64).lstrip()[:1]
+        if head in (b"{", b"["):
             f.seek(0)
-            first = f.readline().strip()
             try:
-                obj = json.loads(first)
-                if isinstance(obj, dict) and "laps" in obj and "type" not in obj:
-                    return "openf1-json"
+                obj = json.loads(f.readline())
             except ValueError:
-                f.seek(0)
-                try:
-                    obj = json.load(f)
-                    if isinstance(obj, dict) and "laps" in obj:
-                        return "openf1-json"
-                except ValueError:
-                    pass
+                obj = None
+                if path.stat().st_size <= MAX_FILE_BYTES:
+                    f.seek(0)
+                    try:
+                        obj = json.load(f)
+                    except (ValueError, RecursionError):
+                        obj = None
+            if looks_like_openf1(obj):
+                return "openf1-json"
     return "jsonl"
 
 
@@ -136,8 +143,8 @@ def read_file_items(path: str | Path) -> Iterator[FileItem]:
 
         try:
             records = read_fastf1_laps(path) if kind == "laps-csv" else read_openf1(path)
-        except (ValueError, KeyError) as exc:
-            yield FileItem([], IngestError("laps: invalid", str(exc)))
+        except (ValueError, KeyError, TypeError) as exc:  # the readers raise ValueError; the rest: defensive
+            yield FileItem([], IngestError("laps: invalid", str(exc)[:300]))
             return
         for record in records:
             yield FileItem([record])

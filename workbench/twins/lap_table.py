@@ -1,26 +1,31 @@
-"""A thin reader of FastF1-shaped lap tables for the tyre model, and the clean-lap screen.
+"""The clean-lap screen of lap tables, and the names of the project's one lap-table reader.
 
-`read_fastf1_laps_csv` reads only the columns the twins' models need (FastF1 ``Laps``
-names; times in seconds) and checks them; `mark_clean_laps` adds the flags and the fuel
-correction used by `workbench.twins.calibrate` and the twins. The telemetry issue's
-full importer (lap table -> `LapRecord` s) can replace the reader; the screen stays.
+Reading and checking live in `workbench.telemetry.lap_reader` (FastF1 frames, FastF1's CSVs
+and the seconds form); `read_fastf1_laps_csv`, `check_lap_table` and `REQUIRED_COLUMNS`
+are re-exported here for the callers that import them from this module.
+`mark_clean_laps` adds the flags and the fuel correction used by `workbench.twins.calibrate`
+and the twins.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["REQUIRED_COLUMNS", "FuelCorrection", "read_fastf1_laps_csv", "check_lap_table", "mark_clean_laps",
-           "is_green_status", "TRAFFIC_GAP_S", "OUTLIER_S"]
+from workbench.telemetry.lap_reader import (
+    KNOWN_COMPOUNDS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    check_lap_table,
+    read_fastf1_laps_csv,
+)
 
-REQUIRED_COLUMNS = ("Driver", "LapNumber", "LapTime", "Compound", "Stint", "TyreLife")
-OPTIONAL_COLUMNS = ("Team", "Position", "TrackStatus", "PitIn", "PitOut", "FuelKg", "GapToLeader", "Time")
+__all__ = ["REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "KNOWN_COMPOUNDS", "FuelCorrection", "read_fastf1_laps_csv",
+           "check_lap_table", "mark_clean_laps", "is_green_status", "TRAFFIC_GAP_S", "OUTLIER_S"]
+
 DRY_COMPOUNDS = ("SOFT", "MEDIUM", "HARD")
-KNOWN_COMPOUNDS = (*DRY_COMPOUNDS, "INTERMEDIATE", "WET")
 TRAFFIC_GAP_S = 1.0  # a lap finished within this of the car ahead ran in dirty air
 OUTLIER_S = 2.0  # a lap this far from its stint's median is a mistake, a fight or damage
 
@@ -62,82 +67,23 @@ def is_green_status(value) -> bool:
     return text in ("1", "GREEN", "")
 
 
-def _plain(value):
-    """A numpy scalar as the Python value, for error messages."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
-    """Check the columns the models need; return a copy sorted by Driver, LapNumber.
-
-    Raises
-    ------
-    ValueError
-        Naming the column, the row, the value and the rule broken.
-    """
-    missing = [c for c in REQUIRED_COLUMNS if c not in laps.columns]
-    if missing:
-        raise ValueError(f"{source}: column {missing[0]!r} is missing; a lap table needs {', '.join(REQUIRED_COLUMNS)}")
-    if laps.empty:
-        raise ValueError(f"{source}: has no rows")
-    keep = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in laps.columns]
-    out = laps[keep].copy()
-    out["Driver"] = out["Driver"].astype(str)
-    out["Compound"] = out["Compound"].astype(str).str.upper()
-    for col, lo, integer in (("LapNumber", 1, True), ("Stint", 1, True), ("TyreLife", 0, True), ("LapTime", 0, False)):
-        values = pd.to_numeric(out[col], errors="coerce")
-        bad = values.isna() & out[col].notna()
-        if col != "LapTime":
-            bad |= out[col].isna()
-        bad |= values < lo
-        if integer:
-            bad |= values.notna() & (values != values.round())
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            rule = f"is not {'an integer' if integer else 'a number'} >= {lo}"
-            raise ValueError(f"{source}: row {i} {col}: {_plain(laps[col].iloc[i])!r} {rule}")
-        out[col] = values.astype(int) if integer else values.astype(float)
-    unknown = ~out["Compound"].isin(KNOWN_COMPOUNDS)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise ValueError(f"{source}: row {i} Compound: {_plain(laps['Compound'].iloc[i])!r} is not one of "
-                         f"{', '.join(KNOWN_COMPOUNDS)}")
-    dup = out.duplicated(["Driver", "LapNumber"])
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ValueError(f"{source}: row {i} LapNumber: {out['LapNumber'].iloc[i]} repeats a lap of driver "
-                         f"{out['Driver'].iloc[i]!r}")
-    return out.sort_values(["Driver", "LapNumber"], ignore_index=True)
-
-
-def read_fastf1_laps_csv(path: str | Path) -> pd.DataFrame:
-    """Read a FastF1-shaped lap table (CSV, times in seconds) and check it with `check_lap_table`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path: {str(path)!r} is not a file")
-    return check_lap_table(pd.read_csv(path), source=str(path))
-
-
 def mark_clean_laps(laps: pd.DataFrame, fuel: FuelCorrection | None = None) -> pd.DataFrame:
     """Add the flags and fuel correction; a lap is ``Clean`` when no flag excludes it.
 
-    Flags: ``PitIn``/``PitOut`` (from the columns, else from stint boundaries),
-    ``Neutralised`` (TrackStatus not all green: yellow, SC, VSC, red), ``LapOne``,
-    ``Traffic`` (within `TRAFFIC_GAP_S` of the car ahead at the line, when gaps are known),
-    ``Outlier`` (more than `OUTLIER_S` from the stint's median) and ``NoTime``.
+    Flags: ``PitIn``/``PitOut`` (the stops, from `check_lap_table`), ``PitLane`` (a pass through
+    the pit lane, FastF1's PitInTime/PitOutTime, also without a stop), ``Neutralised``
+    (TrackStatus not all green: yellow, SC, VSC, red), ``LapOne``, ``Deleted`` (FastF1: deleted by
+    the stewards), ``Inaccurate`` (FastF1 ``IsAccurate`` False), ``Traffic`` (within
+    `TRAFFIC_GAP_S` of the car ahead at the line, when gaps are known), ``Outlier`` (more than
+    `OUTLIER_S` from the stint's median) and ``NoTime``.
     Adds ``FuelKg`` (from the column, else from the lap number) and ``CorrectedLapTime``.
     """
     fuel = fuel or FuelCorrection()
     df = check_lap_table(laps) if "Clean" not in laps.columns else laps.copy()
     n_laps = int(df.LapNumber.max())
-    by_stint = df.groupby(["Driver", "Stint"]).LapNumber
-    last_stint = df.groupby("Driver").Stint.transform("max")
-    if "PitIn" not in df.columns:
-        df["PitIn"] = (df.LapNumber == by_stint.transform("max")) & (df.Stint < last_stint)
-    if "PitOut" not in df.columns:
-        df["PitOut"] = (df.LapNumber == by_stint.transform("min")) & (df.Stint > 1)
-    df["PitIn"] = df["PitIn"].fillna(False).astype(bool)
-    df["PitOut"] = df["PitOut"].fillna(False).astype(bool)
+    for col in ("PitIn", "PitOut", "PitLane", "Deleted"):
+        df[col] = df[col].fillna(False).astype(bool) if col in df.columns else False
+    df["Inaccurate"] = ~df["IsAccurate"].fillna(True).astype(bool) if "IsAccurate" in df.columns else False
     status = df["TrackStatus"] if "TrackStatus" in df.columns else pd.Series([None] * len(df), index=df.index)
     df["Neutralised"] = ~status.map(is_green_status).astype(bool)
     df["LapOne"] = df.LapNumber == 1
@@ -149,7 +95,8 @@ def mark_clean_laps(laps: pd.DataFrame, fuel: FuelCorrection | None = None) -> p
         merged = df[["LapNumber", "Position", "GapToLeader"]].merge(ahead, on=["LapNumber", "Position"], how="left")
         interval = (merged.GapToLeader - merged.GapAhead).to_numpy()
         df["Traffic"] = np.nan_to_num(interval, nan=np.inf) < TRAFFIC_GAP_S
-    usable = ~(df.PitIn | df.PitOut | df.Neutralised | df.LapOne | df.NoTime)
+    usable = ~(df.PitIn | df.PitOut | df.PitLane | df.Neutralised | df.LapOne | df.NoTime | df.Deleted
+               | df.Inaccurate)
     median = df.LapTime.where(usable).groupby([df.Driver, df.Stint]).transform("median")
     df["Outlier"] = usable & ((df.LapTime - median).abs() > OUTLIER_S)
     df["Clean"] = usable & ~df.Traffic & ~df.Outlier

@@ -7,14 +7,17 @@ packetId)`` picks the body layout from `LAYOUTS`. A layout is a list of
 their tables (e.g. F1 24 split the LapData deltas into ms + minutes parts; F1 25
 cut names to 32 bytes and added tyre blisters), never in decoding code.
 
-Sources: EA's published "F1 23/24/25 UDP Specification" struct text (also shipped
-as ``data/spec.h`` in the ``f1-packets`` sdists). The struct text is EA's; the
-tables below restate only names, types and sizes. Packet sizes are asserted
-against the sizes the specifications state (`SPEC_SIZES`).
+Sources: EA's published "F1 23/24/25 UDP Specification" and "F1 25: 2026 Season Pack UDP
+specification" struct text (shipped as ``data/spec.h`` in the ``f1-packets`` sdists on
+PyPI; format 2026 from ``f1-packets==2026.1.1``, "(c) 2026 Electronic Arts Inc."). The
+struct text is EA's; the tables below restate only names, types and sizes. Packet sizes
+are asserted against the sizes the specifications state (`SPEC_SIZES`).
 
-Format 2026 is *provisional*: no 2026 specification text was available when this
-was written. It reuses the F1 25 structs with 24 car slots
-(``cs_maxNumCarsInUDPData = 24``); replace the table when EA publishes the spec.
+Format 2026 (F1 25 with the 2026 Season Pack): 24 car slots (``cs_maxNumCarsInUDPData``);
+motion g-forces quantised to int16 (divide by 1000); a 926-byte Session packet with active
+aero and DRS zones and more settings; uint16 driver/network/team ids in Participants,
+LobbyInfo and TimeTrial; engine temperature uint8 in CarTelemetry; an ERS harvest limit in
+CarStatus; and packet 16, CarTelemetry2 (active aero, overtake mode, 2026 regulations).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from __future__ import annotations
 import dataclasses
 import struct
 
-__all__ = ["Struct", "Layout", "HEADER", "HEADER_SIZE", "LAYOUTS", "PACKET_NAMES", "SPEC_SIZES", "FORMATS"]
+__all__ = ["Struct", "Layout", "HEADER", "HEADER_SIZE", "LAYOUTS", "PACKET_NAMES", "SPEC_SIZES", "FORMATS",
+           "G_FORCE_SCALE_2026"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +76,8 @@ HEADER_SIZE = HEADER.size  # 29
 
 PACKET_NAMES = {0: "Motion", 1: "Session", 2: "LapData", 3: "Event", 4: "Participants", 5: "CarSetups",
                 6: "CarTelemetry", 7: "CarStatus", 8: "FinalClassification", 9: "LobbyInfo", 10: "CarDamage",
-                11: "SessionHistory", 12: "TyreSets", 13: "MotionEx", 14: "TimeTrial", 15: "LapPositions"}
+                11: "SessionHistory", 12: "TyreSets", 13: "MotionEx", 14: "TimeTrial", 15: "LapPositions",
+                16: "CarTelemetry2"}
 
 # ---- structs shared by all years ---------------------------------------------------------------
 CAR_MOTION = S("CarMotionData", ("worldPosition", "3f"), ("worldVelocity", "3f"), ("worldForwardDir", "3h"),
@@ -201,30 +206,59 @@ TIME_TRIAL = S("PacketTimeTrialData", ("playerSessionBestDataSet", (TIME_TRIAL_S
                ("personalBestDataSet", (TIME_TRIAL_SET, 1)), ("rivalDataSet", (TIME_TRIAL_SET, 1)))
 
 
+# ---- format 2026 (F1 25: 2026 Season Pack) -----------------------------------------------------
+CAR_MOTION_2026 = S("CarMotionData", *CAR_MOTION.fields[:4], ("gForceLateral", "h"), ("gForceLongitudinal", "h"),
+                    ("gForceVertical", "h"), *CAR_MOTION.fields[7:])
+AERO_ZONE = S("ActiveAeroZone", ("zoneStart", "f"), ("zoneEnd", "f"))
+DRS_ZONE = S("DRSZone", ("zoneStart", "f"), ("zoneEnd", "f"))
+SESSION_2026 = S("PacketSessionData", *SESSION_2024.fields, ("activeAeroTrackStatus", "B"),
+                 ("numActiveAeroZonesFull", "B"), ("activeAeroZonesFull", (AERO_ZONE, 8)),
+                 ("numActiveAeroZonesPartial", "B"), ("activeAeroZonesPartial", (AERO_ZONE, 8)),
+                 ("numDRSZones", "B"), ("drsZones", (DRS_ZONE, 4)), ("startReactionTime", "f"),
+                 ("antiLockBrakesAssist", "B"), ("tractionControlAssist", "B"), ("dynamicRacingLineHiVis", "B"),
+                 ("dynamicRacingLineColourBlind", "B"), ("recurringRewindPrompt", "B"))
+PARTICIPANT_2026 = S("ParticipantData", ("aiControlled", "B"), ("driverId", "H"), ("networkId", "H"),
+                     ("teamId", "H"), *PARTICIPANT_2025.fields[4:])
+CAR_TELEMETRY_2026 = S("CarTelemetryData", *((n, "B" if n == "engineTemperature" else c)
+                                             for n, c in CAR_TELEMETRY.fields))
+CAR_STATUS_2026 = S("CarStatusData", *CAR_STATUS.fields[:-2], ("ersHarvestLimitPerLap", "f"),
+                    *CAR_STATUS.fields[-2:])
+LOBBY_2026 = S("LobbyInfoData", ("aiControlled", "B"), ("teamId", "H"), *LOBBY_2025.fields[2:])
+TIME_TRIAL_SET_2026 = S("TimeTrialDataSet", ("carIdx", "B"), ("teamId", "H"), *TIME_TRIAL_SET.fields[2:])
+TIME_TRIAL_2026 = S("PacketTimeTrialData", ("playerSessionBestDataSet", (TIME_TRIAL_SET_2026, 1)),
+                    ("personalBestDataSet", (TIME_TRIAL_SET_2026, 1)), ("rivalDataSet", (TIME_TRIAL_SET_2026, 1)))
+CAR_TELEMETRY2 = S("CarTelemetry2Data", ("activeAeroMode", "B"), ("activeAeroAvailable", "B"),
+                   ("activeAeroActivationDistance", "H"), ("overtakeAvailable", "B"), ("overtakeActive", "B"),
+                   ("overtakeActivationDistance", "H"), ("regulations2026", "B"), ("drivingWrongWay", "B"))
+G_FORCE_SCALE_2026 = 1000.0
+"""Format 2026 sends g-forces as int16: divide by this for g."""
+
+
 def _per_car(name: str, car: Struct, n_cars: int, *extra, head=()) -> Struct:
     return S(name, *head, ("cars", (car, n_cars)), *extra)
 
 
 def _format(year: int, n_cars: int) -> dict[int, Layout]:
     """The layouts of one packet format, built from the per-year struct choices."""
-    y24, y25 = year >= 2024, year >= 2025
+    y24, y25, y26 = year >= 2024, year >= 2025, year >= 2026
     bodies = {
-        0: _per_car("PacketMotionData", CAR_MOTION, n_cars),
-        1: SESSION_2024 if y24 else SESSION_2023,
+        0: _per_car("PacketMotionData", CAR_MOTION_2026 if y26 else CAR_MOTION, n_cars),
+        1: SESSION_2026 if y26 else SESSION_2024 if y24 else SESSION_2023,
         2: _per_car("PacketLapData", LAP_2024 if y24 else LAP_2023, n_cars,
                     ("timeTrialPBCarIdx", "B"), ("timeTrialRivalCarIdx", "B")),
         3: EVENT,
         4: _per_car("PacketParticipantsData",
-                    PARTICIPANT_2025 if y25 else PARTICIPANT_2024 if y24 else PARTICIPANT_2023, n_cars,
-                    head=(("numActiveCars", "B"),)),
+                    PARTICIPANT_2026 if y26 else PARTICIPANT_2025 if y25 else PARTICIPANT_2024 if y24
+                    else PARTICIPANT_2023, n_cars, head=(("numActiveCars", "B"),)),
         5: _per_car("PacketCarSetupData", SETUP_2024 if y24 else SETUP_2023, n_cars,
                     *((("nextFrontWingValue", "f"),) if y24 else ())),
-        6: _per_car("PacketCarTelemetryData", CAR_TELEMETRY, n_cars, ("mfdPanelIndex", "B"),
-                    ("mfdPanelIndexSecondaryPlayer", "B"), ("suggestedGear", "b")),
-        7: _per_car("PacketCarStatusData", CAR_STATUS, n_cars),
+        6: _per_car("PacketCarTelemetryData", CAR_TELEMETRY_2026 if y26 else CAR_TELEMETRY, n_cars,
+                    ("mfdPanelIndex", "B"), ("mfdPanelIndexSecondaryPlayer", "B"), ("suggestedGear", "b")),
+        7: _per_car("PacketCarStatusData", CAR_STATUS_2026 if y26 else CAR_STATUS, n_cars),
         8: _per_car("PacketFinalClassificationData", CLASSIFICATION_2025 if y25 else CLASSIFICATION_2023, n_cars,
                     head=(("numCars", "B"),)),
-        9: _per_car("PacketLobbyInfoData", LOBBY_2025 if y25 else LOBBY_2024 if y24 else LOBBY_2023, n_cars,
+        9: _per_car("PacketLobbyInfoData",
+                    LOBBY_2026 if y26 else LOBBY_2025 if y25 else LOBBY_2024 if y24 else LOBBY_2023, n_cars,
                     head=(("numPlayers", "B"),)),
         10: _per_car("PacketCarDamageData", DAMAGE_2025 if y25 else DAMAGE_2023, n_cars),
         11: SESSION_HISTORY,
@@ -232,10 +266,12 @@ def _format(year: int, n_cars: int) -> dict[int, Layout]:
         13: MOTION_EX_2025 if y25 else MOTION_EX_2024 if y24 else MOTION_EX_2023,
     }
     if y24:
-        bodies[14] = TIME_TRIAL
+        bodies[14] = TIME_TRIAL_2026 if y26 else TIME_TRIAL
     if y25:
         bodies[15] = S("PacketLapPositionsData", ("numLaps", "B"), ("lapStart", "B"),
                        ("positionForVehicleIdx", f"{50 * n_cars}B"))
+    if y26:
+        bodies[16] = _per_car("PacketCarTelemetry2Data", CAR_TELEMETRY2, n_cars)
     return {pid: Layout(pid, PACKET_NAMES[pid], body) for pid, body in bodies.items()}
 
 
@@ -251,5 +287,7 @@ SPEC_SIZES: dict[int, dict[int, int]] = {
            11: 1460, 12: 231, 13: 237, 14: 101},
     2025: {0: 1349, 1: 753, 2: 1285, 3: 45, 4: 1284, 5: 1133, 6: 1352, 7: 1239, 8: 1042, 9: 954, 10: 1041,
            11: 1460, 12: 231, 13: 273, 14: 101, 15: 1131},
+    2026: {0: 1325, 1: 926, 2: 1399, 3: 45, 4: 1470, 5: 1233, 6: 1448, 7: 1445, 8: 1134, 9: 1062, 10: 1133,
+           11: 1460, 12: 231, 13: 273, 14: 104, 15: 1231, 16: 269},
 }
-"""Packet sizes in bytes as the EA specifications state them (2026: no published sizes)."""
+"""Packet sizes in bytes as the EA specifications state them (the ``// Name - N bytes`` lines)."""
