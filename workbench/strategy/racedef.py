@@ -13,6 +13,7 @@ Bahrain Grand Prix by ``data/build_bahrain_2024.py`` (see ``data/README.md``).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 from pathlib import Path
@@ -67,6 +68,8 @@ TRACK_FIELDS = {
                        minimum=0, maximum=5),
     "corners": Field("number", "[distance_m, apex_speed_kph] pairs used to draw speed traces.", True,
                      minimum=0, maximum=10_000),
+    "drs_gain_s": Field("number", "Lap time gained on a green lap by a car that crossed the line less than 1 s "
+                        "behind the car ahead, where `drs` is true (default 0: no gain).", minimum=0, maximum=3),
 }
 FUEL_FIELDS = {
     "start_kg": Field("number", "Fuel on board at the start.", True, minimum=0, maximum=120),
@@ -95,6 +98,8 @@ EVENT_FIELDS = {
 STINT_FIELDS = {
     "compound": Field("string", "Compound of the stint.", True, enum=tuple(c.value for c in Compound)),
     "laps": Field("integer", "Planned stint length in laps.", True, minimum=1, maximum=200),
+    "tyre_age_laps": Field("integer", "Age of the set when fitted, in laps (default 0: a new set); also for the "
+                           "start set.", minimum=0, maximum=100),
 }
 CAR_FIELDS = {
     "driver": Field("string", "Driver abbreviation.", True, pattern=r"^[A-Z0-9]{2,4}$"),
@@ -103,7 +108,9 @@ CAR_FIELDS = {
     "grid": Field("integer", "Grid slot, 1 = pole.", True, minimum=1, maximum=30),
     "pace_delta_s": Field("number", "Lap-time delta to the reference car.", True, minimum=-10, maximum=20),
     "lap_noise_s": Field("number", "Standard deviation of a green lap time.", True, minimum=0, maximum=10),
-    "strategy": Field("object", "Planned stints in order.", True),
+    "strategy": Field("object", "Planned stints in order; their laps add up to the race distance.", True),
+    "degradation_factor": Field("number", "Multiplies every compound's degradation for this car (default 1).",
+                                minimum=0.2, maximum=5),
 }
 _LIST_FIELDS = {"sector_fractions": 3, "corners": None, "sc_phases_p": None, "sc_length_laps_p": None,
                 "vsc_phases_p": None, "vsc_length_laps_p": None}
@@ -130,6 +137,7 @@ class Track:
     vsc_lap_time_factor: float
     min_gap_s: float
     corners: tuple[tuple[float, float], ...]
+    drs_gain_s: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +180,7 @@ class EventModel:
 class StintPlan:
     compound: Compound
     laps: int
+    tyre_age_laps: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +192,7 @@ class CarEntry:
     pace_delta_s: float
     lap_noise_s: float
     strategy: tuple[StintPlan, ...]
+    degradation_factor: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,7 +261,10 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
     known = {"schema_version", "name", "source", "track", "fuel", "compounds", "events", "cars"}
     for key in obj:
         if key not in known:
-            _raise(key, obj[key], "is not a section of a race definition")
+            near = difflib.get_close_matches(str(key), sorted(known), n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            _raise(str(key), key, f"is not a section of a race definition ({hint}sections are "
+                                  f"{', '.join(sorted(known))})")
     for key in known - {"source"}:
         if key not in obj:
             _raise(key, None, "is missing but the section is required")
@@ -287,6 +300,11 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
             if s["compound"] not in compounds:
                 _raise(f"{path}.strategy[{j}].compound", s["compound"].value, "has no model in compounds")
             stints.append(StintPlan(**s))
+        total = sum(s.laps for s in stints)
+        if total != track["laps"]:
+            _raise(f"{path}.strategy", [s.laps for s in stints],
+                   f"adds up to {total} laps for {values['driver']}, not the race distance track.laps = "
+                   f"{track['laps']}")
         cars.append(CarEntry(**values, strategy=tuple(stints)))
     drivers = [c.driver for c in cars]
     for i, d in enumerate(drivers):
