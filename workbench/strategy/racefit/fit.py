@@ -22,7 +22,9 @@ from workbench.strategy.racedef import parse_race_definition
 from workbench.strategy.racefit.circuits import corners_for, length_for
 from workbench.strategy.racefit.history import HistoryTables, RaceFacts
 from workbench.strategy.racefit.lapmodel import (
+    CAR_FACTOR_SD,
     COMPOUND_ORDER,
+    TEAM_FACTOR_SD,
     LapFit,
     fit_lap_model,
     neutral_lap_factor,
@@ -52,6 +54,7 @@ GENERIC_OFFSET_S = {"SOFT": 0.0, "MEDIUM": 0.3, "HARD": 0.6, "INTERMEDIATE": 5.0
 PIRELLI_2024 = {3: ("C1", "C2", "C3"), 77: ("C2", "C3", "C4"), 1: ("C3", "C4", "C5"), 22: ("C1", "C2", "C3"),
                 6: ("C3", "C4", "C5"), 7: ("C3", "C4", "C5"), 9: ("C1", "C2", "C3"), 13: ("C2", "C3", "C4")}
 DRY = ("SOFT", "MEDIUM", "HARD")
+DEG_FACTOR_RANGE = (0.2, 5.0)  # the race-definition format's bounds on cars[].degradation_factor
 OFFSET_LIMIT_S = 10.0  # the race-definition format's bound on a compound offset
 
 
@@ -160,8 +163,15 @@ def _pit(fit: LapFit, facts: RaceFacts | None, history: HistoryTables | None, pr
 
 
 def _stints(grp: pd.DataFrame, n_laps: int) -> list[dict[str, Any]]:
-    stints = grp.groupby("Stint", sort=True).agg(c=("Compound", "first"), n=("LapNumber", "count"))
-    plan = [{"compound": str(c), "laps": int(n)} for c, n in zip(stints.c, stints.n)]
+    """The real stints; ``tyre_age_laps`` is the set's age when fitted (a used set), omitted when new."""
+    stints = grp.groupby("Stint", sort=True).agg(c=("Compound", "first"), n=("LapNumber", "count"),
+                                                 age=("TyreLife", "first"))
+    plan = []
+    for c, n, age in zip(stints.c, stints.n, stints.age):
+        stint = {"compound": str(c), "laps": int(n)}
+        if int(age) > 1:
+            stint["tyre_age_laps"] = int(age) - 1
+        plan.append(stint)
     plan[-1]["laps"] += n_laps - int(grp.LapNumber.max())  # a lapped or retired car's plan runs to the flag
     return plan
 
@@ -305,14 +315,21 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
         fractions or [0.33, 0.34, 0.33], **pit, "overtaking_difficulty": _r(overtaking), "drs": True,
         "start_loss_s": _r(start["start_loss_s"]),
         "start_loss_per_grid_slot_s": _r(start["start_loss_per_grid_slot_s"]),
-        "start_sigma_s": _r(start["start_sigma_s"]), **factors, "min_gap_s": MIN_GAP_PRIOR_S, "corners": corners,
+        "start_sigma_s": _r(start["start_sigma_s"]), **factors, "drs_gain_s": 0.0, "min_gap_s": MIN_GAP_PRIOR_S,
+        "corners": corners,
     }
     cars = []
     for d in by_rank:
         grp = df[df.Driver == d]
         number = facts.number.get(d, 0) if facts else 0
         cars.append({"driver": d, "team": team_of.get(d) or "unknown", "number": int(number), "grid": ranks[d],
-                     "pace_delta_s": _r(pace[d]), "lap_noise_s": _r(noise[d]), "strategy": _stints(grp, n_laps)})
+                     "pace_delta_s": _r(pace[d]), "lap_noise_s": _r(noise[d]), "strategy": _stints(grp, n_laps),
+                     "degradation_factor": _r(np.clip(fit.car_factor.get(d, (1.0, 0.0))[0], *DEG_FACTOR_RANGE))})
+    prov("cars[].degradation_factor", "laps", "within-stint wear slope of the car vs its compound's, shrunk towards "
+         f"its team's (prior sd {CAR_FACTOR_SD}) and the team's towards 1 (prior sd {TEAM_FACTOR_SD}); 1 without "
+         "clean laps")
+    prov("cars[].strategy[].tyre_age_laps", "laps", "TyreLife of the stint's first lap minus 1 (a used set)")
+    prov("track.drs_gain_s", "prior", "not fitted (the lap table has no gaps): 0, the kernel's pass model alone")
     prov("cars[].number", "history" if facts else "prior", "Ergast results.number" if facts else "unknown: 0")
     name = facts.name if facts else (event or f"race from {source}")
     race = {
