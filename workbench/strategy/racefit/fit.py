@@ -256,6 +256,13 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
          "cars without clean laps")
     prov("cars[].strategy", "laps", "the real stints; a retired or lapped car's last stint runs to the flag")
 
+    date = facts.date if facts else "9999-12-31"
+    if history is not None:
+        overtaking, ot_src, ot_report = history.overtaking_difficulty(facts.circuit_id if facts else None, date)
+    else:
+        overtaking, ot_src, ot_report = 0.5, "prior", {}
+    prov("track.overtaking_difficulty", ot_src, "0.5 x (2 - this circuit's mean |grid - finish| / the "
+         "championship's), circuit blended with the championship as 5 races")
     # start
     usable_lap1 = not (df[df.LapNumber == 1].Kind == "RED").any()
     own_loss = start_loss_fit(lap1_loss_s(fit), ranks) if usable_lap1 else None
@@ -264,7 +271,7 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     start, start_report = start_parameters(facts.name if facts else (event or ""), pairs, own_loss,
                                            usable_lap1 and own_loss is not None,
                                            np.array([pace[d] for d in by_rank]), np.array([noise[d] for d in by_rank]),
-                                           start_model)
+                                           start_model, overtaking, MIN_GAP_PRIOR_S, True)
     prov("track.start_loss_s", start_report["loss_source"], "lap-1 time lost vs the car's model lap, at pole")
     prov("track.start_loss_per_grid_slot_s", start_report["loss_source"], "slope of that loss per grid slot")
     prov("track.start_sigma_s", "history" if start_report["target_source"] != "prior" else "prior",
@@ -272,18 +279,11 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
          f"({start_report['target_source']}: the start model, data/start-model.json)")
 
     # events, overtaking, pit
-    date = facts.date if facts else "9999-12-31"
     events = priors_before(date, facts.circuit_id if facts else None)
     ev_src = "history" if facts else "prior"
     for k in ("sc_phases_p", "sc_length_laps_p", "vsc_phases_p", "vsc_length_laps_p", "retirement_p"):
         prov(f"events.{k}", ev_src, f"data/event-history.json: {events.races} races before {date}, "
              f"{events.circuit_races} at this circuit (circuit blended with the championship as 10 races)")
-    if history is not None:
-        overtaking, ot_src, ot_report = history.overtaking_difficulty(facts.circuit_id if facts else None, date)
-    else:
-        overtaking, ot_src, ot_report = 0.5, "prior", {}
-    prov("track.overtaking_difficulty", ot_src, "0.5 x (2 - this circuit's mean |grid - finish| / the "
-         "championship's), circuit blended with the championship as 5 races")
     pit, pit_report = _pit(fit, facts, history, prov)
 
     sc_factor, n_sc = neutral_lap_factor(fit, "SC", base)

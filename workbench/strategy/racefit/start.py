@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.kernels.layout import PASS_HOLD_S, PASS_SCALE_S
 from workbench.paths import bundled_data_dir
 
 __all__ = ["lap1_changes", "start_loss_fit", "start_parameters", "start_sigma_for", "load_start_model",
@@ -31,6 +32,7 @@ OTHER_RACES_WEIGHT = 3.0  # the other races' mean change counts as this many rac
 SIGMA_DRAWS = 4000  # simulated starts per candidate sigma
 SIGMA_SEED = 20240302  # fixes the draws of the sigma calibration
 SLOT_BANDS = ((1, 3), (4, 10), (11, 30))
+DRS_PASS_BONUS_S = 0.3  # the pass-model DRS bonus workbench.strategy.montecarlo.pack gives a track with DRS
 
 
 def grid_ranks(grid: dict[str, int], drivers) -> dict[str, int]:
@@ -107,24 +109,39 @@ def start_loss_fit(lap1_loss_s: dict[str, float], ranks: dict[str, int]) -> dict
 
 
 def start_sigma_for(target_change: float, per_slot_s: float, pace_by_rank: np.ndarray,
-                    noise_by_rank: np.ndarray) -> float:
+                    noise_by_rank: np.ndarray, overtaking_difficulty: float = 0.5, min_gap_s: float = 0.4,
+                    drs: bool = True) -> float:
     """Smallest lap-1 sigma whose simulated mean |grid - lap-1 rank| reaches ``target_change``.
 
-    The simulator's lap 1: cars leave in grid order and each lap-1 time is the car's pace
-    plus ``per_slot_s`` per slot behind pole, its lap noise and the start noise ``sigma``;
-    the order after lap 1 is the order of those times. Common random numbers
+    The simulator's lap 1 (``workbench/kernels/numba_race.py``): cars leave in grid order; each
+    lap-1 time is the car's pace plus ``per_slot_s`` per slot behind pole, its lap noise and the
+    start noise ``sigma``; then, down the order, a car that would cross the line less than
+    ``min_gap_s`` behind the car ahead passes it with the kernel's probability (overtaking
+    difficulty, DRS bonus, `PASS_SCALE_S`) or is held behind it. Common random numbers
     (`SIGMA_SEED`) make the change monotone in sigma, so bisection finds it.
     """
     n = len(pace_by_rank)
     rng = np.random.default_rng(SIGMA_SEED)
     z_lap = rng.standard_normal((SIGMA_DRAWS, n))
     z_start = rng.standard_normal((SIGMA_DRAWS, n))
+    u_pass = rng.random((SIGMA_DRAWS, n))
     slots = np.arange(n, dtype=float)
     fixed = per_slot_s * slots + pace_by_rank + noise_by_rank * z_lap
+    bonus = DRS_PASS_BONUS_S if drs else 0.0
 
     def change(sigma: float) -> float:
         t = fixed + sigma * z_start
-        ranks = np.argsort(np.argsort(t, axis=1), axis=1)
+        for i in range(1, n):
+            ta, tc = t[:, i - 1].copy(), t[:, i].copy()
+            close = tc < ta + min_gap_s
+            margin = ta - tc
+            p = np.where(margin > -bonus, (1.0 - overtaking_difficulty)
+                         * (1.0 - np.exp(-(margin + bonus) / PASS_SCALE_S)), 0.0)
+            passed = close & (u_pass[:, i] < p)
+            held = close & ~passed
+            t[:, i - 1] = np.where(passed, np.maximum(ta, tc + PASS_HOLD_S), ta)
+            t[:, i] = np.where(held, ta + min_gap_s, tc)
+        ranks = np.argsort(np.argsort(t, axis=1, kind="stable"), axis=1, kind="stable")
         return float(np.abs(ranks - slots).mean())
 
     if change(0.0) >= target_change:
@@ -146,7 +163,8 @@ def load_start_model(path: str | Path | None = None) -> dict[str, Any]:
 
 def start_parameters(race_name: str, own_pairs: list[list[int]], own_loss: dict[str, float] | None,
                      lap1_usable: bool, pace_by_rank: np.ndarray, noise_by_rank: np.ndarray,
-                     model: dict[str, Any] | None) -> tuple[dict[str, float], dict[str, Any]]:
+                     model: dict[str, Any] | None, overtaking_difficulty: float = 0.5, min_gap_s: float = 0.4,
+                     drs: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
     """Fitted start parameters of a race and the report saying where each came from."""
     others = {k: v for k, v in (model or {}).get("races", {}).items() if k != race_name}
     other_changes = [v["mean_abs_change"] for v in others.values() if v.get("mean_abs_change") is not None]
@@ -174,7 +192,7 @@ def start_parameters(race_name: str, own_pairs: list[list[int]], own_loss: dict[
     else:
         target, target_src = 1.0, "prior"
     per_slot = max(0.0, loss["per_slot_s"])
-    sigma = start_sigma_for(target, per_slot, pace_by_rank, noise_by_rank)
+    sigma = start_sigma_for(target, per_slot, pace_by_rank, noise_by_rank, overtaking_difficulty, min_gap_s, drs)
     report.update({"loss_source": loss_src, "target_mean_abs_change": round(target, 3), "target_source": target_src,
                    "own_mean_abs_change": None if own_change is None else round(own_change, 3),
                    "other_races_mean_abs_change": None if pooled is None else round(pooled, 3),
