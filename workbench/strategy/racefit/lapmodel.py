@@ -21,7 +21,8 @@ import pandas as pd
 from workbench.telemetry.laptable import track_status_of
 from workbench.twins.lap_table import mark_clean_laps
 
-__all__ = ["LapFit", "fit_lap_model", "status_kind", "neutral_lap_factor", "pit_losses", "sector_fractions",
+__all__ = ["LapFit", "fit_lap_model", "status_kind", "neutral_lap_factor", "pit_losses", "model_lap_s",
+           "sector_fractions",
            "COMPOUND_ORDER", "MIN_COMPOUND_LAPS", "MIN_CAR_LAPS", "MASS_EFFECT_RANGE", "MASS_EFFECT_PRIOR"]
 
 COMPOUND_ORDER = ("SOFT", "MEDIUM", "HARD", "INTERMEDIATE", "WET")
@@ -169,12 +170,22 @@ def _field_reference(df: pd.DataFrame) -> pd.Series:
     return steady.groupby("LapNumber").LapTime.median()
 
 
+def model_lap_s(fit: LapFit, driver: str, lap: int, compound: str, tyre_age_laps: int) -> float | None:
+    """The fitted lap time of a car (None when the car or the compound was not fitted)."""
+    if driver not in fit.intercept_s or compound not in fit.k1_s:
+        return None
+    factor = fit.car_factor.get(driver, (1.0, 0.0))[0]
+    return (fit.intercept_s[driver] + fit.offset_s[compound] + factor * fit.k1_s[compound] * tyre_age_laps
+            + fit.lap_term_s * lap)
+
+
 def pit_losses(fit: LapFit) -> dict[str, list[float]]:
     """Total time lost to each stop (standstill included), by the status of its in- and out-lap.
 
-    Loss = in-lap + out-lap minus the field's median lap time on those two laps (cars not
-    pitting), corrected under green by the car's own median gap to the field on clean laps.
-    A stop whose laps include a red flag or miss a time is not measured.
+    Under green: in-lap + out-lap minus the car's two model laps (worn set in, new set out).
+    Under SC/VSC (and for a car or compound without a model): minus the field's median lap time
+    on those two laps (cars not pitting). A stop whose laps include a red flag or miss a time is
+    not measured.
     """
     df = fit.table
     ref = _field_reference(df)
@@ -192,6 +203,12 @@ def pit_losses(fit: LapFit) -> dict[str, list[float]]:
                 continue
             kind = "SC" if "SC" in kinds else "VSC" if "VSC" in kinds else "GREEN"
             base = ref[lap] + ref[lap + 1] + (2 * float(own.get(drv, 0.0)) if kind == "GREEN" else 0.0)
+            if kind == "GREEN":
+                a = model_lap_s(fit, drv, lap, str(grp.loc[lap, "Compound"]), int(grp.loc[lap, "TyreLife"]))
+                b = model_lap_s(fit, drv, lap + 1, str(grp.loc[lap + 1, "Compound"]),
+                                int(grp.loc[lap + 1, "TyreLife"]))
+                if a is not None and b is not None:
+                    base = a + b
             out[kind].append(float(pair - base))
     return out
 
