@@ -32,7 +32,8 @@ from workbench.telemetry.schema import (
 )
 
 __all__ = ["RaceDefinition", "Track", "Fuel", "CompoundModel", "EventModel", "CarEntry", "StintPlan",
-           "load_race_definition", "bundled_race", "RACE_SCHEMA_VERSION"]
+           "load_race_definition", "parse_race_definition", "read_json", "with_distance", "bundled_race",
+           "RACE_SCHEMA_VERSION"]
 
 RACE_SCHEMA_VERSION = "1.0"
 
@@ -317,14 +318,53 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
                           compounds=compounds, events=EventModel(**events), cars=tuple(cars))
 
 
-def load_race_definition(path: str | Path) -> RaceDefinition:
-    """Read and check a race-definition JSON file."""
+def read_json(path: str | Path) -> Any:
+    """A JSON file's content; `TelemetryValidationError` naming the file when it is missing,
+    a directory, unreadable, binary or not JSON."""
     path = Path(path)
     try:
-        obj = json.loads(path.read_text())
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise TelemetryValidationError(str(path), str(path), "does not exist") from None
+    except IsADirectoryError:
+        raise TelemetryValidationError(str(path), str(path), "is a directory, not a JSON file") from None
+    except PermissionError:
+        raise TelemetryValidationError(str(path), str(path), "cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise TelemetryValidationError(str(path), f"byte {exc.start}", "is not UTF-8 text (a binary file?)") from None
     except json.JSONDecodeError as exc:
         raise TelemetryValidationError(str(path), f"line {exc.lineno}", f"is not valid JSON: {exc.msg}") from None
-    return parse_race_definition(obj)
+    except RecursionError:
+        raise TelemetryValidationError(str(path), "nesting", "is too deep to be a race file") from None
+
+
+def load_race_definition(path: str | Path) -> RaceDefinition:
+    """Read and check a race-definition JSON file."""
+    return parse_race_definition(read_json(path))
+
+
+def with_distance(race: RaceDefinition, laps: int) -> RaceDefinition:
+    """The race over ``laps`` laps: every car's planned stints scaled to the new distance.
+
+    Each stint keeps its share of the race (rounded, at least one lap); the last stint
+    takes what is left, and stints that no longer fit are dropped.
+    """
+    if isinstance(laps, bool) or not isinstance(laps, int) or not 1 <= laps <= 200:
+        raise TelemetryValidationError("laps", laps, "is not an integer from 1 to 200")
+    old = race.track.laps
+    cars = []
+    for car in race.cars:
+        stints, used = [], 0
+        for stint in car.strategy[:-1]:
+            n = max(1, round(stint.laps * laps / old))
+            if used + n >= laps:
+                break
+            stints.append(dataclasses.replace(stint, laps=n))
+            used += n
+        last = car.strategy[len(stints)] if len(stints) < len(car.strategy) else car.strategy[-1]
+        stints.append(dataclasses.replace(last, laps=laps - used))
+        cars.append(dataclasses.replace(car, strategy=tuple(stints)))
+    return dataclasses.replace(race, track=dataclasses.replace(race.track, laps=laps), cars=tuple(cars))
 
 
 def bundled_race() -> RaceDefinition:
