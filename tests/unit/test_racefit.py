@@ -123,3 +123,45 @@ def test_cli_fit_bad_table_names_the_column(tmp_path, capsys):
     pd.DataFrame({"Driver": ["VER"], "LapNumber": [1]}).to_csv(bad, index=False)
     assert main(["fit", str(bad)]) == 2
     assert "column 'LapTime' is missing" in capsys.readouterr().err
+
+
+def _bench(repo_root, name):
+    spec = importlib.util.spec_from_file_location(name, repo_root / "tests" / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_simulated_start_agrees_with_real_starts(repo_root):
+    """Issue 19: mean |grid - lap-1 position| of the kernel lies within the real races' spread (in-sample)."""
+    bench = _bench(repo_root, "bench_start")
+    model = load_start_model()["races"]
+    real, sim = [], []
+    for name in list_races():
+        race = load_race_definition(resolve_race(name))
+        entry = model[race.name]
+        if entry["red_flag_lap1"]:
+            continue
+        real.append(np.mean([abs(g - p) for g, p in entry["pairs"]]))
+        sim.append(float(bench.simulated_changes(race, 200, 0).mean()))
+    assert len(real) == 6
+    assert min(real) <= np.mean(sim) <= max(real)
+    assert abs(np.mean(sim) - np.mean(real)) < np.std(real)
+
+
+def test_deterministic_bahrain_reproduces_the_real_order(repo_root, shared_data):
+    """Real strategies and events, no noise: the order comes out close to the real one (in-sample)."""
+    bench = _bench(repo_root, "sim_vs_real")
+    from workbench.strategy.montecarlo import simulate
+
+    race = load_race_definition(resolve_race("bahrain-2024"))
+    laps = pd.read_csv(shared_data / "real-races" / "2024-bahrain-race-laps.csv")
+    facts = load_history(shared_data / "historical").facts(race.name)
+    race, strategies, skipped = bench.real_strategies(race)
+    assert skipped == []
+    events = bench.real_events(laps, race.track.laps) + bench.real_retirements(laps, facts)
+    det = simulate(race, None, strategies, events, runs=1, seed=0, deterministic=True)
+    rho = bench.spearman(det.position[0], [facts.classified[d] for d in det.drivers])
+    assert rho > 0.85
+    winner = det.race_time_s[0, det.index("VER")]
+    assert abs(winner - facts.winner_time_s) / facts.winner_time_s < 0.01
