@@ -32,8 +32,8 @@ from workbench.telemetry.schema import (
 )
 
 __all__ = ["RaceDefinition", "Track", "Fuel", "CompoundModel", "EventModel", "CarEntry", "StintPlan",
-           "load_race_definition", "parse_race_definition", "read_json", "with_distance", "bundled_race",
-           "RACE_SCHEMA_VERSION"]
+           "load_race_definition", "parse_race_definition", "read_json", "JsonFileError", "with_distance",
+           "bundled_race", "RACE_SCHEMA_VERSION"]
 
 RACE_SCHEMA_VERSION = "1.0"
 
@@ -318,24 +318,36 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
                           compounds=compounds, events=EventModel(**events), cars=tuple(cars))
 
 
+class JsonFileError(TelemetryValidationError):
+    """A JSON file could not be read: ``str()`` is ``"PATH: why"`` (``why`` alone in `why`)."""
+
+    def __init__(self, path: str | Path, why: str):
+        super().__init__(str(path), str(path), why)
+        self.why = why
+        self.args = (f"{path}: {why}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 def read_json(path: str | Path) -> Any:
-    """A JSON file's content; `TelemetryValidationError` naming the file when it is missing,
-    a directory, unreadable, binary or not JSON."""
+    """A JSON file's content; `JsonFileError` naming the file when it is missing, a directory,
+    unreadable, binary or not JSON."""
     path = Path(path)
     try:
         return json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
-        raise TelemetryValidationError(str(path), str(path), "does not exist") from None
+        raise JsonFileError(path, "does not exist") from None
     except IsADirectoryError:
-        raise TelemetryValidationError(str(path), str(path), "is a directory, not a JSON file") from None
+        raise JsonFileError(path, "is a directory, not a JSON file") from None
     except PermissionError:
-        raise TelemetryValidationError(str(path), str(path), "cannot be read (permission denied)") from None
+        raise JsonFileError(path, "cannot be read (permission denied)") from None
     except UnicodeDecodeError as exc:
-        raise TelemetryValidationError(str(path), f"byte {exc.start}", "is not UTF-8 text (a binary file?)") from None
+        raise JsonFileError(path, f"is not UTF-8 text (byte {exc.start}: a binary file?)") from None
     except json.JSONDecodeError as exc:
-        raise TelemetryValidationError(str(path), f"line {exc.lineno}", f"is not valid JSON: {exc.msg}") from None
+        raise JsonFileError(path, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
-        raise TelemetryValidationError(str(path), "nesting", "is too deep to be a race file") from None
+        raise JsonFileError(path, "is nested too deeply to be read") from None
 
 
 def load_race_definition(path: str | Path) -> RaceDefinition:
