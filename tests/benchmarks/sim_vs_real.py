@@ -20,13 +20,15 @@ the model does not have (the forced SC stands in for the red-flag laps).
 Deterministic (``simulate(..., deterministic=True)``, ``racetwin simulate --deterministic``): one race
 with no noise, passes decided by the threshold on the pace margin. Monte Carlo: ``--runs`` races;
 rho is the mean over runs (+- its sd), ``rho(mean)`` ranks the cars by mean simulated position. The
-real winner's simulated time is the deterministic race's and the Monte Carlo median. "plan":
+real winner's simulated time is the deterministic race's and the Monte Carlo median. With
+``--export DIR`` the same strategies and events are written as ``racetwin simulate`` files. "plan":
 cars left on their plan. Numba kernel.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -92,6 +94,20 @@ def real_strategies(race) -> tuple:
     return race, strategies, skipped
 
 
+def stints_json(race, drivers) -> dict:
+    """The stint lists of ``drivers`` as a ``--strategies`` file holds them."""
+    return {c.driver: [{"compound": s.compound.value, "laps": s.laps}
+                       | ({"tyre_age_laps": s.tyre_age_laps} if s.tyre_age_laps else {}) for s in c.strategy]
+            for c in race.cars if c.driver in drivers}
+
+
+def export(folder: Path, name: str, race, strategies: dict, events: list) -> None:
+    """Write the real strategies and events as ``racetwin simulate`` files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.strategies.json").write_text(json.dumps(stints_json(race, strategies), indent=1) + "\n")
+    (folder / f"{name}.events.json").write_text(json.dumps([e.to_json() for e in events], indent=1) + "\n")
+
+
 def spearman(a, b) -> float:
     ra, rb = pd.Series(a).rank().to_numpy(), pd.Series(b).rank().to_numpy()
     return float(np.corrcoef(ra, rb)[0, 1])
@@ -101,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--export", type=Path, default=None, metavar="DIR",
+                        help="also write <race>.strategies.json and <race>.events.json there, for "
+                             "racetwin simulate data/races/<race>.race.json --strategies ... --events ...")
     args = parser.parse_args(argv)
     history = load_history(SHARED / "historical")
     print(f"Simulated vs real, in-sample (each race definition fitted on that race's laps); "
@@ -115,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         facts = history.facts(race.name)
         race, strategies, skipped = real_strategies(race)
         events = real_events(laps, race.track.laps) + real_retirements(laps, facts)
+        if args.export is not None:
+            export(args.export, name, race, strategies, events)
         det = simulate(race, None, strategies, events, runs=1, seed=args.seed, deterministic=True)
         result = simulate(race, None, strategies, events, runs=args.runs, seed=args.seed)
         scored = [d for d in race.drivers if d in facts.classified]

@@ -165,3 +165,24 @@ def test_deterministic_bahrain_reproduces_the_real_order(repo_root, shared_data)
     assert rho > 0.85
     winner = det.race_time_s[0, det.index("VER")]
     assert abs(winner - facts.winner_time_s) / facts.winner_time_s < 0.01
+
+
+def test_cli_simulate_deterministic_on_exported_real_race_matches_the_script(repo_root, shared_data, tmp_path,
+                                                                             capsys):
+    """The exported strategies/events files make `racetwin simulate --deterministic` the script's race."""
+    bench = _bench(repo_root, "sim_vs_real")
+    from workbench.strategy.montecarlo import simulate
+
+    race = load_race_definition(resolve_race("saudi-arabian-2024"))
+    laps = pd.read_csv(shared_data / "real-races" / "2024-saudi-arabian-race-laps.csv")
+    facts = load_history(shared_data / "historical").facts(race.name)
+    race, strategies, _ = bench.real_strategies(race)
+    events = bench.real_events(laps, race.track.laps) + bench.real_retirements(laps, facts)
+    bench.export(tmp_path, "saudi", race, strategies, events)
+    det = simulate(race, None, strategies, events, runs=1, seed=0, deterministic=True)
+    capsys.readouterr()
+    assert main(["simulate", str(resolve_race("saudi-arabian-2024")), "--strategies",
+                 str(tmp_path / "saudi.strategies.json"), "--events", str(tmp_path / "saudi.events.json"),
+                 "--deterministic", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [row["driver"] for row in out["first_race"]] == det.finishing_order(0)
