@@ -90,6 +90,13 @@ def test_misspelt_section_does_not_dump_the_object(raw):
     assert "did you mean 'track'?" in str(info.value) and "Bahrain International" not in str(info.value)
 
 
+def test_a_file_that_is_not_an_object_is_described_not_dumped():
+    with pytest.raises(TelemetryValidationError) as info:
+        parse_race_definition([{"x": 1}] * 1000)
+    assert str(info.value) == ("race definition: 'a JSON array' is not a JSON object with sections track, fuel, "
+                               "compounds, events, cars")
+
+
 def test_stints_that_do_not_cover_the_race_name_car_and_totals(raw):
     obj = _broken(raw, ("cars", 2, "strategy"), [{"compound": "SOFT", "laps": 20}, {"compound": "HARD", "laps": 25}])
     with pytest.raises(TelemetryValidationError) as info:
@@ -122,7 +129,7 @@ def test_optional_fields_default_to_the_old_model(raw):
 def test_unreadable_file_says_where(tmp_path):
     bad = tmp_path / "bad.race.json"
     bad.write_text('{"name": ')
-    with pytest.raises(TelemetryValidationError, match=r"bad.race.json: is not valid JSON \(Expecting value at line 1\)"):
+    with pytest.raises(TelemetryValidationError, match=r"bad.race.json: is not valid JSON \(Expecting value at line 1"):
         load_race_definition(bad)
 
 

@@ -258,7 +258,9 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
         Naming the field path, the value and the rule.
     """
     if not isinstance(obj, dict):
-        _raise("", obj, "is not a JSON object")
+        kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(obj), "number")
+        _raise("race definition", f"a JSON {kind}", "is not a JSON object with sections track, fuel, compounds, "
+                                                    "events, cars")
     known = {"schema_version", "name", "source", "track", "fuel", "compounds", "events", "cars"}
     for key in obj:
         if key not in known:
