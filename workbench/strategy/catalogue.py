@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbench.paths import bundled_data_dir
+from workbench.telemetry.schema import TelemetryValidationError
 
 __all__ = ["catalogue_dir", "list_races", "resolve_race", "DEFAULT_RACE"]
 
@@ -35,8 +36,9 @@ def resolve_race(spec: str) -> Path:
 
     Raises
     ------
-    ValueError
-        Naming the value, and listing the catalogue's names, when it is neither.
+    workbench.telemetry.TelemetryValidationError
+        (a ValueError) naming the value and listing the catalogue's names when it is neither, so a
+        command's ``--race`` fails with one clear line.
     """
     text = str(spec).strip()
     if text in list_races():
@@ -45,4 +47,4 @@ def resolve_race(spec: str) -> Path:
     if path.is_file():
         return path
     names = ", ".join(list_races()) or "none bundled"
-    raise ValueError(f"race: {text!r} is neither a bundled race nor a file (bundled races: {names})")
+    raise TelemetryValidationError("race", text, f"is neither a bundled race nor a file (bundled races: {names})")
