@@ -42,13 +42,18 @@ def test_lap_times_are_plausible_and_sum_to_session_time(race, sim):
         assert np.allclose(car.LapTime.cumsum(), car.Time, atol=0.01 * len(car))
 
 
-def test_stints_change_only_at_pit_stops(sim):
+def test_stints_change_only_at_pit_stops(race, sim):
     laps = sim.laps_frame()
+    plans = {c.driver: c.strategy for c in race.cars}
     for driver, car in laps.groupby("Driver"):
         car = car.sort_values("LapNumber")
         new_stint = car.Stint.diff().fillna(0).to_numpy() > 0
         assert np.array_equal(new_stint, car.PitOut.to_numpy()), driver
-        assert (car.TyreLife[new_stint] == 1).all()
+        # a fitted set starts at its planned age (used sets: tyre_age_laps > 0), then counts up by one a lap
+        for stint, life in zip(car.Stint[new_stint], car.TyreLife[new_stint]):
+            plan = plans[driver]
+            expected = plan[stint - 1].tyre_age_laps + 1 if stint <= len(plan) else 1
+            assert life == expected, (driver, stint)
         assert car.Stint.max() >= 2 or len(car) < 20  # the two-compound rule forces a stop
 
 
