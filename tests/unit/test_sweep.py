@@ -19,7 +19,9 @@ def test_candidates_from_the_grid_are_legal_one_and_two_stop_plans(race):
     for c in cands:
         check_strategy(race, car, c, 0)
         assert len({car.compound, *(s.compound for s in c.stops)}) >= 2
-        assert all(5 <= s.lap <= race.track.laps - 5 for s in c.stops)
+        # the start set may be used (tyre_age_laps > 0): it is not ended before it is 5 laps old
+        assert all(5 - car.tyre_age_laps <= s.lap <= race.track.laps - 5 for s in c.stops)
+        assert all(b.lap - a.lap >= 5 for a, b in zip(c.stops, c.stops[1:]))
     assert len(set(cands)) == len(cands)
 
 
