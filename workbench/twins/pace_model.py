@@ -55,6 +55,8 @@ LEVEL_LAPS = 8  # the stint's last input laps that can enter the level
 TREND_WINDOW_LAPS = 3  # laps before k whose lap-to-lap changes make the field trend
 OUTLIER_S = 2.0  # a lap this much slower than the median of the stint's previous green laps is not an input
 _OUTLIER_HISTORY_LAPS = 5
+# mark_clean_laps' flags that make a lap not a green racing lap (PitLane, Deleted, Inaccurate where it sets them)
+_NOT_GREEN_FLAGS = ("PitIn", "PitOut", "PitLane", "Neutralised", "LapOne", "NoTime", "Deleted", "Inaccurate")
 GENERIC_SLOPE_S_PER_LAP = 0.0  # slope prior when no race ran any compound (never with real races)
 
 
@@ -89,14 +91,18 @@ class PaceParams:
 def causal_flags(laps: pd.DataFrame) -> pd.DataFrame:
     """The lap table with ``Scored`` (a lap both predictors are scored on) and ``Input`` (a lap a forecast may use).
 
-    ``Scored``: timed, TrackStatus all green, not lap 1, not an in-lap or out-lap.
-    ``Input``: ``Scored`` and within `OUTLIER_S` of the median of the stint's previous
-    (up to 5) input laps, a screen that uses no later lap. Also ``Neutral``: the lap was
-    neutralised or untimed (it counts ``sc_lap_weight`` of a lap of wear and fuel).
+    ``Green``: timed, TrackStatus all green, not lap 1, not an in-lap or out-lap (nor any other
+    lap `mark_clean_laps` sets aside: a pit-lane pass, a deleted or inaccurate lap).
+    ``Scored``: ``Green`` and within 2 s of the stint's median (``Outlier`` of `mark_clean_laps`;
+    it uses the whole stint, so it only chooses which laps are scored, never an input).
+    ``Input``: ``Green``, not the first lap after a neutralised or untimed one, and not more than
+    `OUTLIER_S` slower than the median of the stint's previous (up to 5) green laps, a screen
+    that uses no later lap. ``Neutral``: the lap was neutralised or untimed.
     """
     df = mark_clean_laps(check_lap_table(laps) if "Clean" not in laps.columns else laps)
     df = df.sort_values(["Driver", "LapNumber"], ignore_index=True)
-    df["Green"] = ~(df.PitIn | df.PitOut | df.Neutralised | df.LapOne | df.NoTime)
+    excluded = [c for c in _NOT_GREEN_FLAGS if c in df.columns]  # the flags the clean-lap screen sets
+    df["Green"] = ~df[excluded].any(axis=1)
     df["Scored"] = df.Green & ~df.Outlier
     df["Neutral"] = df.Neutralised | df.NoTime
     inputs = np.zeros(len(df), dtype=bool)
