@@ -91,10 +91,63 @@ def test_cli_json_and_text(shared_data):
     assert "backtest (laps k..k+4 from laps before k): model MAE" in text and "HARD" in text
 
 
+def _one_line_error(result, *needles):
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("racetwin calibrate: ")
+    for needle in needles:
+        assert needle in result.stderr, result.stderr
+
+
 def test_cli_bad_input(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("Driver,LapNumber\nVER,1\n")
-    result = _cli(str(bad))
-    assert result.returncode == 2 and "column 'LapTime' is missing" in result.stderr
-    result = _cli(str(tmp_path / "none.csv"))
-    assert result.returncode == 2 and "is not a file" in result.stderr
+    _one_line_error(_cli(str(bad)), f"{bad}", "column 'LapTime' is missing")
+    _one_line_error(_cli(str(tmp_path / "none.csv")), f"{tmp_path / 'none.csv'}: is not a file")
+
+
+@pytest.mark.parametrize("name,content,why", [
+    ("empty.csv", b"", "is empty"),
+    ("blank.csv", b"\n\n  \n", "is empty"),
+    ("binary.csv", bytes(range(256)) * 4, "is a binary file, not a CSV lap table"),
+    ("laps.json", b'{"Driver": "VER", "LapNumber": 1}', "is JSON, not a CSV lap table"),
+    ("array.csv", b'  [{"Driver": "VER"}]', "is JSON, not a CSV lap table"),
+    ("latin1.csv", "Driver,LapNumber\nP\xe9rez,1\n".encode("latin-1"), "is not UTF-8 text"),
+])
+def test_cli_unreadable_files_give_one_line_naming_the_file(tmp_path, name, content, why):
+    path = tmp_path / name
+    path.write_bytes(content)
+    _one_line_error(_cli(str(path)), f"racetwin calibrate: {path}: {why}")
+
+
+def test_cli_folder_without_tables(tmp_path):
+    _one_line_error(_cli(str(tmp_path)), f"{tmp_path}: folder holds no *-laps.csv lap table")
+
+
+def test_cli_race_distance_is_never_assumed(shared_data, tmp_path):
+    belgium = shared_data / "real-races/2024-belgian-race-laps.csv"  # no lapped finisher: no chequered flag
+    _one_line_error(_cli(str(belgium)), "the race distance is unknown", "pass --laps N")
+    result = _cli(str(belgium), "--laps", "44")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("race distance 44 laps (--laps)")
+    _one_line_error(_cli(str(belgium), "--laps", "30"), "--laps: 30 is below the 44 laps in")
+    cut = tmp_path / "bahrain-30-laps.csv"  # a table cut at lap 30 is not a 30-lap race
+    read_fastf1_laps_csv(shared_data / REAL).query("LapNumber <= 30").to_csv(cut, index=False)
+    _one_line_error(_cli(str(cut)), "ends at lap 30 without showing the chequered flag")
+    report = json.loads(_cli(str(cut), "--laps", "57", "--json").stdout)
+    assert report["race_laps"] == 57 and report["race_laps_source"] == "--laps"
+
+
+def test_cli_leave_one_race_out_table(shared_data):
+    tables = [str(shared_data / f"real-races/2024-{s}-race-laps.csv") for s in ("bahrain", "belgian")]
+    report = json.loads(_cli(*tables, "--json").stdout)
+    assert [r["race"] for r in report["races"]] == ["2024-bahrain", "2024-belgian"]
+    for row in report["races"]:
+        assert {"laps_scored", "model_mae_s", "naive_mae_s", "winner", "params"} <= set(row)
+        assert row["race"] not in row["params"]["source"]
+    assert report["out_of_sample"] is True and set(report["mean"]) == {"model_mae_s", "naive_mae_s", "winner"}
+    text = _cli(*tables).stdout.splitlines()
+    assert text[0].startswith("leave-one-race-out backtest, out-of-sample")
+    assert text[2].split()[:2] == ["2024-bahrain", str(report["races"][0]["laps_scored"])]
+    assert text[4].split()[0] == "mean"
+    _one_line_error(_cli(*tables, "--laps", "57"), "--laps: applies to one lap table")

@@ -1,4 +1,4 @@
-"""`racetwin calibrate`: fit tyre degradation on a FastF1-shaped lap table and backtest it."""
+"""`racetwin calibrate`: tyre degradation on one lap table, or the leave-one-race-out pace backtest over several."""
 
 from __future__ import annotations
 
@@ -6,25 +6,92 @@ import json
 import sys
 from pathlib import Path
 
+from workbench.service.commands.common import integer_arg
+
+_LAP_TABLE_SUFFIXES = ("-race-laps.csv", "-laps.csv", ".csv")
+
 
 def add_parser(sub) -> None:
     parser = sub.add_parser(
         "calibrate",
-        help="fit per-compound tyre degradation on a lap table (CSV) and backtest lap-time predictions",
-        description="Fit linear / quadratic / logarithmic degradation per compound on the clean laps of a "
-                    "FastF1-shaped lap table (Bayesian, family chosen by evidence), then backtest: predict "
-                    "laps k..k+4 of every stint from laps before k, against a naive 'repeat the last clean "
-                    "lap' predictor.",
+        help="fit per-compound tyre degradation on a lap table (CSV) and backtest lap-time predictions; with "
+             "several tables, the leave-one-race-out backtest",
+        description="One lap table: fit linear / quadratic / logarithmic degradation per compound on the clean "
+                    "laps of a FastF1-shaped lap table (Bayesian, family chosen by evidence), then backtest: "
+                    "predict laps k..k+4 of every stint from laps before k, against a naive 'repeat the last "
+                    "clean lap' predictor; the fuel correction needs the race distance (--laps N, --race, or a "
+                    "table that shows the chequered flag). Two or more tables (or a folder of *-laps.csv): "
+                    "the out-of-sample leave-one-race-out backtest of the cross-race pace model: each race "
+                    "scored with parameters fitted on the others only.",
     )
-    parser.add_argument("laps", type=Path, metavar="LAPS.csv", help="FastF1-shaped lap table, times in seconds")
+    parser.add_argument("laps", type=Path, nargs="+", metavar="LAPS.csv",
+                        help="FastF1-shaped lap table(s), times in seconds, or a folder of *-laps.csv")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--race", type=Path, default=None,
-                        help="take priors and the fuel model from this race definition (default: generic "
-                             "priors, 100 kg over the race, 0.03 s/kg)")
+                        help="one table: take priors, the fuel model and the distance from this race definition "
+                             "(default: generic priors, 100 kg over the race, 0.03 s/kg)")
+    parser.add_argument("--laps", dest="race_laps", type=integer_arg("--laps", 1, 200), default=None, metavar="N",
+                        help="one table: the race distance in laps (default: the table's, when it shows the "
+                             "chequered flag)")
+
+
+def _table_paths(paths: list[Path]) -> list[Path]:
+    """The lap tables named: files as given, a folder as its ``*-laps.csv`` files (sorted)."""
+    out = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*-laps.csv"))
+            if not found:
+                raise ValueError(f"{path}: folder holds no *-laps.csv lap table")
+            out.extend(found)
+        else:
+            out.append(path)
+    return out
+
+
+def read_lap_table(path: Path):
+    """`read_fastf1_laps_csv`, with every way a file can be wrong said in one line naming the file.
+
+    Raises
+    ------
+    ValueError
+        ``FILE: why`` for a missing, empty, binary, JSON or unparsable file, or a bad column.
+    """
+    import pandas as pd
+
+    from workbench.twins.lap_table import read_fastf1_laps_csv
+
+    if not path.is_file():
+        raise ValueError(f"{path}: is not a file")
+    head = path.read_bytes()[:4096]
+    if not head.strip():
+        raise ValueError(f"{path}: is empty; a lap table is a CSV with a header row (Driver, LapNumber, LapTime, "
+                         "Compound, Stint, TyreLife)")
+    if b"\x00" in head:
+        raise ValueError(f"{path}: is a binary file, not a CSV lap table")
+    if head.lstrip()[:1] in (b"{", b"["):
+        raise ValueError(f"{path}: is JSON, not a CSV lap table (FastF1 Laps columns, one row per lap)")
+    try:
+        return read_fastf1_laps_csv(path)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: is not UTF-8 text, not a CSV lap table") from None
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
+        raise ValueError(f"{path}: is not a readable CSV lap table ({first})") from None
+
+
+def race_name(path: Path) -> str:
+    """A lap table's race name from its file name: ``2024-bahrain-race-laps.csv`` -> ``2024-bahrain``."""
+    name = path.name
+    for suffix in _LAP_TABLE_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
 
 
 def _text(report: dict) -> str:
-    lines = [f"{report['laps']} laps, {report['clean_laps']} clean; excluded: "
+    lines = [f"race distance {report['race_laps']} laps ({report['race_laps_source']})",
+             f"{report['laps']} laps, {report['clean_laps']} clean; excluded: "
              + ", ".join(f"{k} {v}" for k, v in report["excluded"].items())]
     for compound, m in report["compounds"].items():
         coef = f"k1 {m['k1_s']:.4f} ± {m['k1_s_sd']:.4f}"
@@ -41,20 +108,65 @@ def _text(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run(args) -> int:
+def loro_text(report: dict) -> str:
+    """The leave-one-race-out table as text."""
+    lines = [f"leave-one-race-out backtest, out-of-sample: laps k..k+{report['horizon_laps'] - 1} of each stint "
+             "predicted from laps before k; each race scored with parameters fitted on the other races only",
+             f"{'race':<24} {'laps scored':>11} {'model MAE s':>12} {'naive MAE s':>12}  winner"]
+    for r in report["races"]:
+        lines.append(f"{r['race']:<24} {r['laps_scored']:>11} {r['model_mae_s']:>12.3f} {r['naive_mae_s']:>12.3f}"
+                     f"  {r['winner']}")
+    m = report["mean"]
+    lines.append(f"{'mean':<24} {'':>11} {m['model_mae_s']:>12.3f} {m['naive_mae_s']:>12.3f}  {m['winner']}")
+    lines.append(f"scored: {report['scored']}")
+    return "\n".join(lines)
+
+
+def _single(args, path: Path) -> dict:
     from workbench.service.commands.common import load_race
-    from workbench.twins.calibrate import calibrate, priors_from_race
-    from workbench.twins.lap_table import FuelCorrection, read_fastf1_laps_csv
+    from workbench.twins.calibrate import calibrate, priors_from_race, race_distance_laps
+    from workbench.twins.lap_table import FuelCorrection
+
+    laps = read_lap_table(path)
+    priors = race = None
+    if args.race is not None:
+        race = load_race(args.race)
+        priors = priors_from_race(race)
+    if args.race_laps is not None or race is None:
+        distance = race_distance_laps(laps, args.race_laps, source=str(path))
+        source = "--laps" if args.race_laps is not None else "the lap table's chequered flag"
+    else:
+        distance, source = int(race.track.laps), f"race definition {race.name}"
+    base = FuelCorrection.from_race(race) if race is not None else FuelCorrection()
+    fuel = FuelCorrection(start_kg=base.start_kg, mass_effect_s_per_kg=base.mass_effect_s_per_kg,
+                          burn_kg_per_lap=base.burn_kg_per_lap if base.burn_kg_per_lap is not None
+                          else base.start_kg / distance)
+    return {"race_laps": distance, "race_laps_source": source, **calibrate(laps, priors=priors, fuel=fuel)}
+
+
+def run(args) -> int:
+    from workbench.twins.calibrate import leave_one_race_out
 
     try:
-        laps = read_fastf1_laps_csv(args.laps)
-        priors = fuel = None
-        if args.race is not None:
-            race = load_race(args.race)
-            priors, fuel = priors_from_race(race), FuelCorrection.from_race(race)
-        report = calibrate(laps, priors=priors, fuel=fuel)
+        paths = _table_paths(args.laps)
+        if len(paths) == 1:
+            report = _single(args, paths[0])
+            text = _text(report)
+        else:
+            for option, value in (("--laps", args.race_laps), ("--race", args.race)):
+                if value is not None:
+                    raise ValueError(f"{option}: applies to one lap table; the leave-one-race-out backtest of "
+                                     f"{len(paths)} tables needs no distance or race definition")
+            tables = {}
+            for path in paths:
+                name = race_name(path)
+                if name in tables:
+                    raise ValueError(f"{path}: race name {name!r} repeats another table's")
+                tables[name] = read_lap_table(path)
+            report = leave_one_race_out(tables)
+            text = loro_text(report)
     except ValueError as exc:
         print(f"racetwin calibrate: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(report, indent=1) if args.json else _text(report))
+    print(json.dumps(report, indent=1) if args.json else text)
     return 0
