@@ -36,7 +36,8 @@ from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clea
 from workbench.twins.pit_hazard import PitHazard, compound_life
 from workbench.twins.tyre_model import best, prior_from_compound
 
-__all__ = ["FittedRace", "fit_known_laps", "running_order", "PACE_HALF_LIFE_LAPS", "PIT_LOSS_PRIOR_STOPS",
+__all__ = ["FittedRace", "fit_known_laps", "running_order", "seconds_elapsed", "on_track_pass_rate",
+           "overtaking_difficulty", "two_compound_rule_met", "PACE_HALF_LIFE_LAPS", "PIT_LOSS_PRIOR_STOPS",
            "GENERIC_OFFSET_S", "STANDSTILL_MEDIAN_S", "STANDSTILL_SIGMA_LOG", "DEFAULT_NOISE_S"]
 
 PACE_HALF_LIFE_LAPS = 10.0  # a clean lap this many laps before K weighs half as much as lap K
@@ -51,6 +52,13 @@ MIN_NOISE_S, MAX_NOISE_S = 0.3, 1.5
 # compound is a few tenths slower on a new set); only used for compounds not yet raced.
 GENERIC_OFFSET_S = {"SOFT": 0.0, "MEDIUM": 0.3, "HARD": 0.6, "INTERMEDIATE": 5.0, "WET": 8.0}
 DRY = ("SOFT", "MEDIUM", "HARD")
+# Overtaking difficulty from the laps (see `overtaking_difficulty`). The reference is the bundled
+# race: difficulty 0.5 (an assumption of data/build_bahrain_2024.py) where 2024 Bahrain shows
+# 0.0226 on-track passes per green car-lap (21 in 931, `on_track_pass_rate` on the whole race;
+# so for Bahrain itself this one constant is in-sample).
+REFERENCE_DIFFICULTY, REFERENCE_PASS_RATE = 0.5, 0.0226
+PASS_PRIOR_CAR_LAPS = 100.0  # the reference rate counts as this many car-laps
+DIFFICULTY_RANGE = (0.2, 0.97)
 GREEN, SC, VSC = TrackStatus.GREEN, TrackStatus.SC, TrackStatus.VSC
 
 
@@ -63,7 +71,7 @@ class FittedRace:
     report: dict[str, Any]
 
 
-def _seconds_elapsed(known: pd.DataFrame) -> dict[tuple[str, int], float]:
+def seconds_elapsed(known: pd.DataFrame) -> dict[tuple[str, int], float]:
     """Session time at the end of each lap, from the telemetry lap-table reader."""
     frame = known.astype(object).where(known.notna(), None)
     return {(r.driver, r.lap_number): r.session_time_s for r in laps_to_records(frame.to_dict("records"))}
@@ -129,6 +137,77 @@ def _pit_losses(df: pd.DataFrame) -> list[float]:
     return out
 
 
+def on_track_pass_rate(df: pd.DataFrame) -> tuple[int, int]:
+    """On-track passes and the car-laps they were counted over, from marked laps (`mark_clean_laps`).
+
+    A pass: between two consecutive laps, both green for both cars and neither an in- or
+    out-lap for either, one car moves ahead of another in the timing ``Position`` (ranked
+    among the cars that qualify on that lap, so a rival's stop is not a pass). Lap 1 and
+    lap 2 (the start) are left out.
+    """
+    ok = ~(df.PitIn | df.PitOut | df.Neutralised) & df.Position.notna()
+    pos = df[ok].pivot_table(index="LapNumber", columns="Driver", values="Position", aggfunc="first")
+    passes = opportunities = 0
+    laps = [lap for lap in pos.index if lap >= 3 and lap - 1 in pos.index]
+    for lap in laps:
+        both = pos.loc[[lap - 1, lap]].dropna(axis=1)
+        if both.shape[1] < 2:
+            continue
+        before, after = both.loc[lap - 1].rank().to_numpy(), both.loc[lap].rank().to_numpy()
+        passes += int((after < before).sum())
+        opportunities += both.shape[1]
+    return passes, opportunities
+
+
+def overtaking_difficulty(passes: int, car_laps: int) -> float:
+    """The race engine's ``overtaking_difficulty`` from the passes seen so far.
+
+    Scaled from the bundled race's assumed difficulty (`REFERENCE_DIFFICULTY` at
+    `REFERENCE_PASS_RATE` passes per car-lap, 2024 Bahrain, whole race):
+    ``1 - (1 - d_ref) x rate / rate_ref``, the rate shrunk towards the reference with the
+    weight of `PASS_PRIOR_CAR_LAPS` car-laps, clipped to `DIFFICULTY_RANGE`.
+    """
+    rate = (passes + PASS_PRIOR_CAR_LAPS * REFERENCE_PASS_RATE) / (car_laps + PASS_PRIOR_CAR_LAPS)
+    d = 1.0 - (1.0 - REFERENCE_DIFFICULTY) * rate / REFERENCE_PASS_RATE
+    return float(np.clip(d, *DIFFICULTY_RANGE))
+
+
+def _plausible_degradation(model: CompoundModel, ages: np.ndarray) -> bool:
+    """A set does not get faster with age: the fitted curve may not fall anywhere over the ages seen.
+
+    A falling curve is track evolution (a drying or rubbering-in track) taken for tyre wear,
+    since the cars' tyre ages rise with the lap number; it would make every old set faster.
+    """
+    if ages.size == 0:
+        return True
+    grid = np.arange(1, int(ages.max()) + 1)
+    wear = np.asarray(model.degradation_s(grid), dtype=float)
+    return bool(np.all(np.diff(wear) >= -1e-9)) if grid.size > 1 else True
+
+
+def two_compound_rule_met(raced: Collection[Compound]) -> bool:
+    """The two-dry-compound rule is met: two dry compounds raced, or any INTERMEDIATE/WET set
+    (a race with wet tyres waives the rule, FIA Sporting Regulations art. 30.5)."""
+    return len({c for c in raced if c.is_dry}) >= 2 or any(not c.is_dry for c in raced)
+
+
+def _engine_compounds_used(raced: frozenset[Compound], current: Compound,
+                           models: dict[str, CompoundModel]) -> frozenset[Compound]:
+    """``compounds_used`` as the race engine reads it, for a car's real state.
+
+    The engine (`workbench.strategy.montecarlo.planned_strategy`) counts only dry compounds
+    for the two-compound rule and does not know that raced wet tyres waive it: it would add
+    a last-lap stop to a car on slicks after intermediates. Such a car is given a second dry
+    compound in the set the engine reads, so the engine sees the rule met, as it is.
+    """
+    if not any(not c.is_dry for c in raced) or not current.is_dry:
+        return raced
+    if len({c for c in raced if c.is_dry}) >= 2:
+        return raced
+    other = next(Compound(c) for c in DRY if c in models and Compound(c) != current)
+    return raced | {other}
+
+
 def _choose_compound(used: set[str], laps_left: int, models: dict[str, CompoundModel], raced: set[str]) -> str:
     """The dry compound a car takes at a stop: cheapest over the laps left, legal under the two-compound rule.
 
@@ -136,7 +215,8 @@ def _choose_compound(used: set[str], laps_left: int, models: dict[str, CompoundM
     taken only when the rule needs it and no raced compound meets it.
     """
     dry_used = {c for c in used if c in DRY}
-    legal = [c for c in DRY if c in models and (len(dry_used) != 1 or c not in dry_used)]
+    waived = any(c not in DRY for c in used)
+    legal = [c for c in DRY if c in models and (waived or len(dry_used) != 1 or c not in dry_used)]
     options = [c for c in legal if c in raced] or legal
     ages = np.arange(1, max(1, laps_left) + 1)
     return min(options, key=lambda c: models[c].offset_s + float(np.mean(models[c].degradation_s(ages))))
@@ -197,15 +277,22 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     fits = {c: best(f) for c, f in fit_compounds(clean).items()}
     seen = [c for c in (*DRY, "INTERMEDIATE", "WET") if c in fits]
     ref = seen[0]
-    deg = {c: CompoundModel(0.0, f.family, float(f.coef[0]), float(f.coef[1]) if len(f.coef) > 1 else 0.0)
-           for c, f in fits.items()}
+    generic = prior_from_compound(source="generic")
+    deg = {}
+    for c, f in fits.items():
+        model = CompoundModel(0.0, f.family, float(f.coef[0]), float(f.coef[1]) if len(f.coef) > 1 else 0.0)
+        ages = clean[clean.Compound == c].TyreLife.to_numpy()
+        if not _plausible_degradation(model, ages):
+            model = CompoundModel(0.0, "linear", float(generic.mean["linear"][0]), 0.0,
+                                  fit_note="fit implausible (tyres getting faster: track evolution or drying): "
+                                           "generic prior")
+        deg[c] = model
     intercept, offsets, noise = _pace_fit(clean, deg, at_lap, ref)
     models: dict[str, CompoundModel] = {}
-    generic = prior_from_compound(source="generic")
     for c in DRY + tuple(c for c in seen if c not in DRY):
         if c in deg:
             models[c] = dataclasses.replace(deg[c], offset_s=float(offsets.get(c, 0.0)),
-                                            fit_note=f"fitted on laps 1-{at_lap}")
+                                            fit_note=deg[c].fit_note or f"fitted on laps 1-{at_lap}")
         else:
             models[c] = CompoundModel(GENERIC_OFFSET_S[c] - GENERIC_OFFSET_S[ref], "linear",
                                       float(generic.mean["linear"][0]), 0.0,
@@ -218,7 +305,7 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     total_loss = ((sum(losses) + PIT_LOSS_PRIOR_STOPS * prior_loss) / (len(losses) + PIT_LOSS_PRIOR_STOPS))
     lane = max(0.0, total_loss - STANDSTILL_MEDIAN_S)
     # the state at the end of lap K
-    elapsed = _seconds_elapsed(known)
+    elapsed = seconds_elapsed(known)
     last = df.sort_values("LapNumber").groupby("Driver").tail(1).set_index("Driver")
     leader_time = min(elapsed[(d, at_lap)] for d in last.index if int(last.loc[d, "LapNumber"]) == at_lap)
     order = running_order(last, elapsed)
@@ -226,18 +313,24 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     stint_start: dict[str, int] = {}
     for d, grp in df.groupby("Driver"):
         for (stint, comp), rows in grp.groupby(["Stint", "Compound"], sort=True):
-            if int(stint) < int(grp.Stint.max()):
+            # a set's life: only stints given up on a green in-lap (a change under SC/VSC/red is opportunistic)
+            if int(stint) < int(grp.Stint.max()) and not bool(rows.sort_values("LapNumber").Neutralised.iloc[-1]):
                 life_laps.setdefault(str(comp), []).append(int(rows.LapNumber.max() - rows.LapNumber.min() + 1))
         stint_start[d] = int(grp[grp.Stint == grp.Stint.max()].LapNumber.min())
     norm = n_laps / (events.expected_stops + 1.0)
     life = {c: compound_life(v, norm) for c, v in life_laps.items()}
     cars, entries, plans_out = [], [], {}
+    rule_met: dict[str, bool] = {}
     for pos, d in enumerate(order, start=1):
         row = last.loc[d]
         lap = int(row.LapNumber)
-        out = lap < at_lap if retired is None else d in retired
+        # offline, a car without lap K retired unless its last lap ended after the leader's lap K:
+        # then it was still circulating, lapped (at the flag, a car laps down has no lap K at all)
+        out = (lap < at_lap and elapsed[(d, lap)] < leader_time) if retired is None else d in retired
         compound = Compound(str(row.Compound))
-        used = frozenset(Compound(c) for c in df[df.Driver == d].Compound.unique())
+        raced = frozenset(Compound(c) for c in df[df.Driver == d].Compound.unique())
+        rule_met[d] = two_compound_rule_met(raced)
+        used = _engine_compounds_used(raced, compound, models)
         gap = elapsed[(d, lap)] - leader_time
         if not out and lap < at_lap:  # live: still finishing lap K
             own = df[(df.Driver == d) & df.Clean].LapTime
@@ -263,8 +356,11 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
         entries.append(CarEntry(d, str(team) if isinstance(team, str) else "", pos, pos, float(pace),
                                 float(noise.get(d, DEFAULT_NOISE_S)), tuple(stints)))
     t = base.track
+    passes, car_laps = on_track_pass_rate(df)
+    difficulty = overtaking_difficulty(passes, car_laps)
     track = dataclasses.replace(
         t, laps=n_laps, base_lap_time_s=float(base_time), pit_loss_green_s=float(lane),
+        overtaking_difficulty=difficulty,
         pit_loss_vsc_s=float(lane * 0.6), pit_loss_sc_s=float(lane * 0.45),
         pit_standstill_median_s=STANDSTILL_MEDIAN_S, pit_standstill_sigma_log=STANDSTILL_SIGMA_LOG)
     ev = EventModel(events.sc_phases_p, events.sc_length_laps_p, events.vsc_phases_p, events.vsc_length_laps_p,
@@ -274,10 +370,18 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                           compounds={Compound(c): m for c, m in models.items()}, events=ev, cars=tuple(entries),
                           source=f"fitted by workbench.strategy.predict_fit on laps 1-{at_lap}")
     report = {"clean_laps": int(len(clean)), "base_lap_time_s": round(float(base_time), 3),
+              "overtaking": {"passes": passes, "car_laps": car_laps, "difficulty": round(difficulty, 3)},
               "pit_loss_total_s": round(float(total_loss), 2), "pit_losses_measured_s": [round(x, 2) for x in losses],
               "compounds": {c: {"model": m.model, "k1_s": round(m.k1_s, 4), "k2_s": round(m.k2_s, 5),
                                 "offset_s": round(m.offset_s, 3), "note": m.fit_note} for c, m in models.items()},
-              "planned_stops": plans_out, "events": events.to_json(),
+              "planned_stops": plans_out, "rule_met": rule_met, "events": events.to_json(),
+              "priors": {"pit_loss_total_s": {"value": prior_loss, "from": "prior: generic TwinContext loss, "
+                                              f"weighted as {PIT_LOSS_PRIOR_STOPS:g} stops against the "
+                                              f"{len(losses)} measured in the laps"},
+                         "pit_standstill_median_s": {"value": STANDSTILL_MEDIAN_S, "from": "prior: typical 2024"},
+                         "fuel_mass_effect_s_per_kg": {"value": fuel.mass_effect_s_per_kg,
+                                                       "from": "prior: FuelCorrection default"},
+                         "pit_loss_vsc_sc_ratio": {"value": [0.6, 0.45], "from": "prior: Heilmeier et al. 2020"}},
               "fuel": {"start_kg": fuel.start_kg, "burn_kg_per_lap": round(float(fuel.burn_kg_per_lap), 4),
                        "mass_effect_s_per_kg": fuel.mass_effect_s_per_kg}}
     status = GREEN
