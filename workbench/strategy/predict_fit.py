@@ -41,7 +41,9 @@ __all__ = ["FittedRace", "fit_known_laps", "running_order", "seconds_elapsed", "
            "GENERIC_OFFSET_S", "STANDSTILL_MEDIAN_S", "STANDSTILL_SIGMA_LOG", "DEFAULT_NOISE_S"]
 
 PACE_HALF_LIFE_LAPS = 10.0  # a clean lap this many laps before K weighs half as much as lap K
-OFFSET_RIDGE = 1.0  # compound offsets shrink towards the generic steps with this weight (laps)
+MIN_PACE_LAPS_PER_CAR = 3  # fewer laps on the field's kind of tyre than this per car: fit pace on all laps
+LAP_EFFECT_RIDGE = 0.1  # the per-lap track-evolution effects shrink towards lap K's with this weight (laps)
+OFFSET_RIDGE = 9.0  # compound offsets shrink towards the generic steps with this weight (laps)
 PIT_LOSS_PRIOR_STOPS = 3.0  # the generic pit loss counts as this many measured stops
 STANDSTILL_MEDIAN_S = 2.4  # assumption: a typical 2024 stationary time (as data/build_bahrain_2024.py)
 STANDSTILL_SIGMA_LOG = 0.2  # assumption: log-spread of the stationary time
@@ -97,23 +99,28 @@ def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int,
         [float(deg[c].degradation_s(a)) for c, a in zip(clean.Compound, clean.TyreLife)])
     drivers = sorted(clean.Driver.unique())
     others = sorted((c for c in clean.Compound.unique() if c != ref), key=lambda c: GENERIC_OFFSET_S.get(c, 0))
-    x = np.zeros((len(clean), len(drivers) + len(others)))
+    laps = sorted(int(v) for v in clean.LapNumber.unique() if int(v) != at_lap)  # lap K is the reference lap
+    nd, no = len(drivers), len(others)
+    x = np.zeros((len(clean), nd + no + len(laps)))
     for j, d in enumerate(drivers):
         x[:, j] = clean.Driver.to_numpy() == d
     for j, c in enumerate(others):
-        x[:, len(drivers) + j] = clean.Compound.to_numpy() == c
+        x[:, nd + j] = clean.Compound.to_numpy() == c
+    for j, lap in enumerate(laps):  # track evolution: one effect per lap, shared by the field
+        x[:, nd + no + j] = clean.LapNumber.to_numpy() == lap
     w = 0.5 ** ((at_lap - clean.LapNumber.to_numpy()) / PACE_HALF_LIFE_LAPS)
     prior = np.zeros(x.shape[1])
     ridge = np.zeros(x.shape[1])
+    ridge[nd + no:] = LAP_EFFECT_RIDGE
     for j, c in enumerate(others):
-        prior[len(drivers) + j] = GENERIC_OFFSET_S.get(c, 0.0) - GENERIC_OFFSET_S.get(ref, 0.0)
-        ridge[len(drivers) + j] = OFFSET_RIDGE
+        prior[nd + j] = GENERIC_OFFSET_S.get(c, 0.0) - GENERIC_OFFSET_S.get(ref, 0.0)
+        ridge[nd + j] = OFFSET_RIDGE
     a = (x * w[:, None]).T @ x + np.diag(ridge)
     b = (x * w[:, None]).T @ y + ridge * prior
-    coef = np.linalg.solve(a, b)
+    coef = np.linalg.lstsq(a, b, rcond=None)[0]
     resid = y - x @ coef
-    intercept = dict(zip(drivers, coef[:len(drivers)]))
-    offsets = {ref: 0.0, **dict(zip(others, coef[len(drivers):]))}
+    intercept = dict(zip(drivers, coef[:nd]))
+    offsets = {ref: 0.0, **dict(zip(others, coef[nd:nd + no]))}
     noise = {}
     for d in drivers:
         r = resid[clean.Driver.to_numpy() == d]
@@ -222,22 +229,35 @@ def _choose_compound(used: set[str], laps_left: int, models: dict[str, CompoundM
     return min(options, key=lambda c: models[c].offset_s + float(np.mean(models[c].degradation_s(ages))))
 
 
-def _plan_stops(hazard: PitHazard, car: CarState, stint_start: int, at_lap: int, n_laps: int, norm: float,
+def _plan_stops(hazard: PitHazard, car: CarState, at_lap: int, n_laps: int, norm: float,
                 life: dict[str, float], expected_stops: float, models: dict[str, CompoundModel],
-                raced: set[str]) -> list[tuple[int, str]]:
-    """Remaining stops (lap, compound) from the hazard: each where P(stopped by then) first reaches 1/2."""
+                raced: set[str], field_tyre: str) -> list[tuple[int, str]]:
+    """Remaining stops (lap, compound) from the car's real state: tyre age, stops made, sets used.
+
+    A car on wet-weather tyres while most of the field runs slicks (or on slicks while most run
+    INTERMEDIATE/WET: ``field_tyre``, the field's commonest compound at lap K) stops on the next
+    lap for the field's kind of tyre: the crossover has happened. Then, from the hazard: each
+    stop where P(stopped by then) first reaches 1/2, counting the stops already made against
+    the stops expected at this circuit, so a car that has stopped is planned fewer.
+    """
     stops: list[tuple[int, str]] = []
     compound = car.compound.value
     used = {c.value for c in car.compounds_used} | {compound}
-    last_stop, age_base = at_lap, at_lap - stint_start + 1  # tyre age at lap l: age_base + l - last_stop
+    last_stop, age_base = at_lap, car.tyre_age_laps  # tyre age at lap l: age_base + l - last_stop
     done = car.stops_made
+    field_wet = field_tyre not in DRY
+    if (compound not in DRY) != field_wet and at_lap + 1 < n_laps:
+        compound = field_tyre if field_wet else _choose_compound(used, n_laps - at_lap - 1, models, raced)
+        used.add(compound)
+        stops.append((at_lap + 1, compound))
+        last_stop, age_base, done = at_lap + 1, 0, done + 1
     survive = 1.0
-    for lap in range(at_lap + 1, n_laps):
+    for lap in range(last_stop + 1, n_laps):
         h = float(hazard.hazard(age_base + lap - last_stop, norm * life.get(compound, 1.0), 0.0,
                                 done - expected_stops, n_laps - lap)[0])
         survive *= 1.0 - h
-        if survive <= 0.5:
-            compound = _choose_compound(used, n_laps - lap, models, raced)
+        if survive <= 0.5:  # a new set of the kind the field runs now
+            compound = field_tyre if field_wet else _choose_compound(used, n_laps - lap, models, raced)
             used.add(compound)
             stops.append((lap, compound))
             last_stop, age_base, done, survive = lap, 0, done + 1, 1.0
@@ -276,7 +296,6 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     # degradation: the twins' Bayesian fit per compound, generic priors
     fits = {c: best(f) for c, f in fit_compounds(clean).items()}
     seen = [c for c in (*DRY, "INTERMEDIATE", "WET") if c in fits]
-    ref = seen[0]
     generic = prior_from_compound(source="generic")
     deg = {}
     for c, f in fits.items():
@@ -287,14 +306,21 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                                   fit_note="fit implausible (tyres getting faster: track evolution or drying): "
                                            "generic prior")
         deg[c] = model
-    intercept, offsets, noise = _pace_fit(clean, deg, at_lap, ref)
+    # pace on the kind of tyre (slick or wet-weather) the field runs at lap K: the laps to come
+    at_k = df[df.LapNumber == at_lap]
+    field_tyre = str((at_k if len(at_k) else df).Compound.value_counts().index[0])
+    same = clean[clean.Compound.isin(DRY) == (field_tyre in DRY)]
+    pace_laps = same if len(same) >= MIN_PACE_LAPS_PER_CAR * clean.Driver.nunique() else clean
+    pace_ref = next(c for c in seen if c in set(pace_laps.Compound))
+    intercept, offsets, noise = _pace_fit(pace_laps, deg, at_lap, pace_ref)
+    offsets = {c: offsets.get(c, GENERIC_OFFSET_S.get(c, 0.0) - GENERIC_OFFSET_S.get(pace_ref, 0.0)) for c in seen}
     models: dict[str, CompoundModel] = {}
     for c in DRY + tuple(c for c in seen if c not in DRY):
         if c in deg:
             models[c] = dataclasses.replace(deg[c], offset_s=float(offsets.get(c, 0.0)),
                                             fit_note=deg[c].fit_note or f"fitted on laps 1-{at_lap}")
         else:
-            models[c] = CompoundModel(GENERIC_OFFSET_S[c] - GENERIC_OFFSET_S[ref], "linear",
+            models[c] = CompoundModel(GENERIC_OFFSET_S[c] - GENERIC_OFFSET_S[pace_ref], "linear",
                                       float(generic.mean["linear"][0]), 0.0,
                                       fit_note="no lap yet: generic prior")
     base_time = min(intercept.values())
@@ -310,13 +336,11 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     leader_time = min(elapsed[(d, at_lap)] for d in last.index if int(last.loc[d, "LapNumber"]) == at_lap)
     order = running_order(last, elapsed)
     life_laps: dict[str, list[int]] = {}
-    stint_start: dict[str, int] = {}
-    for d, grp in df.groupby("Driver"):
+    for _d, grp in df.groupby("Driver"):
         for (stint, comp), rows in grp.groupby(["Stint", "Compound"], sort=True):
             # a set's life: only stints given up on a green in-lap (a change under SC/VSC/red is opportunistic)
             if int(stint) < int(grp.Stint.max()) and not bool(rows.sort_values("LapNumber").Neutralised.iloc[-1]):
                 life_laps.setdefault(str(comp), []).append(int(rows.LapNumber.max() - rows.LapNumber.min() + 1))
-        stint_start[d] = int(grp[grp.Stint == grp.Stint.max()].LapNumber.min())
     norm = n_laps / (events.expected_stops + 1.0)
     life = {c: compound_life(v, norm) for c, v in life_laps.items()}
     cars, entries, plans_out = [], [], {}
@@ -340,8 +364,8 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
         car = CarState(d, float(gap), compound, int(row.TyreLife), int(row.Stint) - 1, used,
                        float(max(0.0, fuel.start_kg - fuel.burn_kg_per_lap * at_lap)), out, pos)
         cars.append(car)
-        stops = [] if out else _plan_stops(hazard, car, stint_start[d], at_lap, n_laps, norm, life,
-                                               events.expected_stops, models, set(deg))
+        stops = [] if out else _plan_stops(hazard, car, at_lap, n_laps, norm, life, events.expected_stops, models,
+                                           {c for c in deg if c in DRY}, field_tyre)
         plans_out[d] = [{"lap": s, "compound": c} for s, c in stops]
         grp = df[df.Driver == d]
         past = [StintPlan(Compound(str(r.Compound.iloc[0])), int(len(r))) for _, r in grp.groupby("Stint", sort=True)]
