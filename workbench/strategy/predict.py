@@ -151,10 +151,10 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None, rule: s
 def _checked_table(laps: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(laps, pd.DataFrame):
         raise ValueError(f"laps: {type(laps).__name__} is not a pandas DataFrame")
+    check_lap_table(laps)
     for col in REQUIRED_PREDICT_COLUMNS:
         if col not in laps.columns:
             raise ValueError(f"laps: column {col!r} is missing; predict needs it for the running order")
-    check_lap_table(laps)
     return laps
 
 
