@@ -107,14 +107,16 @@ def race_distance(laps: pd.DataFrame, race_laps: int | None = None, track: RaceD
     """The race distance, never assumed: ``race_laps``, else the race definition, else the race's
     history entry, else the chequered flag in the lap table (`chequered_flag_lap`).
 
+    The lap table's flag is read only when nothing else gives the distance: a live table, cut
+    by session time, has a lapped car crossing the line after the leader too.
+
     Raises
     ------
     ValueError
-        When none of these gives it, or when the sources given disagree with each other or
-        with the lap table (a lap beyond the distance, or a flag at another lap).
+        When none of these gives it, when the sources given disagree with each other, or when
+        the lap table runs beyond the distance.
     """
     table_last = int(pd.to_numeric(laps.LapNumber).max())
-    flag = chequered_flag_lap(laps)
     found: list[RaceDistance] = []
     if race_laps is not None:
         found.append(RaceDistance(_check_int("race_laps", race_laps, 2), f"--laps {race_laps}"))
@@ -122,6 +124,7 @@ def race_distance(laps: pd.DataFrame, race_laps: int | None = None, track: RaceD
         found.append(RaceDistance(track.track.laps, f"race definition {track.name!r}"))
     if entry is not None and entry.get("laps"):
         found.append(RaceDistance(int(entry["laps"]), f"data/event-history.json ({entry['race']})"))
+    flag = None if found else chequered_flag_lap(laps)  # a table cut by session time (live) can look flagged
     if flag is not None:
         found.append(RaceDistance(flag, f"the lap table (chequered flag at lap {flag}: a lapped car took it "
                                         "after the winner)"))
