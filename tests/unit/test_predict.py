@@ -1,10 +1,10 @@
 """Race prediction from lap K on the real 2024 Bahrain GP: beats the naive order, no leakage, deterministic."""
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
-
-import functools
 
 from workbench.strategy import predict as predict_module
 from workbench.strategy.predict import actual_classification, known_laps

@@ -7,8 +7,13 @@ import sys
 import pandas as pd
 import pytest
 
-from workbench.strategy.predict import (chequered_flag_lap, identify_race, predict_from_laps, race_distance,
-                                        race_from_file_name)
+from workbench.strategy.predict import (
+    chequered_flag_lap,
+    identify_race,
+    predict_from_laps,
+    race_distance,
+    race_from_file_name,
+)
 from workbench.strategy.racedef import bundled_race
 
 REAL = "real-races/2024-{}-race-laps.csv"

@@ -1,13 +1,12 @@
 """Bad input to `predict_from_laps` / `racetwin predict` gets an error naming the field, the value and the rule."""
 
+import functools
 import json
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
-
-import functools
 
 from workbench.strategy import predict as predict_module
 

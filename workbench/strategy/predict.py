@@ -339,7 +339,11 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
         raise ValueError(f"at_lap: {at_lap} is beyond the lap table, which ends at lap {table_last}")
     events, events_from = _event_priors(entry)
     base = track or bundled_race()
-    fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, base, events, retired=retired)
+    steps = {c.value: m.offset_s for c, m in track.compounds.items()} if track is not None else None
+    fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, base, events, retired=retired,
+                            compound_steps=steps,
+                            pace_prior={e.driver: e.pace_delta_s for e in track.cars} if track is not None else None,
+                            keep_overtaking=track is not None)
     fitted.report["distance"] = {"laps": n_laps, "source": distance.source}
     fitted.report["race"] = {"name": entry["race"] if entry else None, "identified_by": identified_by}
     fitted.report["events_from"] = events_from

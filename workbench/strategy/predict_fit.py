@@ -42,6 +42,7 @@ __all__ = ["FittedRace", "fit_known_laps", "running_order", "seconds_elapsed", "
 
 PACE_HALF_LIFE_LAPS = 10.0  # a clean lap this many laps before K weighs half as much as lap K
 MIN_PACE_LAPS_PER_CAR = 3  # fewer laps on the field's kind of tyre than this per car: fit pace on all laps
+PACE_PRIOR_LAPS = 10.0  # a race definition's pace counts as this many recent clean laps (when given)
 LAP_EFFECT_RIDGE = 0.1  # the per-lap track-evolution effects shrink towards lap K's with this weight (laps)
 OFFSET_RIDGE = 9.0  # compound offsets shrink towards the generic steps with this weight (laps)
 PIT_LOSS_PRIOR_STOPS = 3.0  # the generic pit loss counts as this many measured stops
@@ -92,13 +93,13 @@ def running_order(last: pd.DataFrame, elapsed: dict[tuple[str, int], float]) -> 
     return sorted(last.index, key=key)
 
 
-def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int,
-              ref: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int, ref: str,
+              steps: dict[str, float]) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Driver intercepts, compound offsets (vs ``ref``) and per-driver noise, weighted towards lap K."""
     y = clean.CorrectedLapTime.to_numpy() - np.array(
         [float(deg[c].degradation_s(a)) for c, a in zip(clean.Compound, clean.TyreLife)])
     drivers = sorted(clean.Driver.unique())
-    others = sorted((c for c in clean.Compound.unique() if c != ref), key=lambda c: GENERIC_OFFSET_S.get(c, 0))
+    others = sorted((c for c in clean.Compound.unique() if c != ref), key=lambda c: steps.get(c, 0))
     laps = sorted(int(v) for v in clean.LapNumber.unique() if int(v) != at_lap)  # lap K is the reference lap
     nd, no = len(drivers), len(others)
     x = np.zeros((len(clean), nd + no + len(laps)))
@@ -113,7 +114,7 @@ def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int,
     ridge = np.zeros(x.shape[1])
     ridge[nd + no:] = LAP_EFFECT_RIDGE
     for j, c in enumerate(others):
-        prior[nd + j] = GENERIC_OFFSET_S.get(c, 0.0) - GENERIC_OFFSET_S.get(ref, 0.0)
+        prior[nd + j] = steps.get(c, 0.0) - steps.get(ref, 0.0)
         ridge[nd + j] = OFFSET_RIDGE
     a = (x * w[:, None]).T @ x + np.diag(ridge)
     b = (x * w[:, None]).T @ y + ridge * prior
@@ -265,7 +266,9 @@ def _plan_stops(hazard: PitHazard, car: CarState, at_lap: int, n_laps: int, norm
 
 
 def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefinition, events: EventPriors,
-                   hazard: PitHazard | None = None, retired: Collection[str] | None = None) -> FittedRace:
+                   hazard: PitHazard | None = None, retired: Collection[str] | None = None,
+                   compound_steps: dict[str, float] | None = None,
+                   pace_prior: dict[str, float] | None = None, keep_overtaking: bool = False) -> FittedRace:
     """Race definition and state at the end of lap ``at_lap`` from ``known`` (laps <= ``at_lap`` only).
 
     Parameters
@@ -282,6 +285,16 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
         The cars out of the race. By default a car whose last lap is before ``at_lap`` retired
         (right for a recorded table); live, a car still finishing lap K is not retired: give
         the hub's retirements and such a car is placed by its own median lap time per lap missing.
+    compound_steps : dict of str to float, optional
+        Prior offsets between compounds (s), e.g. a race definition's for this race; the
+        generic `GENERIC_OFFSET_S` otherwise. The laps move them (ridge weight `OFFSET_RIDGE`).
+    pace_prior : dict of str to float, optional
+        Pre-race pace per driver (s/lap, relative: a race definition's ``pace_delta_s``). Each
+        car's fitted pace is then the weighted mean of its laps' estimate (weight: its recency-
+        weighted clean laps) and the prior (weight `PACE_PRIOR_LAPS`). Without it, laps only.
+    keep_overtaking : bool
+        Keep ``base``'s overtaking difficulty (a race definition for this race) instead of
+        fitting it from the passes in the laps (`overtaking_difficulty`).
     """
     if int(known.LapNumber.max()) > at_lap:
         raise ValueError(f"known.LapNumber: {int(known.LapNumber.max())} is after lap {at_lap} (would leak)")
@@ -312,17 +325,26 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     same = clean[clean.Compound.isin(DRY) == (field_tyre in DRY)]
     pace_laps = same if len(same) >= MIN_PACE_LAPS_PER_CAR * clean.Driver.nunique() else clean
     pace_ref = next(c for c in seen if c in set(pace_laps.Compound))
-    intercept, offsets, noise = _pace_fit(pace_laps, deg, at_lap, pace_ref)
-    offsets = {c: offsets.get(c, GENERIC_OFFSET_S.get(c, 0.0) - GENERIC_OFFSET_S.get(pace_ref, 0.0)) for c in seen}
+    steps = {**GENERIC_OFFSET_S, **(compound_steps or {})}
+    intercept, offsets, noise = _pace_fit(pace_laps, deg, at_lap, pace_ref, steps)
+    offsets = {c: offsets.get(c, steps.get(c, 0.0) - steps.get(pace_ref, 0.0)) for c in seen}
     models: dict[str, CompoundModel] = {}
     for c in DRY + tuple(c for c in seen if c not in DRY):
         if c in deg:
             models[c] = dataclasses.replace(deg[c], offset_s=float(offsets.get(c, 0.0)),
                                             fit_note=deg[c].fit_note or f"fitted on laps 1-{at_lap}")
         else:
-            models[c] = CompoundModel(GENERIC_OFFSET_S[c] - GENERIC_OFFSET_S[pace_ref], "linear",
+            models[c] = CompoundModel(steps[c] - steps[pace_ref], "linear",
                                       float(generic.mean["linear"][0]), 0.0,
                                       fit_note="no lap yet: generic prior")
+    if pace_prior:  # pre-race pace (a race definition's), updated by each car's laps so far
+        w = 0.5 ** ((at_lap - pace_laps.LapNumber.to_numpy()) / PACE_HALF_LIFE_LAPS)
+        laps_w = pd.Series(w, index=pace_laps.index).groupby(pace_laps.Driver).sum()
+        have = [d for d in intercept if d in pace_prior]
+        level = float(np.mean([intercept[d] - pace_prior[d] for d in have])) if have else 0.0
+        intercept = {d: (v if d not in pace_prior else
+                         (laps_w[d] * v + PACE_PRIOR_LAPS * (level + pace_prior[d])) / (laps_w[d] + PACE_PRIOR_LAPS))
+                     for d, v in intercept.items()}
     base_time = min(intercept.values())
     mid_pace = float(np.median([v - base_time for v in intercept.values()]))
     # pit loss from the stops so far, shrunk towards the generic loss
@@ -381,7 +403,7 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                                 float(noise.get(d, DEFAULT_NOISE_S)), tuple(stints)))
     t = base.track
     passes, car_laps = on_track_pass_rate(df)
-    difficulty = overtaking_difficulty(passes, car_laps)
+    difficulty = base.track.overtaking_difficulty if keep_overtaking else overtaking_difficulty(passes, car_laps)
     track = dataclasses.replace(
         t, laps=n_laps, base_lap_time_s=float(base_time), pit_loss_green_s=float(lane),
         overtaking_difficulty=difficulty,
@@ -394,7 +416,9 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                           compounds={Compound(c): m for c, m in models.items()}, events=ev, cars=tuple(entries),
                           source=f"fitted by workbench.strategy.predict_fit on laps 1-{at_lap}")
     report = {"clean_laps": int(len(clean)), "base_lap_time_s": round(float(base_time), 3),
-              "overtaking": {"passes": passes, "car_laps": car_laps, "difficulty": round(difficulty, 3)},
+              "overtaking": {"passes": passes, "car_laps": car_laps, "difficulty": round(difficulty, 3),
+                             "from": f"race definition {base.name!r}" if keep_overtaking else
+                             f"the laps: {passes} passes in {car_laps} green car-laps"},
               "pit_loss_total_s": round(float(total_loss), 2), "pit_losses_measured_s": [round(x, 2) for x in losses],
               "compounds": {c: {"model": m.model, "k1_s": round(m.k1_s, 4), "k2_s": round(m.k2_s, 5),
                                 "offset_s": round(m.offset_s, 3), "note": m.fit_note} for c, m in models.items()},
