@@ -217,7 +217,7 @@ class Prediction:
     Attributes
     ----------
     drivers : list of dict
-        Per driver, best mean position first: ``driver``, ``position_at_k``, ``predicted_position``
+        Per driver, in predicted order (`predicted_order`): ``driver``, ``position_at_k``, ``predicted_position``
         (rank of the mean), ``mean_position``, ``mode_position``, ``p_win``, ``p_podium``, ``p_points``,
         ``p_retired``, ``stops_made``, ``compound``, ``tyre_age_laps``, ``two_compound_rule_met``,
         ``predicted_remaining_stops`` (mean over races), ``planned_stops`` (the hazard's plan).
@@ -239,7 +239,7 @@ class Prediction:
     retirements_after_k: int | None = None
 
     def table(self) -> pd.DataFrame:
-        """One row per driver, in predicted order (mean position)."""
+        """One row per driver, in predicted order."""
         cols = ["driver", "position_at_k", "predicted_position", "mean_position", "mode_position", "p_win",
                 "p_podium", "p_points", "p_retired", "stops_made", "predicted_remaining_stops"]
         df = pd.DataFrame([{c: row[c] for c in cols} for row in self.drivers], columns=cols)
@@ -278,9 +278,34 @@ def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str) -> list[d
                      "predicted_remaining_stops": round(float(stops.mean()), 3),
                      "planned_stops": fitted.report["planned_stops"][d]})
     rows.sort(key=lambda r: (r["mean_position"], r["position_at_k"]))
-    for i, r in enumerate(rows, start=1):
-        r["predicted_position"] = i
+    for r, place in zip(rows, predicted_order(res, {d: c.position for d, c in by_driver.items()})):
+        r["predicted_position"] = place
+    rows.sort(key=lambda r: r["predicted_position"])
     return rows
+
+
+def predicted_order(res, position_at_k: dict[str, int]) -> list[int]:
+    """Predicted finishing position per driver, in ``res.drivers`` order sorted by mean position.
+
+    Pairwise: car a is predicted ahead of car b when a finishes ahead of b in more than half
+    of the simulated races; a tie (exactly half, or both always out) goes to the order at lap
+    K. Drivers are ranked by how many others they are predicted ahead of (Copeland), ties
+    again by the order at K.
+    """
+    pos = res.position
+    drivers = list(res.drivers)
+    mean = pos.mean(axis=0)
+    wins = np.zeros(len(drivers))
+    for i in range(len(drivers)):
+        ahead = (pos[:, i][:, None] < pos).mean(axis=0)  # P(i ahead of j) for every j (positions are unique)
+        for j in range(len(drivers)):
+            k_first = position_at_k[drivers[i]] < position_at_k[drivers[j]]
+            if i != j and (ahead[j] > 0.5 or (ahead[j] == 0.5 and k_first)):
+                wins[i] += 1
+    ranked = sorted(range(len(drivers)), key=lambda i: (-wins[i], position_at_k[drivers[i]]))
+    place = {drivers[i]: k for k, i in enumerate(ranked, start=1)}
+    by_mean = sorted(range(len(drivers)), key=lambda i: (mean[i], position_at_k[drivers[i]]))
+    return [place[drivers[i]] for i in by_mean]
 
 
 def _event_priors(entry: dict[str, Any] | None) -> tuple[EventPriors, str]:

@@ -440,11 +440,11 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
               "fuel": {"start_kg": fuel.start_kg, "burn_kg_per_lap": round(float(fuel.burn_kg_per_lap), 4),
                        "mass_effect_s_per_kg": fuel.mass_effect_s_per_kg}}
     status = GREEN
-    if "TrackStatus" in known.columns:  # an SC/VSC out on the leader's lap K carries on (model's median length)
-        leader_row = known[(known.Driver == order[0]) & (known.LapNumber == at_lap)]
-        if len(leader_row):
-            status = track_status_of(leader_row.TrackStatus.iloc[0])
-            status = status if status in (SC, VSC) else GREEN
+    if "TrackStatus" in known.columns:
+        # an SC/VSC seen on any car's lap K carries on (model's median length): the last cars to finish
+        # lap K see an SC deployed after the leader crossed the line (an SC that starts mid-lap)
+        seen_k = {track_status_of(v) for v in known[known.LapNumber == at_lap].TrackStatus}
+        status = SC if SC in seen_k else VSC if VSC in seen_k else GREEN
     report["track_status_at_k"] = status.value
     return FittedRace(race, RaceState(at_lap, tuple(cars), status), report)
 
