@@ -32,6 +32,7 @@ __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classificati
 
 SWEEP_FRACTIONS = (0.25, 0.50, 0.75)
 POINTS_POSITIONS = 10
+PACE_DRAW_BATCHES = 20  # batches of races, each with the cars' pace drawn from its fit
 REQUIRED_PREDICT_COLUMNS = ("Position",)  # besides the lap-table columns of `check_lap_table`
 # Track facts the prediction does not fit from the laps: taken from the race definition given
 # (``--race``), else from the bundled race definition, and listed as priors in the output.
@@ -258,8 +259,33 @@ class Prediction:
                 "score": self.score, "retirements_after_k": self.retirements_after_k, "fit": self.fit}
 
 
+def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, backend: str = "numba"):
+    """Monte Carlo races from the fitted state, the cars' pace drawn from its fit.
+
+    The races run in `PACE_DRAW_BATCHES` batches; in each, every car's ``pace_delta_s`` is
+    moved by a normal draw with the standard error of its fit (``fit["pace_se_s"]``; seeded by
+    (seed, batch)), so a pace advantage measured on a few laps is not taken as certain. Race
+    numbers run on across batches (``sim0``), as in one call.
+    """
+    batches = max(1, min(PACE_DRAW_BATCHES, runs))
+    sizes = [runs // batches + (1 if b < runs % batches else 0) for b in range(batches)]
+    se = fitted.report["pace_se_s"]
+    parts, sim0 = [], 0
+    for b, n in enumerate(sizes):
+        rng = np.random.default_rng([seed, b, 0x9ACE])
+        cars = tuple(dataclasses.replace(e, pace_delta_s=float(e.pace_delta_s + rng.normal(0.0, se.get(e.driver, 0.0))))
+                     for e in fitted.race.cars)
+        race = dataclasses.replace(fitted.race, cars=cars)
+        parts.append(simulate(race, fitted.state, runs=n, seed=seed, backend=backend, sim0=sim0))
+        sim0 += n
+    first = parts[0]
+    return dataclasses.replace(first, position=np.concatenate([p.position for p in parts]),
+                               race_time_s=np.concatenate([p.race_time_s for p in parts]),
+                               stops=np.concatenate([p.stops for p in parts]))
+
+
 def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str) -> list[dict[str, Any]]:
-    res = simulate(fitted.race, fitted.state, runs=runs, seed=seed, backend=backend)
+    res = simulate_with_pace_uncertainty(fitted, runs, seed, backend)
     n = len(res.drivers)
     rows = []
     by_driver = {c.driver: c for c in fitted.state.cars}

@@ -93,8 +93,9 @@ def running_order(last: pd.DataFrame, elapsed: dict[tuple[str, int], float]) -> 
 
 
 def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int, ref: str,
-              steps: dict[str, float]) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Driver intercepts, compound offsets (vs ``ref``) and per-driver noise, weighted towards lap K."""
+              steps: dict[str, float]) -> tuple[dict[str, float], ...]:
+    """Driver intercepts, compound offsets (vs ``ref``), per-driver lap noise and the standard error of each
+    intercept (lap noise / sqrt(effective laps)), weighted towards lap K."""
     y = clean.CorrectedLapTime.to_numpy() - np.array(
         [float(deg[c].degradation_s(a)) for c, a in zip(clean.Compound, clean.TyreLife)])
     drivers = sorted(clean.Driver.unique())
@@ -121,12 +122,15 @@ def _pace_fit(clean: pd.DataFrame, deg: dict[str, CompoundModel], at_lap: int, r
     resid = y - x @ coef
     intercept = dict(zip(drivers, coef[:nd]))
     offsets = {ref: 0.0, **dict(zip(others, coef[nd:nd + no]))}
-    noise = {}
+    noise, se = {}, {}
     for d in drivers:
-        r = resid[clean.Driver.to_numpy() == d]
+        mine = clean.Driver.to_numpy() == d
+        r = resid[mine]
         sd = 1.4826 * float(np.median(np.abs(r - np.median(r)))) if len(r) >= 5 else DEFAULT_NOISE_S
         noise[d] = float(np.clip(sd, MIN_NOISE_S, MAX_NOISE_S))
-    return intercept, offsets, noise
+        n_eff = w[mine].sum() ** 2 / (w[mine] ** 2).sum()  # effective number of (recency-weighted) laps
+        se[d] = noise[d] / float(np.sqrt(n_eff))
+    return intercept, offsets, noise, se
 
 
 def _pit_losses(df: pd.DataFrame) -> list[float]:
@@ -329,7 +333,7 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     pace_laps = same if len(same) >= MIN_PACE_LAPS_PER_CAR * clean.Driver.nunique() else clean
     pace_ref = next(c for c in seen if c in set(pace_laps.Compound))
     steps = {**GENERIC_OFFSET_S, **(compound_steps or {})}
-    intercept, offsets, noise = _pace_fit(pace_laps, deg, at_lap, pace_ref, steps)
+    intercept, offsets, noise, pace_se = _pace_fit(pace_laps, deg, at_lap, pace_ref, steps)
     offsets = {c: offsets.get(c, steps.get(c, 0.0) - steps.get(pace_ref, 0.0)) for c in seen}
     models: dict[str, CompoundModel] = {}
     for c in DRY + tuple(c for c in seen if c not in DRY):
@@ -348,6 +352,8 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
         intercept = {d: (v if d not in pace_prior else
                          (laps_w[d] * v + PACE_PRIOR_LAPS * (level + pace_prior[d])) / (laps_w[d] + PACE_PRIOR_LAPS))
                      for d, v in intercept.items()}
+        pace_se = {d: v * (1.0 if d not in pace_prior else float(np.sqrt(laps_w[d] / (laps_w[d] + PACE_PRIOR_LAPS))))
+                   for d, v in pace_se.items()}
     base_time = min(intercept.values())
     mid_pace = float(np.median([v - base_time for v in intercept.values()]))
     # pit loss from the stops so far, shrunk towards the generic loss
@@ -423,6 +429,7 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                           compounds={Compound(c): m for c, m in models.items()}, events=ev, cars=tuple(entries),
                           source=f"fitted by workbench.strategy.predict_fit on laps 1-{at_lap}")
     report = {"clean_laps": int(len(clean)), "base_lap_time_s": round(float(base_time), 3),
+              "pace_se_s": {d: round(float(pace_se.get(d, DEFAULT_NOISE_S)), 3) for d in order},
               "overtaking": {"passes": passes, "car_laps": car_laps, "difficulty": round(difficulty, 3),
                              "from": f"race definition {base.name!r}" if keep_overtaking else
                              f"the laps: {passes} passes in {car_laps} green car-laps"},
