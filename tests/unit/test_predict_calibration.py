@@ -26,7 +26,7 @@ def outcomes(race):
     rows = []
     for s in range(SEEDS):
         laps = TelemetrySimulator(race, seed=100 + s, sample_drivers=[]).laps_frame()
-        pred = predict_from_laps(laps, AT_LAP, runs=RUNS, seed=s, track=race)
+        pred = predict_from_laps(laps, AT_LAP, runs=RUNS, seed=s, track=race, race_priors=True)  # as live
         for r in pred.drivers:
             rows.append((r["p_win"], r["p_podium"], pred.actual["position"][r["driver"]]))
     return np.array(rows)

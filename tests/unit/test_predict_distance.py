@@ -114,3 +114,16 @@ def test_cli_sweep_uses_the_real_distance(shared_data):
     rows = json.loads(r.stdout)["sweep"]
     assert [row["at_lap"] for row in rows] == [12, 25, 38]  # 25/50/75 % of 50 laps, not of Bahrain's 57
     assert {row["race_laps"] for row in rows} == {50}
+
+
+def test_cli_race_by_catalogue_name(shared_data):
+    path = str(shared_data / REAL.format("monaco"))
+    r = _cli(path, "--at-lap", "40", "--race", "monaco-2024", "--runs", "50", "--json")
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert obj["race_laps"] == 78 and obj["race_laps_source"] == "race definition '2024 Monaco Grand Prix'"
+    assert obj["fit"]["overtaking"]["from"].startswith("the laps")  # offline: the definition is not a prior
+    r = _cli(path, "--at-lap", "40", "--race", "atlantis-2024")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "atlantis-2024" in r.stderr
+    r = _cli(path, "--at-lap", "40", "--race", "bahrain-2024")  # the wrong race: 57 laps
+    assert r.returncode == 2 and "beyond the race distance of 57 laps" in r.stderr  # the table reaches lap 78

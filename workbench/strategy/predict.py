@@ -346,7 +346,8 @@ def _event_priors(entry: dict[str, Any] | None) -> tuple[EventPriors, str]:
 def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: int = 0,
                       track: RaceDefinition | None = None, race_name: str | None = None,
                       backend: str = "numba", retired: Collection[str] | None = None,
-                      race_laps: int | None = None, file_race: str | None = None) -> Prediction:
+                      race_laps: int | None = None, file_race: str | None = None,
+                      race_priors: bool = False) -> Prediction:
     """Predict the finish of the race in ``laps`` from the end of lap ``at_lap``.
 
     Parameters
@@ -361,7 +362,8 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     track : RaceDefinition, optional
         A race definition for this race: its distance and the track facts that are not fitted
         (`UNFITTED_TRACK_FACTS`). Without it those facts are the bundled race definition's,
-        reported as priors in ``fit["priors"]``; its fitted numbers are never used.
+        reported as priors in ``fit["priors"]``. Its fitted numbers are used only with
+        ``race_priors``.
     race_name : str, optional
         The race in ``data/event-history.json`` whose date limits the history used for SC/VSC and
         retirements (default: ``track.name``, else ``file_race``; else the whole history, said so).
@@ -371,6 +373,11 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
         The race distance. Never assumed: see `race_distance` for the order of the sources.
     file_race : str, optional
         The race the lap table's file name names (`race_from_file_name`; the CLI passes it).
+    race_priors : bool
+        Use ``track``'s compound steps, per-car pace and overtaking difficulty as the priors of
+        the fit (the live hub: its race definition is what is known before the race). Off by
+        default: a catalogue definition is fitted on the whole race, so offline it would carry
+        laps after K into a scored prediction.
 
     Raises
     ------
@@ -390,11 +397,12 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
         raise ValueError(f"at_lap: {at_lap} is beyond the lap table, which ends at lap {table_last}")
     events, events_from = _event_priors(entry)
     base = track or bundled_race()
-    steps = {c.value: m.offset_s for c, m in track.compounds.items()} if track is not None else None
+    priors = race_priors and track is not None
+    steps = {c.value: m.offset_s for c, m in track.compounds.items()} if priors else None
     fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, base, events, retired=retired,
                             compound_steps=steps,
-                            pace_prior={e.driver: e.pace_delta_s for e in track.cars} if track is not None else None,
-                            keep_overtaking=track is not None)
+                            pace_prior={e.driver: e.pace_delta_s for e in track.cars} if priors else None,
+                            keep_overtaking=priors)
     fitted.report["distance"] = {"laps": n_laps, "source": distance.source}
     fitted.report["race"] = {"name": entry["race"] if entry else None, "identified_by": identified_by}
     fitted.report["events_from"] = events_from
