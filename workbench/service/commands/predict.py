@@ -85,7 +85,8 @@ def _text(pred) -> str:
 
 def sweep_text(rows: list[dict]) -> str:
     """The sweep as one table."""
-    lines = [f"race distance: {rows[0]['race_laps']} laps, from {rows[0]['race_laps_source']}" if rows else "",
+    lines = [f"race distance: {rows[0]['race_laps']} laps, from {rows[0]['race_laps_source']}; each K scored out of "
+             "sample (fitted on laps <= K and on races before this one)" if rows else "",
              f"{'K':>3} {'dist':>5} {'model rho':>9} {'naive rho':>9} {'model MAE':>9} {'naive MAE':>9} "
              f"{'DNF>K':>5}"]
     for r in rows:
