@@ -3,7 +3,6 @@
 import pandas as pd
 
 from workbench.service.session import RaceSession
-from workbench.strategy.bench import live_session
 from workbench.strategy.live_predict import LivePredictor, predict_session, records_frame
 from workbench.strategy.predict import known_laps, predict_from_laps
 from workbench.telemetry.laptable import read_fastf1_laps
@@ -12,18 +11,21 @@ from workbench.telemetry.simulator import TelemetrySimulator
 
 
 def test_prediction_from_the_hub_is_the_offline_prediction_of_its_laps(race):
-    # A backmarker 10 s a lap off the pace is more than a lap down by lap 20, so it is still
-    # finishing lap 20 when the leader completes lap 21 (the race model no longer loses a lap
-    # to stacked pit stops under SC, which is what gave the bundled race such cars before).
-    import dataclasses
-    cars = tuple(dataclasses.replace(c, pace_delta_s=10.0) if c.driver == "SAR" else c for c in race.cars)
-    race = dataclasses.replace(race, cars=cars)
-    session = live_session(race, "LEC", 20, seed=1)
+    # the moment the leader completes lap 20 of a simulated race: every other car is still on lap 20
+    done = []
+
+    def until_leader_lap_20(record):
+        if done:
+            return None
+        done.extend([record] if record.lap_number == 20 else [])
+        return True
+
+    session = _hub(race, TelemetrySimulator(race, seed=1, sample_drivers=[]).lap_records(), until_leader_lap_20)
     frame = records_frame(session.laps)
     behind = frame.groupby("Driver").LapNumber.max()
     assert behind.max() == 20 and behind.min() == 19  # some cars are still finishing lap 20
     out = predict_session(session, runs=300, seed=4)
-    offline = predict_from_laps(frame, 20, runs=300, seed=4, track=race, retired=set())
+    offline = predict_from_laps(frame, 20, runs=300, seed=4, track=race, retired=set(), race_priors=True)
     assert out["lap"] == 20 and out["predicted"] == offline.drivers
     assert all(not r["p_retired"] == 1.0 for r in out["predicted"])  # still finishing lap 20 is not retired
     assert {"driver", "mean_position", "p_win", "p_podium"} <= set(out["predicted"][0])
@@ -97,7 +99,7 @@ def test_real_race_hub_at_the_leaders_lap_k_predicts_from_the_laps_it_holds(race
     held = set(zip(frame.Driver, frame.LapNumber))
     held_rows = laps[[key in held for key in zip(laps.Driver, laps.LapNumber)]]
     live = predict_session(session, runs=300, seed=0)
-    offline = predict_from_laps(held_rows, K, runs=300, seed=0, track=race, retired=set())
+    offline = predict_from_laps(held_rows, K, runs=300, seed=0, track=race, retired=set(), race_priors=True)
     assert live["lap"] == K and live["predicted"] == offline.drivers
     assert live["fit"]["clean_laps"] < predict_from_laps(laps, K, runs=1, track=race).fit["clean_laps"]
 
@@ -110,6 +112,6 @@ def test_real_race_hub_holding_every_cars_lap_k_predicts_as_racetwin_predict(rac
     frame = records_frame(session.laps)
     assert len(frame) == len(known_laps(pd.read_csv(path), K)) and frame.LapNumber.max() == K
     live = predict_session(session, runs=300, seed=0)
-    offline = predict_from_laps(pd.read_csv(path), K, runs=300, seed=0, track=race)
+    offline = predict_from_laps(pd.read_csv(path), K, runs=300, seed=0, track=race, race_priors=True)
     assert live["lap"] == K and live["predicted"] == offline.drivers
     assert live["fit"] == offline.fit

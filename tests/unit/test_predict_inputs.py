@@ -1,5 +1,6 @@
 """Bad input to `predict_from_laps` / `racetwin predict` gets an error naming the field, the value and the rule."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -7,9 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from workbench.strategy.predict import predict_from_laps, sweep
+from workbench.strategy import predict as predict_module
 
 REAL = "real-races/2024-bahrain-race-laps.csv"
+predict_from_laps = functools.partial(predict_module.predict_from_laps, race_name="2024 Bahrain Grand Prix")
+sweep = functools.partial(predict_module.sweep, race_name="2024 Bahrain Grand Prix")
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +21,8 @@ def laps(shared_data):
 
 
 @pytest.mark.parametrize("at_lap, message", [
-    (0, "at_lap: 0 is not an integer between 1 and 56 (the race has 57 laps and must have laps left)"),
+    (0, "at_lap: 0 is not an integer between 1 and 56 (the race has 57 laps (data/event-history.json (2024 Bahrain "
+        "Grand Prix)) and must have laps left)"),
     (57, "at_lap: 57 is not an integer between 1 and 56"),
     (-3, "at_lap: -3 is not an integer between 1 and 56"),
     (28.0, "at_lap: 28.0 is not an integer between 1 and 56"),
@@ -61,11 +65,11 @@ def test_lap_one_leaves_nothing_to_fit(laps):
 
 def test_unknown_race_name(laps):
     with pytest.raises(ValueError, match="race: 'Monaco 1950' is not in data/event-history.json"):
-        predict_from_laps(laps, 28, runs=10, race_name="Monaco 1950")
+        predict_module.predict_from_laps(laps, 28, runs=10, race_name="Monaco 1950")
 
 
 def test_sweep_needs_the_finish(laps):
-    with pytest.raises(ValueError, match="laps: ends at lap 40, before the finish \\(lap 57\\)"):
+    with pytest.raises(ValueError, match="laps: ends at lap 40, before the finish \\(lap 57, "):
         sweep(laps[laps.LapNumber <= 40], runs=10)
 
 
@@ -78,7 +82,7 @@ def test_cli_reports_bad_input_with_status_2(shared_data, tmp_path):
     r = _cli(str(shared_data / REAL), "--at-lap", "80")
     assert r.returncode == 2 and "racetwin predict: at_lap: 80 is not an integer between 1 and 56" in r.stderr
     r = _cli(str(tmp_path / "nope.csv"), "--at-lap", "10")
-    assert r.returncode == 2 and "is not a file" in r.stderr
+    assert r.returncode == 2 and "nope.csv: no such file" in r.stderr
     r = _cli(str(shared_data / REAL), "--at-lap", "x")
     assert r.returncode == 2 and "--at-lap: 'x' is not an integer" in r.stderr
     short = tmp_path / "short.csv"
@@ -94,5 +98,5 @@ def test_cli_json_and_text(shared_data):
     assert obj["at_lap"] == 43 and len(obj["predicted"]) == 20 and obj["score"]["mae_positions"] >= 0
     assert obj["retirements_after_k"] == 0
     text = _cli(str(shared_data / REAL), "--at-lap", "43", "--runs", "200", "--seed", "4")
-    assert text.returncode == 0 and "score: model spearman" in text.stdout
+    assert text.returncode == 0 and "score (out of sample: fitted on laps <= 43 only): model spearman" in text.stdout
     assert "actual retirements after lap 43: 0" in text.stdout

@@ -2,7 +2,9 @@
 
 `LivePredictor.attach(session)` subscribes to a `RaceSession`; when the leader completes a
 lap K it snapshots the hub's lap records (laps 1..K of every car, the hub's retirements) and
-a worker thread runs `workbench.strategy.predict.predict_from_laps` on them, so the event loop
+a worker thread runs `workbench.strategy.predict.predict_from_laps` on them (with the hub's race
+definition as the prior for pace, compound steps and overtaking: what is known before the race;
+every car's stops made, compound, tyre age and two-compound state from its laps), so the event loop
 never waits. The newest result goes to ``session.race_prediction`` and is served beside the
 strategy results at ``/api/v1/strategy-results``. A newer lap replaces a request still waiting.
 """
@@ -60,7 +62,7 @@ def predict_session(session, runs: int = 1000, seed: int = 0, at_lap: int | None
 
 def _predict(frame: pd.DataFrame, race: RaceDefinition, at_lap: int, retired: set[str], runs: int,
              seed: int) -> dict[str, Any]:
-    pred = predict_from_laps(frame, at_lap, runs=runs, seed=seed, track=race, retired=retired)
+    pred = predict_from_laps(frame, at_lap, runs=runs, seed=seed, track=race, retired=retired, race_priors=True)
     out = pred.to_json()
     out.pop("actual"), out.pop("score"), out.pop("retirements_after_k")
     return {"lap": at_lap, **out}

@@ -12,24 +12,136 @@ and 75 % of the race distance. See ``docs/predict.md``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.strategy.event_history import priors_before, race_entry
+from workbench.strategy.event_history import EventPriors, history, priors_before, race_entry
 from workbench.strategy.montecarlo import simulate
-from workbench.strategy.predict_fit import FittedRace, fit_known_laps
+from workbench.strategy.predict_fit import FittedRace, fit_known_laps, seconds_elapsed
 from workbench.strategy.racedef import RaceDefinition, bundled_race
 from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",
-           "SWEEP_FRACTIONS", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS"]
+           "RaceDistance", "race_distance", "chequered_flag_lap", "identify_race", "race_from_file_name",
+           "SWEEP_FRACTIONS", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS", "UNFITTED_TRACK_FACTS"]
 
 SWEEP_FRACTIONS = (0.25, 0.50, 0.75)
 POINTS_POSITIONS = 10
+PACE_DRAW_BATCHES = 20  # batches of races, each with the cars' pace drawn from its fit
 REQUIRED_PREDICT_COLUMNS = ("Position",)  # besides the lap-table columns of `check_lap_table`
+# Track facts the prediction does not fit from the laps: taken from the race definition given
+# (``--race``), else from the bundled race definition, and listed as priors in the output.
+UNFITTED_TRACK_FACTS = ("drs", "min_gap_s", "sc_lap_time_factor", "vsc_lap_time_factor")
+
+
+@dataclasses.dataclass(frozen=True)
+class RaceDistance:
+    """The race distance in laps and where it came from (printed with every prediction)."""
+
+    laps: int
+    source: str
+
+
+def chequered_flag_lap(laps: pd.DataFrame) -> int | None:
+    """The lap the chequered flag fell on, when the lap table clearly shows it; else None.
+
+    Rule: let N be the highest ``LapNumber`` and t_N the first end of a lap N (the winner's
+    flag). The table shows the flag at N when at least one car whose last lap is below N
+    ended that last lap after t_N: a lapped car took the flag after the winner, so the
+    race stopped at N for everybody. A table cut at a lap number has no such car (a lapped
+    car has its lap N too), so it is not mistaken for a finish. A race with every finisher
+    on the lead lap (2024 Belgium) does not show the flag this way: its distance must come
+    from ``--laps``, the race definition or the identified race's history entry. Session
+    times are `seconds_elapsed` (the ``Time`` column, else summed lap times).
+    """
+    table = check_lap_table(laps)
+    elapsed = seconds_elapsed(laps)
+    last = table.groupby("Driver").LapNumber.max()
+    n = int(last.max())
+    t_n = min(elapsed[(d, n)] for d in last.index if int(last[d]) == n)
+    return n if any(elapsed[(d, int(lap))] > t_n for d, lap in last.items() if lap < n) else None
+
+
+def race_from_file_name(path: str | Path) -> str | None:
+    """The race a lap-table file name names, when it is in ``data/event-history.json``.
+
+    ``2024-saudi-arabian-race-laps.csv`` names "2024 Saudi Arabian Grand Prix": the year, then
+    the longest run of words that, title-cased and followed by "Grand Prix", is a race of that
+    year in the history. None when no race matches.
+    """
+    m = re.match(r"^(\d{4})[-_ ](.+)$", Path(path).stem)
+    if not m:
+        return None
+    names = {r["race"].lower(): r["race"] for r in history()}
+    words = re.split(r"[-_ ]+", m.group(2))
+    for n in range(len(words), 0, -1):
+        name = f"{m.group(1)} {' '.join(words[:n])} grand prix".lower()
+        if name in names:
+            return names[name]
+    return None
+
+
+def identify_race(race_name: str | None, track: RaceDefinition | None,
+                  file_race: str | None = None) -> tuple[dict[str, Any] | None, str]:
+    """The event-history entry of the race predicted, and how it was identified.
+
+    From ``race_name`` (must be in the history), else the race definition's name when the
+    history holds it, else ``file_race`` (`race_from_file_name`). ``(None, why)`` when none.
+    """
+    if race_name is not None:
+        return race_entry(race_name), "--race-name"
+    names = {r["race"] for r in history()}
+    if track is not None and track.name in names:
+        return race_entry(track.name), "the race definition's name"
+    if file_race is not None:
+        return race_entry(file_race), "the lap table's file name"
+    return None, "not identified (no --race-name; neither the race definition nor the file name names a race)"
+
+
+def race_distance(laps: pd.DataFrame, race_laps: int | None = None, track: RaceDefinition | None = None,
+                  entry: dict[str, Any] | None = None) -> RaceDistance:
+    """The race distance, never assumed: ``race_laps``, else the race definition, else the race's
+    history entry, else the chequered flag in the lap table (`chequered_flag_lap`).
+
+    The lap table's flag is read only when nothing else gives the distance: a live table, cut
+    by session time, has a lapped car crossing the line after the leader too.
+
+    Raises
+    ------
+    ValueError
+        When none of these gives it, when the sources given disagree with each other, or when
+        the lap table runs beyond the distance.
+    """
+    table_last = int(pd.to_numeric(laps.LapNumber).max())
+    found: list[RaceDistance] = []
+    if race_laps is not None:
+        found.append(RaceDistance(_check_int("race_laps", race_laps, 2), f"--laps {race_laps}"))
+    if track is not None:
+        found.append(RaceDistance(track.track.laps, f"race definition {track.name!r}"))
+    if entry is not None and entry.get("laps"):
+        found.append(RaceDistance(int(entry["laps"]), f"data/event-history.json ({entry['race']})"))
+    flag = None if found else chequered_flag_lap(laps)  # a table cut by session time (live) can look flagged
+    if flag is not None:
+        found.append(RaceDistance(flag, f"the lap table (chequered flag at lap {flag}: a lapped car took it "
+                                        "after the winner)"))
+    if not found:
+        raise ValueError(f"race distance: unknown; the lap table ends at lap {table_last} without showing the "
+                         "chequered flag (no lapped car crossed the line after the winner); give --laps N or "
+                         "--race RACE")
+    first = found[0]
+    for other in found[1:]:
+        if other.laps != first.laps:
+            raise ValueError(f"race distance: {first.laps} laps from {first.source} disagrees with {other.laps} "
+                             f"from {other.source}")
+    if table_last > first.laps:
+        raise ValueError(f"laps: the lap table reaches lap {table_last}, beyond the race distance of {first.laps} "
+                         f"laps from {first.source}")
+    return first
 
 
 def _check_int(name: str, value: Any, low: int, high: int | None = None, rule: str | None = None) -> int:
@@ -43,10 +155,10 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None, rule: s
 def _checked_table(laps: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(laps, pd.DataFrame):
         raise ValueError(f"laps: {type(laps).__name__} is not a pandas DataFrame")
+    check_lap_table(laps)
     for col in REQUIRED_PREDICT_COLUMNS:
         if col not in laps.columns:
             raise ValueError(f"laps: column {col!r} is missing; predict needs it for the running order")
-    check_lap_table(laps)
     return laps
 
 
@@ -63,9 +175,7 @@ def actual_classification(laps: pd.DataFrame) -> dict[str, Any]:
     Returns ``{"order": [...], "position": {driver: p}, "retired": {driver: last lap}}``.
     """
     table = check_lap_table(laps)
-    from workbench.strategy.predict_fit import _seconds_elapsed
-
-    elapsed = _seconds_elapsed(laps)
+    elapsed = seconds_elapsed(laps)
     last = table.sort_values("LapNumber").groupby("Driver").tail(1).set_index("Driver")
     n = int(table.LapNumber.max())
     winner_end = min(elapsed[(d, n)] for d in last.index if int(last.loc[d, "LapNumber"]) == n)
@@ -86,7 +196,11 @@ def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def score(predicted: dict[str, float], naive: dict[str, int], actual: dict[str, int]) -> dict[str, float]:
-    """Spearman rho and mean absolute position error of the model and of the naive order, vs actual."""
+    """Spearman rho and mean absolute position error of the model and of the naive order, vs actual.
+
+    ``predicted`` is the model's predicted classification (position by driver: the drivers
+    ranked by mean simulated finishing position), ``naive`` the running order at lap K.
+    """
     drivers = sorted(actual)
     act = [actual[d] for d in drivers]
     model = [predicted[d] for d in drivers]
@@ -104,9 +218,12 @@ class Prediction:
     Attributes
     ----------
     drivers : list of dict
-        Per driver, best mean position first: ``driver``, ``position_at_k``, ``mean_position``,
-        ``mode_position``, ``p_win``, ``p_podium``, ``p_points``, ``p_retired``,
+        Per driver, in predicted order (`predicted_order`): ``driver``, ``position_at_k``, ``predicted_position``
+        (rank of the mean), ``mean_position``, ``mode_position``, ``p_win``, ``p_podium``, ``p_points``,
+        ``p_retired``, ``stops_made``, ``compound``, ``tyre_age_laps``, ``two_compound_rule_met``,
         ``predicted_remaining_stops`` (mean over races), ``planned_stops`` (the hazard's plan).
+    distance : RaceDistance
+        The race distance and where it came from.
     actual, score : dict or None
         When the lap table holds the finish.
     """
@@ -117,14 +234,15 @@ class Prediction:
     seed: int
     drivers: list[dict[str, Any]]
     fit: dict[str, Any]
+    distance_source: str = ""
     actual: dict[str, Any] | None = None
     score: dict[str, float] | None = None
     retirements_after_k: int | None = None
 
     def table(self) -> pd.DataFrame:
-        """One row per driver, in predicted order (mean position)."""
-        cols = ["driver", "position_at_k", "mean_position", "mode_position", "p_win", "p_podium", "p_points",
-                "p_retired", "predicted_remaining_stops"]
+        """One row per driver, in predicted order."""
+        cols = ["driver", "position_at_k", "predicted_position", "mean_position", "mode_position", "p_win",
+                "p_podium", "p_points", "p_retired", "stops_made", "predicted_remaining_stops"]
         df = pd.DataFrame([{c: row[c] for c in cols} for row in self.drivers], columns=cols)
         if self.actual is not None:
             df["actual_position"] = [self.actual["position"][d] for d in df.driver]
@@ -136,13 +254,38 @@ class Prediction:
         if self.actual is not None:
             actual = [{"driver": d, "position": p, "retired": d in self.actual["retired"]}
                       for d, p in self.actual["position"].items()]
-        return {"at_lap": self.at_lap, "race_laps": self.race_laps, "runs": self.runs, "seed": self.seed,
-                "predicted": self.drivers, "actual": actual, "score": self.score,
-                "retirements_after_k": self.retirements_after_k, "fit": self.fit}
+        return {"at_lap": self.at_lap, "race_laps": self.race_laps, "race_laps_source": self.distance_source,
+                "runs": self.runs, "seed": self.seed, "predicted": self.drivers, "actual": actual,
+                "score": self.score, "retirements_after_k": self.retirements_after_k, "fit": self.fit}
+
+
+def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, backend: str = "numba"):
+    """Monte Carlo races from the fitted state, the cars' pace drawn from its fit.
+
+    The races run in `PACE_DRAW_BATCHES` batches; in each, every car's ``pace_delta_s`` is
+    moved by a normal draw with the standard error of its fit (``fit["pace_se_s"]``; seeded by
+    (seed, batch)), so a pace advantage measured on a few laps is not taken as certain. Race
+    numbers run on across batches (``sim0``), as in one call.
+    """
+    batches = max(1, min(PACE_DRAW_BATCHES, runs))
+    sizes = [runs // batches + (1 if b < runs % batches else 0) for b in range(batches)]
+    se = fitted.report["pace_se_s"]
+    parts, sim0 = [], 0
+    for b, n in enumerate(sizes):
+        rng = np.random.default_rng([seed, b, 0x9ACE])
+        cars = tuple(dataclasses.replace(e, pace_delta_s=float(e.pace_delta_s + rng.normal(0.0, se.get(e.driver, 0.0))))
+                     for e in fitted.race.cars)
+        race = dataclasses.replace(fitted.race, cars=cars)
+        parts.append(simulate(race, fitted.state, runs=n, seed=seed, backend=backend, sim0=sim0))
+        sim0 += n
+    first = parts[0]
+    return dataclasses.replace(first, position=np.concatenate([p.position for p in parts]),
+                               race_time_s=np.concatenate([p.race_time_s for p in parts]),
+                               stops=np.concatenate([p.stops for p in parts]))
 
 
 def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str) -> list[dict[str, Any]]:
-    res = simulate(fitted.race, fitted.state, runs=runs, seed=seed, backend=backend)
+    res = simulate_with_pace_uncertainty(fitted, runs, seed, backend)
     n = len(res.drivers)
     rows = []
     by_driver = {c.driver: c for c in fitted.state.cars}
@@ -150,19 +293,61 @@ def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str) -> list[d
         pos = res.position[:, res.index(d)]
         p = np.bincount(pos - 1, minlength=n) / runs
         stops = res.stops[:, res.index(d)]
-        rows.append({"driver": d, "position_at_k": by_driver[d].position, "mean_position": round(float(pos.mean()), 3),
+        car = by_driver[d]
+        rows.append({"driver": d, "position_at_k": car.position, "mean_position": round(float(pos.mean()), 3),
                      "mode_position": int(np.argmax(p)) + 1, "p_win": round(float(p[0]), 4),
                      "p_podium": round(float(p[:3].sum()), 4), "p_points": round(float(p[:POINTS_POSITIONS].sum()), 4),
                      "p_retired": round(float(np.isnan(res.race_time_s[:, res.index(d)]).mean()), 4),
+                     "retired_at_k": bool(car.retired), "stops_made": int(car.stops_made),
+                     "compound": car.compound.value, "tyre_age_laps": int(car.tyre_age_laps),
+                     "two_compound_rule_met": fitted.report["rule_met"][d],
                      "predicted_remaining_stops": round(float(stops.mean()), 3),
                      "planned_stops": fitted.report["planned_stops"][d]})
     rows.sort(key=lambda r: (r["mean_position"], r["position_at_k"]))
+    for r, place in zip(rows, predicted_order(res, {d: c.position for d, c in by_driver.items()})):
+        r["predicted_position"] = place
+    rows.sort(key=lambda r: r["predicted_position"])
     return rows
+
+
+def predicted_order(res, position_at_k: dict[str, int]) -> list[int]:
+    """Predicted finishing position per driver, in ``res.drivers`` order sorted by mean position.
+
+    Pairwise: car a is predicted ahead of car b when a finishes ahead of b in more than half
+    of the simulated races; a tie (exactly half, or both always out) goes to the order at lap
+    K. Drivers are ranked by how many others they are predicted ahead of (Copeland), ties
+    again by the order at K.
+    """
+    pos = res.position
+    drivers = list(res.drivers)
+    mean = pos.mean(axis=0)
+    wins = np.zeros(len(drivers))
+    for i in range(len(drivers)):
+        ahead = (pos[:, i][:, None] < pos).mean(axis=0)  # P(i ahead of j) for every j (positions are unique)
+        for j in range(len(drivers)):
+            k_first = position_at_k[drivers[i]] < position_at_k[drivers[j]]
+            if i != j and (ahead[j] > 0.5 or (ahead[j] == 0.5 and k_first)):
+                wins[i] += 1
+    ranked = sorted(range(len(drivers)), key=lambda i: (-wins[i], position_at_k[drivers[i]]))
+    place = {drivers[i]: k for k, i in enumerate(ranked, start=1)}
+    by_mean = sorted(range(len(drivers)), key=lambda i: (mean[i], position_at_k[drivers[i]]))
+    return [place[drivers[i]] for i in by_mean]
+
+
+def _event_priors(entry: dict[str, Any] | None) -> tuple[EventPriors, str]:
+    if entry is not None:
+        return priors_before(entry["date"], entry["circuit_id"]), f"races before {entry['race']} ({entry['date']})"
+    last = history()[-1]
+    day_after = (pd.Timestamp(last["date"]) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    return (priors_before(day_after), f"the whole history to {last['race']}, no circuit (race not identified: a "
+            "score may be optimistic if this race is in that history)")
 
 
 def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: int = 0,
                       track: RaceDefinition | None = None, race_name: str | None = None,
-                      backend: str = "numba", retired: Collection[str] | None = None) -> Prediction:
+                      backend: str = "numba", retired: Collection[str] | None = None,
+                      race_laps: int | None = None, file_race: str | None = None,
+                      race_priors: bool = False) -> Prediction:
     """Predict the finish of the race in ``laps`` from the end of lap ``at_lap``.
 
     Parameters
@@ -175,60 +360,89 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     runs, seed : int
         Monte Carlo races and seed (the same seed gives the same prediction).
     track : RaceDefinition, optional
-        Where the race distance and the unfitted track facts come from (default: the bundled
-        2024 Bahrain race; its fitted numbers are not used).
+        A race definition for this race: its distance and the track facts that are not fitted
+        (`UNFITTED_TRACK_FACTS`). Without it those facts are the bundled race definition's,
+        reported as priors in ``fit["priors"]``. Its fitted numbers are used only with
+        ``race_priors``.
     race_name : str, optional
         The race in ``data/event-history.json`` whose date limits the history used for SC/VSC and
-        retirements (default: ``track.name``).
+        retirements (default: ``track.name``, else ``file_race``; else the whole history, said so).
     retired : collection of str, optional
-        Cars known to be out (live use); by default a car whose last lap is before K retired.
+        Cars known to be out (live use); by default see `fit_known_laps`.
+    race_laps : int, optional
+        The race distance. Never assumed: see `race_distance` for the order of the sources.
+    file_race : str, optional
+        The race the lap table's file name names (`race_from_file_name`; the CLI passes it).
+    race_priors : bool
+        Use ``track``'s compound steps, per-car pace and overtaking difficulty as the priors of
+        the fit (the live hub: its race definition is what is known before the race). Off by
+        default: a catalogue definition is fitted on the whole race, so offline it would carry
+        laps after K into a scored prediction.
 
     Raises
     ------
     ValueError
         Naming the field, the value and the rule broken.
     """
-    track = track or bundled_race()
-    n_laps = track.track.laps
     _checked_table(laps)
-    at_lap = _check_int("at_lap", at_lap, 1, n_laps - 1, f"the race has {n_laps} laps and must have laps left")
+    entry, identified_by = identify_race(race_name, track, file_race)
+    distance = race_distance(laps, race_laps, track, entry)
+    n_laps = distance.laps
+    at_lap = _check_int("at_lap", at_lap, 1, n_laps - 1,
+                        f"the race has {n_laps} laps ({distance.source}) and must have laps left")
     runs = _check_int("runs", runs, 1)
     seed = _check_int("seed", seed, 0)
     table_last = int(pd.to_numeric(laps.LapNumber).max())
     if at_lap > table_last:
         raise ValueError(f"at_lap: {at_lap} is beyond the lap table, which ends at lap {table_last}")
-    entry = race_entry(race_name or track.name)
-    events = priors_before(entry["date"], entry["circuit_id"])
-    fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, track, events, retired=retired)
+    events, events_from = _event_priors(entry)
+    base = track or bundled_race()
+    priors = race_priors and track is not None
+    steps = {c.value: m.offset_s for c, m in track.compounds.items()} if priors else None
+    fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, base, events, retired=retired,
+                            compound_steps=steps,
+                            pace_prior={e.driver: e.pace_delta_s for e in track.cars} if priors else None,
+                            keep_overtaking=priors)
+    fitted.report["distance"] = {"laps": n_laps, "source": distance.source}
+    fitted.report["race"] = {"name": entry["race"] if entry else None, "identified_by": identified_by}
+    fitted.report["events_from"] = events_from
+    facts_from = (f"race definition {track.name!r}" if track is not None
+                  else f"prior: the bundled race definition ({base.name}), not fitted for this race")
+    fitted.report["priors"] = {**fitted.report["priors"],
+                               **{f: {"value": getattr(base.track, f), "from": facts_from}
+                                  for f in UNFITTED_TRACK_FACTS}}
     rows = _summarise(fitted, runs, seed, backend)
-    pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report)
+    pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report, distance.source)
     if table_last >= n_laps:
         actual = actual_classification(laps)
         naive = {c.driver: c.position for c in fitted.state.cars}
         pred.actual = actual
-        pred.score = score({r["driver"]: r["mean_position"] for r in rows}, naive, actual["position"])
+        pred.score = score({r["driver"]: r["predicted_position"] for r in rows}, naive, actual["position"])
         pred.retirements_after_k = sum(1 for lap in actual["retired"].values() if lap >= at_lap)
     return pred
 
 
 def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefinition | None = None,
-          fractions: Sequence[float] = SWEEP_FRACTIONS, race_name: str | None = None) -> list[dict[str, Any]]:
+          fractions: Sequence[float] = SWEEP_FRACTIONS, race_name: str | None = None,
+          race_laps: int | None = None, file_race: str | None = None) -> list[dict[str, Any]]:
     """Score predictions at K = round(fraction x race distance): one row per K, model vs naive.
 
-    Raises
-    ------
-    ValueError
-        When the table does not reach the finish (there is nothing to score against).
+    The distance comes from `race_distance` (never assumed). Raises ValueError when the
+    table does not reach the finish (there is nothing to score against).
     """
-    track = track or bundled_race()
-    n_laps = track.track.laps
     _checked_table(laps)
+    entry, _ = identify_race(race_name, track, file_race)
+    distance = race_distance(laps, race_laps, track, entry)
+    n_laps = distance.laps
     last = int(pd.to_numeric(laps.LapNumber).max())
     if last < n_laps:
-        raise ValueError(f"laps: ends at lap {last}, before the finish (lap {n_laps}); a sweep needs the finish")
+        raise ValueError(f"laps: ends at lap {last}, before the finish (lap {n_laps}, {distance.source}); a sweep "
+                         "needs the finish")
     out = []
     for f in fractions:
         k = max(1, min(n_laps - 1, int(round(f * n_laps))))
-        p = predict_from_laps(laps, k, runs=runs, seed=seed, track=track, race_name=race_name)
-        out.append({"fraction": f, "at_lap": k, **p.score, "retirements_after_k": p.retirements_after_k})
+        p = predict_from_laps(laps, k, runs=runs, seed=seed, track=track, race_name=race_name,
+                              race_laps=n_laps, file_race=file_race)
+        out.append({"fraction": f, "at_lap": k, "race_laps": n_laps, "race_laps_source": distance.source,
+                    **p.score, "retirements_after_k": p.retirements_after_k})
     return out

@@ -1,0 +1,80 @@
+"""`racetwin predict --sweep` over a season of real races: the per-race table of docs/predict.md.
+
+``python -m workbench.strategy.predict_season DIR [--runs N] [--seed S]`` runs `predict.sweep`
+on every ``*-laps.csv`` in ``DIR`` (each race with its own distance, identified from the file
+name) and prints one Markdown table: per race and on average, the model's and the naive
+predictor's ("the order at lap K stays") MAE and Spearman rho at 25, 50 and 75 % distance.
+Every prediction is out of sample: fitted on laps <= K and on history dated before the race.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workbench.strategy.predict import SWEEP_FRACTIONS, race_from_file_name, sweep
+
+__all__ = ["season_sweep", "season_means", "markdown_table"]
+
+
+def season_sweep(paths: Iterable[str | Path], runs: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One row per (race, fraction): the sweep's fields plus ``race`` (the file's race name)."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(Path(p) for p in paths):
+        name = race_from_file_name(path)
+        laps = pd.read_csv(path)
+        for row in sweep(laps, runs=runs, seed=seed, file_race=name):
+            rows.append({"race": name or path.stem, **row})
+    return pd.DataFrame(rows)
+
+
+def season_means(table: pd.DataFrame) -> pd.DataFrame:
+    """Per fraction: mean MAE and rho of model and naive, and on how many races the model is better."""
+    t = table.assign(mae_better=table.mae_positions < table.naive_mae_positions,
+                     rho_better=table.spearman > table.naive_spearman)
+    return t.groupby("fraction").agg(mae=("mae_positions", "mean"), naive_mae=("naive_mae_positions", "mean"),
+                                     rho=("spearman", "mean"), naive_rho=("naive_spearman", "mean"),
+                                     mae_better=("mae_better", "sum"), rho_better=("rho_better", "sum"),
+                                     races=("race", "count"))
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The season table: a row per race, then the mean and the count of races where the model is better."""
+    fr = list(SWEEP_FRACTIONS)
+    head = "| race | laps | " + " | ".join(f"K ({100 * f:.0f} %) MAE model / naive | rho model / naive" for f in fr)
+    lines = [head + " |", "|---|---|" + "---|---|" * len(fr)]
+    for race, grp in table.groupby("race", sort=False):
+        g = grp.set_index("fraction")
+        cells = [f"{int(g.loc[f, 'at_lap'])}: **{g.loc[f, 'mae_positions']:.2f}** / "
+                 f"{g.loc[f, 'naive_mae_positions']:.2f} | **{g.loc[f, 'spearman']:.3f}** / "
+                 f"{g.loc[f, 'naive_spearman']:.3f}" for f in fr]
+        lines.append(f"| {race} | {int(grp.race_laps.iloc[0])} | " + " | ".join(cells) + " |")
+    m = season_means(table)
+    cells = [f"**{m.loc[f, 'mae']:.2f}** / {m.loc[f, 'naive_mae']:.2f} | **{m.loc[f, 'rho']:.3f}** / "
+             f"{m.loc[f, 'naive_rho']:.3f}" for f in fr]
+    lines.append("| **mean** | | " + " | ".join(cells) + " |")
+    cells = [f"model better on {int(m.loc[f, 'mae_better'])} of {int(m.loc[f, 'races'])} | "
+             f"{int(m.loc[f, 'rho_better'])} of {int(m.loc[f, 'races'])}" for f in fr]
+    lines.append("| races | | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workbench.strategy.predict_season", description=__doc__)
+    parser.add_argument("directory", type=Path, help="folder of FastF1-shaped YYYY-<race>-race-laps.csv files")
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    paths = sorted(args.directory.glob("*-laps.csv"))
+    if not paths:
+        parser.error(f"{args.directory}: no *-laps.csv file")
+    print(markdown_table(season_sweep(paths, runs=args.runs, seed=args.seed)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
