@@ -18,12 +18,11 @@ from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clea
 from workbench.twins.tyre_model import DegradationFit, DegradationPrior, best, fit_degradation, prior_from_compound
 
 __all__ = ["fit_compounds", "backtest", "backtest_predictions", "calibrate", "priors_from_race", "HORIZON_LAPS",
-           "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS", "chequered_flag_laps", "race_distance_laps",
+           "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS", 
            "leave_one_race_out"]
 
 HORIZON_LAPS = 5  # laps k..k+4
 MIN_EARLIER_CLEAN_LAPS = 3
-LAPPED_FINISHERS_FOR_FLAG = 2  # lapped cars taking the flag just after the winner that mark a finished table
 INTERCEPT_LAPS = 3  # the stint level is the mean of its last clean laps, degradation removed (docs/twins.md)
 
 
@@ -129,58 +128,6 @@ def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = N
     return {"laps": int(len(df)), "clean_laps": int(df.Clean.sum()), "excluded": excluded,
             "fuel": {"mass_effect_s_per_kg": (fuel or FuelCorrection()).mass_effect_s_per_kg},
             "compounds": compounds, "backtest": backtest(df, priors, fuel)}
-
-
-# --- Race distance from a lap table -------------------------------------------------------------------------------
-
-def chequered_flag_laps(laps: pd.DataFrame) -> int | None:
-    """The race distance when the lap table shows the chequered flag, else None.
-
-    A table shows the flag when `LAPPED_FINISHERS_FOR_FLAG` cars whose last row is timed
-    stopped short of the table's last lap ``L`` within one (median) lap time *after* the
-    leader finished lap ``L``
-    (cumulative lap times, an untimed lap counting the median of that lap over the cars): a
-    lapped finisher takes the flag the first time it crosses the line after the winner. A car
-    that retired had run less time than the leader by then, and in a table cut at lap K a car
-    two laps down stopped more than a lap after the leader's lap K. Two are asked for because
-    the cumulative times are approximate (untimed laps); a race with fewer lapped finishers
-    (2024 Belgium, Canada) does not show the flag, and its distance must be given.
-    """
-    df = check_lap_table(laps) if "Clean" not in laps.columns else laps
-    last_lap = int(df.LapNumber.max())
-    timing = df.LapTime.fillna(df.groupby("LapNumber").LapTime.transform("median")).fillna(0.0)
-    elapsed = timing.groupby(df.Driver).sum()
-    last = df.sort_values("LapNumber").groupby("Driver").tail(1).set_index("Driver")
-    on_last = last.index[last.LapNumber == last_lap]
-    if on_last.empty:
-        return None
-    winner_s = float(elapsed[on_last].min())
-    lap_s = float(df.LapTime.median())
-    lapped = last[(last.LapNumber < last_lap) & last.LapTime.notna()].index
-    finishers = sum(winner_s <= float(elapsed[d]) < winner_s + lap_s for d in lapped)
-    return last_lap if finishers >= LAPPED_FINISHERS_FOR_FLAG else None
-
-
-def race_distance_laps(laps: pd.DataFrame, laps_option: int | None, source: str = "laps") -> int:
-    """The race distance: ``--laps N`` when given, else the lap table's when it shows the chequered flag.
-
-    Raises
-    ------
-    ValueError
-        If neither says it (one line, naming the way to give it), or ``--laps`` is below the
-        laps the table already holds.
-    """
-    table_laps = int(laps.LapNumber.max())
-    if laps_option is not None:
-        if laps_option < table_laps:
-            raise ValueError(f"--laps: {laps_option} is below the {table_laps} laps in {source}")
-        return int(laps_option)
-    flagged = chequered_flag_laps(laps)
-    if flagged is None:
-        raise ValueError(f"{source}: the race distance is unknown (the table ends at lap {table_laps} without "
-                         f"showing the chequered flag: fewer than {LAPPED_FINISHERS_FOR_FLAG} lapped finishers); "
-                         "pass --laps N")
-    return flagged
 
 
 # --- Leave-one-race-out backtest of the cross-race pace model -----------------------------------------------------

@@ -124,7 +124,8 @@ def loro_text(report: dict) -> str:
 
 def _single(args, path: Path) -> dict:
     from workbench.service.commands.common import load_race
-    from workbench.twins.calibrate import calibrate, priors_from_race, race_distance_laps
+    from workbench.strategy.predict import race_distance
+    from workbench.twins.calibrate import calibrate, priors_from_race
     from workbench.twins.lap_table import FuelCorrection
 
     laps = read_lap_table(path)
@@ -132,11 +133,9 @@ def _single(args, path: Path) -> dict:
     if args.race is not None:
         race = load_race(args.race)
         priors = priors_from_race(race)
-    if args.race_laps is not None or race is None:
-        distance = race_distance_laps(laps, args.race_laps, source=str(path))
-        source = "--laps" if args.race_laps is not None else "the lap table's chequered flag"
-    else:
-        distance, source = int(race.track.laps), f"race definition {race.name}"
+    # one rule for every command: --laps, the race definition, the lap table's chequered flag
+    found = race_distance(laps, args.race_laps, race)
+    distance, source = found.laps, found.source
     base = FuelCorrection.from_race(race) if race is not None else FuelCorrection()
     fuel = FuelCorrection(start_kg=base.start_kg, mass_effect_s_per_kg=base.mass_effect_s_per_kg,
                           burn_kg_per_lap=base.burn_kg_per_lap if base.burn_kg_per_lap is not None
