@@ -126,16 +126,16 @@ def test_cli_folder_without_tables(tmp_path):
 
 def test_cli_race_distance_is_never_assumed(shared_data, tmp_path):
     belgium = shared_data / "real-races/2024-belgian-race-laps.csv"  # no lapped finisher: no chequered flag
-    _one_line_error(_cli(str(belgium)), "the race distance is unknown", "pass --laps N")
+    _one_line_error(_cli(str(belgium)), "race distance: unknown", "give --laps N")
     result = _cli(str(belgium), "--laps", "44")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("race distance 44 laps (--laps)")
-    _one_line_error(_cli(str(belgium), "--laps", "30"), "--laps: 30 is below the 44 laps in")
+    assert result.stdout.startswith("race distance 44 laps (--laps 44)")
+    _one_line_error(_cli(str(belgium), "--laps", "30"), "the lap table reaches lap 44, beyond the race distance of 30")
     cut = tmp_path / "bahrain-30-laps.csv"  # a table cut at lap 30 is not a 30-lap race
     read_fastf1_laps_csv(shared_data / REAL).query("LapNumber <= 30").to_csv(cut, index=False)
     _one_line_error(_cli(str(cut)), "ends at lap 30 without showing the chequered flag")
     report = json.loads(_cli(str(cut), "--laps", "57", "--json").stdout)
-    assert report["race_laps"] == 57 and report["race_laps_source"] == "--laps"
+    assert report["race_laps"] == 57 and report["race_laps_source"] == "--laps 57"
 
 
 def test_cli_leave_one_race_out_table(shared_data):

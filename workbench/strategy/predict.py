@@ -47,24 +47,33 @@ class RaceDistance:
     source: str
 
 
+LAPPED_FINISHERS_FOR_FLAG = 2  # lapped cars crossing the line just after the winner that mark a finished table
+
+
 def chequered_flag_lap(laps: pd.DataFrame) -> int | None:
     """The lap the chequered flag fell on, when the lap table clearly shows it; else None.
 
-    Rule: let N be the highest ``LapNumber`` and t_N the first end of a lap N (the winner's
-    flag). The table shows the flag at N when at least one car whose last lap is below N
-    ended that last lap after t_N: a lapped car took the flag after the winner, so the
-    race stopped at N for everybody. A table cut at a lap number has no such car (a lapped
-    car has its lap N too), so it is not mistaken for a finish. A race with every finisher
-    on the lead lap (2024 Belgium) does not show the flag this way: its distance must come
-    from ``--laps``, the race definition or the identified race's history entry. Session
-    times are `seconds_elapsed` (the ``Time`` column, else summed lap times).
+    Rule (the one rule of `predict`, `calibrate` and `simulate`): let N be the highest
+    ``LapNumber`` and t_N the first end of a lap N (the winner's flag). The table shows the
+    flag at N when at least `LAPPED_FINISHERS_FOR_FLAG` cars whose last lap is below N and
+    timed ended that last lap within one median lap time *after* t_N: lapped finishers take
+    the flag the first time they cross the line after the winner. A car that retired ended
+    its last lap before t_N. In a table cut at lap K a car more than a lap down can also end
+    its last lap just after t_K, which is why two are asked for: no cut of the eight shared
+    2024 tables at any K < N shows the flag. A race with fewer lapped finishers (2024
+    Belgium: none, Canada: one) does not show it: its distance must come from ``--laps``,
+    the race definition or the identified race's history entry. Session times are
+    `seconds_elapsed` (the ``Time`` column, else summed lap times).
     """
     table = check_lap_table(laps)
     elapsed = seconds_elapsed(laps)
-    last = table.groupby("Driver").LapNumber.max()
-    n = int(last.max())
-    t_n = min(elapsed[(d, n)] for d in last.index if int(last[d]) == n)
-    return n if any(elapsed[(d, int(lap))] > t_n for d, lap in last.items() if lap < n) else None
+    last_rows = table.sort_values("LapNumber").groupby("Driver").tail(1).set_index("Driver")
+    n = int(last_rows.LapNumber.max())
+    t_n = min(elapsed[(d, n)] for d in last_rows.index if int(last_rows.LapNumber[d]) == n)
+    lap_s = float(table.LapTime.median())
+    lapped = [d for d, row in last_rows.iterrows() if int(row.LapNumber) < n and pd.notna(row.LapTime)]
+    finishers = sum(t_n < elapsed[(d, int(last_rows.LapNumber[d]))] < t_n + lap_s for d in lapped)
+    return n if finishers >= LAPPED_FINISHERS_FOR_FLAG else None
 
 
 def race_from_file_name(path: str | Path) -> str | None:
@@ -131,7 +140,7 @@ def race_distance(laps: pd.DataFrame, race_laps: int | None = None, track: RaceD
                                         "after the winner)"))
     if not found:
         raise ValueError(f"race distance: unknown; the lap table ends at lap {table_last} without showing the "
-                         "chequered flag (no lapped car crossed the line after the winner); give --laps N or "
+                         "chequered flag (fewer than two lapped cars crossed the line just after the winner); give --laps N or "
                          "--race RACE")
     first = found[0]
     for other in found[1:]:

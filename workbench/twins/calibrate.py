@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clean_laps
+from workbench.twins.lap_table import FuelCorrection, mark_clean_laps
 from workbench.twins.tyre_model import DegradationFit, DegradationPrior, best, fit_degradation, prior_from_compound
 
 __all__ = ["fit_compounds", "backtest", "backtest_predictions", "calibrate", "priors_from_race", "HORIZON_LAPS",
-           "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS", 
+           "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS",
            "leave_one_race_out"]
 
 HORIZON_LAPS = 5  # laps k..k+4
