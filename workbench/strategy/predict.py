@@ -140,8 +140,8 @@ def race_distance(laps: pd.DataFrame, race_laps: int | None = None, track: RaceD
                                         "after the winner)"))
     if not found:
         raise ValueError(f"race distance: unknown; the lap table ends at lap {table_last} without showing the "
-                         "chequered flag (fewer than two lapped cars crossed the line just after the winner); give --laps N or "
-                         "--race RACE")
+                         "chequered flag (fewer than two lapped cars crossed the line just after the winner); "
+                         "give --laps N or --race RACE")
     first = found[0]
     for other in found[1:]:
         if other.laps != first.laps:
