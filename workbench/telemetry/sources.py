@@ -40,7 +40,9 @@ def decode_json_bytes(data: bytes | str) -> list[Record]:
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise IngestError("json: invalid", f"message: is not valid JSON ({exc})") from None
+        raise IngestError("json: invalid", f"message: is not valid JSON ({str(exc)[:200]})") from None
+    except RecursionError:
+        raise IngestError("json: too deep", "message: is nested too deeply") from None
     return validate_json(obj)
 
 
@@ -61,9 +63,22 @@ class DatagramDecoder:
     packets by (packetFormat, packetId).
     """
 
+    # A game session restarted with the same UID: its clock goes back from at least this far ...
+    RESTART_FROM_S = 10.0
+    # ... to below this.
+    RESTART_TO_S = 1.0
+    # Consecutive packets of a new session (new UID, or the clock back near zero) needed before it is
+    # believed: one bit-flipped or forged header must never end a session.
+    CONFIRM_PACKETS = 10
+
     def __init__(self) -> None:
         self.mapper = F1GameMapper()
         self.packets: dict[tuple[int, int], int] = {}
+        self.session_uid: int | None = None
+        self.session_time_s: float | None = None
+        self.new_sessions = 0  # game sessions started after the first (new UID or clock back to zero)
+        self._candidate: tuple | None = None
+        self._candidate_n = 0
 
     def decode(self, data: bytes) -> list[Record]:
         """The records in one datagram; raises `IngestError` for anything else."""
@@ -75,10 +90,42 @@ class DatagramDecoder:
             raise IngestError(f"f1: {exc.reason}", str(exc)) from None
         key = (header["packetFormat"], header["packetId"])
         self.packets[key] = self.packets.get(key, 0) + 1
+        self._follow_session(header)
         try:
             return self.mapper.records(header, body)
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:  # defensive: count, go on
             raise IngestError("f1: mapping_error", f"packetId {key[1]}: {type(exc).__name__}: {exc}") from None
+
+    def _follow_session(self, header: dict) -> None:
+        """Follow the game session; a new one (new non-zero UID, or the clock back to ~0) gets a fresh mapper.
+
+        A packet that claims a new session is rejected (``f1: other_session``) until
+        `CONFIRM_PACKETS` consecutive packets agree; then the new session starts.
+        """
+        uid, t = header.get("sessionUID") or None, header.get("sessionTime")
+        if t is not None and not math.isfinite(t):
+            t = None
+        changed_uid = uid is not None and self.session_uid is not None and uid != self.session_uid
+        restarted = (t is not None and self.session_time_s is not None
+                     and self.session_time_s >= self.RESTART_FROM_S and t < self.RESTART_TO_S)
+        if changed_uid or restarted:
+            claim = ("uid", uid) if changed_uid else ("restart", self.session_uid)
+            if claim == self._candidate:
+                self._candidate_n += 1
+            else:
+                self._candidate, self._candidate_n = claim, 1
+            if self._candidate_n < self.CONFIRM_PACKETS:
+                raise IngestError("f1: other_session",
+                                  f"sessionUID {uid} / sessionTime {t}: not the current game session "
+                                  f"(UID {self.session_uid}, time {self.session_time_s}); a new session is "
+                                  f"started after {self.CONFIRM_PACKETS} consecutive packets")
+            self.mapper = F1GameMapper()
+            self.new_sessions += 1
+        self._candidate, self._candidate_n = None, 0
+        if uid is not None:
+            self.session_uid = uid
+        if t is not None:
+            self.session_time_s = t
 
 
 @dataclasses.dataclass
