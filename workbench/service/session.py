@@ -22,6 +22,7 @@ import param
 
 from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition
+from workbench.telemetry.ingestor import PENDING
 from workbench.telemetry.records import (
     CarSample,
     EventKind,
@@ -47,6 +48,7 @@ FUTURE_TOLERANCE_S = 60.0  # default: a record may be this far (race s) ahead of
 FUTURE_RATE = 100.0  # ... plus this many race seconds per wall second since the hub last took a record
 LATE = "late: older than records already applied"
 FUTURE = "future: too far ahead of the hub's clock"
+FUTURE_CONFIRM = 5  # consecutive far-ahead records of one source that agree (within the tolerance) move the clock
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +109,9 @@ class RaceSession:
         A record more than this many race seconds ahead of the newest record taken, plus
         ``future_rate`` race seconds per wall second since then, is rejected as ``future``
         (one bad clock value must not move the hub's clock and make every real record late).
-        ``inf`` turns the check off. The first record of a session sets the clock.
+        Unless confirmed: `FUTURE_CONFIRM` consecutive far-ahead records of one source that
+        agree with each other (a fast replay over a long gap, a feed coming back) are held,
+        then all taken. ``inf`` turns the check off. The first record of a session sets the clock.
     future_rate : float
         Race seconds per wall second a paused feed may jump ahead when it comes back.
     """
@@ -151,6 +155,8 @@ class RaceSession:
         self._newest_s = float("-inf")
         self._newest_wall_s = time.monotonic()
         self._applied_until_s = float("-inf")
+        self._held: dict[str, list[Record]] = {}  # far-ahead records per source, waiting for confirmation
+        self._confirmed: collections.deque[int] = collections.deque(maxlen=16 * FUTURE_CONFIRM)
         self._subscribers: list[Callable[[HubEvent], None]] = []
 
     def _new_twins(self) -> None:
@@ -212,15 +218,45 @@ class RaceSession:
         if check_future and self._newest_s != float("-inf"):
             limit = self._newest_s + self.future_tolerance_s + self.future_rate * (now - self._newest_wall_s)
             if t > limit:
-                self._reject(FUTURE, f"session_time_s: {t} is above {limit:.3f}, the hub's clock "
-                                     f"{self._newest_s} plus the future tolerance", source)
-                return FUTURE
+                return self._hold(record, source)
+            self._drop_held(source)
+        self._push(record, source, now)
+        return None
+
+    def _push(self, record: Record, source: str, now: float) -> None:
+        t = record.session_time_s
         heapq.heappush(self._heap, (t, next(self._seq), record, source))
         if t >= self._newest_s:
             self._newest_s = t
             self._newest_wall_s = now
         self._drain(self._newest_s - self.reorder_window_s)
+
+    def _hold(self, record: Record, source: str) -> str:
+        """A far-ahead record: held until `FUTURE_CONFIRM` agreeing ones from ``source`` confirm it."""
+        held = self._held.setdefault(source, [])
+        if held and abs(record.session_time_s - held[-1].session_time_s) > self.future_tolerance_s:
+            self._drop_held(source)
+            held = self._held.setdefault(source, [])
+        held.append(record)
+        if len(held) < FUTURE_CONFIRM:
+            return PENDING
+        del self._held[source]
+        now = time.monotonic()
+        for r in sorted(held, key=lambda r: r.session_time_s):
+            self._confirmed.append(id(r))
+            self._push(r, source, now)
         return None
+
+    def _drop_held(self, source: str) -> None:
+        for r in self._held.pop(source, ()):
+            self._reject(FUTURE, f"session_time_s: {r.session_time_s} is more than {self.future_tolerance_s} s "
+                                 f"ahead of the hub's clock {self._newest_s} and was not confirmed", source)
+
+    def held_outcome(self, record: Record, source: str) -> str | None:
+        """What became of a record `offer` answered `PENDING`: None (taken), `PENDING` or `FUTURE`."""
+        if any(r is record for r in self._held.get(source, ())):
+            return PENDING
+        return None if id(record) in self._confirmed else FUTURE
 
     def start_new_session(self, session_id: str | None = None, reason: str = "new session") -> None:
         """End the current session (what is held is applied) and start a fresh one on a new clock.
@@ -233,6 +269,7 @@ class RaceSession:
             raise ValueError("session_id: None is not allowed when a store is given")
         self.flush()
         self._heap.clear()
+        self._held.clear()
         self._newest_s = self._applied_until_s = float("-inf")
         self._newest_wall_s = time.monotonic()
         self.session_time_s = 0.0
@@ -245,7 +282,11 @@ class RaceSession:
         self._emit(HubEvent("session_started", 0.0, detail=f"{reason}; session {session_id}"))
 
     def flush(self) -> None:
-        """Apply everything held in the reorder window (end of a source, or a pause)."""
+        """Apply everything held in the reorder window (end of a source, or a pause).
+
+        Unconfirmed far-ahead records are rejected as `FUTURE` then."""
+        for source in list(self._held):
+            self._drop_held(source)
         self._drain(float("inf"))
 
     def _drain(self, until_s: float) -> None:

@@ -41,6 +41,7 @@ log = logging.getLogger("racetwin.ingest")
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
+PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.offer
 TRUSTED_SOURCES = ("simulator", "replay")  # built in: never checked for records in the future
 
 
@@ -158,19 +159,23 @@ class TelemetryIngestor:
                     statuses.append(DUPLICATE)
                     continue
                 reason = self.hub.offer(record, source, check_future=check_future)
-                if reason is None:
+                statuses.append(reason)
+                if reason is None or reason == PENDING:
                     self._seen[key] = None
                     if len(self._seen) > self.dedup_window:
                         self._seen.popitem(last=False)
-                    m.accepted += 1
-                    m.last_session_time_s = record.session_time_s
-                    statuses.append(ACCEPTED)
-                else:
-                    m.rejected[reason] += 1
-                    statuses.append(reason)
             except Exception as exc:  # the guard: one bad record never stops the rest
                 self._guard_failed(source, exc, f"record {type(record).__name__}")
                 statuses.append(f"internal: {type(exc).__name__}")
+        for i, (record, reason) in enumerate(zip(records, statuses, strict=True)):
+            if reason == PENDING:  # held ahead of the clock: confirmed by later records of this batch?
+                reason = statuses[i] = self.hub.held_outcome(record, source)
+            if reason is None:
+                m.accepted += 1
+                m.last_session_time_s = record.session_time_s
+                statuses[i] = ACCEPTED
+            elif reason not in (DUPLICATE, PENDING) and not reason.startswith("internal: "):
+                m.rejected[reason] += 1
         m.last_wall_s = time.monotonic()
         return statuses
 
@@ -217,7 +222,8 @@ class TelemetryIngestor:
 
     def ingest_json(self, message: Any, source: str = "json") -> int:
         """Validate one JSON message (text, bytes or decoded object) and submit it; never raises."""
-        return sum(s == ACCEPTED for s in self.ingest_json_detailed(message, source) or [])
+        result = self.ingest_json_detailed(message, source)
+        return 0 if isinstance(result, IngestError) else result.count(ACCEPTED)
 
     def ingest_json_detailed(self, message: Any, source: str = "json") -> list[str] | IngestError:
         """Like `ingest_json`, but returns one status per record, or the `IngestError` that rejected it."""
