@@ -21,6 +21,7 @@ from tornado.web import RequestHandler, stream_request_body
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from workbench.service import api_models as m
+from workbench.service.stream import WRITE_TIMEOUT_S
 from workbench.telemetry.schema import SCHEMA_VERSION, json_schema, to_wire
 
 __all__ = ["API_VERSION", "ROUTES", "Route", "routes", "jsonable"]
@@ -355,19 +356,30 @@ class StreamHandler(WebSocketHandler):
             self.close(1008, "invalid since_seq")
             return
         self._sub, backlog = self.service.stream.subscribe(since_seq)
-        for message in backlog:
-            self.write_message(json.dumps(jsonable(message)))
+        self._sub.on_cut = self._cut
+        self._backlog = backlog
         self._task = asyncio.get_running_loop().create_task(self._pump())
+
+    def _cut(self) -> None:
+        """Too slow: close now (messages still waiting are dropped with the connection)."""
+        self.close(1013, "client too slow; reconnect with since_seq")
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _write(self, message: dict) -> None:
+        try:
+            await asyncio.wait_for(self.write_message(json.dumps(jsonable(message))), WRITE_TIMEOUT_S)
+        except TimeoutError:
+            self.service.stream.cut(self._sub)
 
     async def _pump(self) -> None:
         sub = self._sub
         try:
-            while True:
-                if sub.cut and sub.queue.empty():
-                    self.close(1013, "client too slow; reconnect with since_seq")
-                    return
-                message = await sub.queue.get()
-                await self.write_message(json.dumps(jsonable(message)))
+            for message in self._backlog:
+                await self._write(message)
+            self._backlog = []
+            while not sub.cut:
+                await self._write(await sub.queue.get())
         except (WebSocketClosedError, asyncio.CancelledError):
             return
 

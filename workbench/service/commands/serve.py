@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg, load_race
+from workbench.service.commands.common import CliError, integer_arg, load_race, writable_dir
 
 
 def _speed(text: str) -> float:
@@ -20,6 +20,15 @@ def _speed(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"--speed: {text} is not above 0")
     return value
+
+
+def _parent_writable(path: Path) -> None:
+    """A --data-dir not made yet: its nearest existing parent must be a writable folder (nothing is created)."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--data-dir: {str(path)!r} cannot be created ({str(parent)!r} is not a writable folder)")
 
 
 def add_parser(sub) -> None:
@@ -38,7 +47,7 @@ def add_parser(sub) -> None:
         default=1.0,
         help="race seconds per wall second; 'max' for as fast as possible (default 1)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="fixes the simulated race (default 0)")
+    parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes the simulated race (default 0)")
     parser.add_argument(
         "--car",
         default=None,
@@ -139,6 +148,7 @@ def run(args) -> int:
         print(f"racetwin serve: --future-tolerance: {args.future_tolerance} is below minimum 0", file=sys.stderr)
         return 2
     race = load_race(args.race, "--race")
+    writable_dir("--data-dir", args.data_dir) if args.data_dir.exists() else _parent_writable(args.data_dir)
     replay = None
     if args.replay is not None and args.live:
         print("racetwin serve: --replay and --live: choose one source", file=sys.stderr)
