@@ -124,6 +124,8 @@ def run(args) -> int:
         skipped += status == SKIP
         print(f"{name:<{width}}  {status:<4}  {detail}")
     passed = len(checks) - failed - skipped
-    print(f"{passed} of {len(checks)} checks passed, {failed} failed, {skipped} skipped" if failed or skipped
-          else "all checks passed")
+    if failed:
+        print(f"{passed} of {len(checks)} checks passed, {failed} failed, {skipped} skipped")
+    else:
+        print(f"all checks passed ({passed} ok, {skipped} skipped)" if skipped else "all checks passed")
     return 1 if failed else 0
