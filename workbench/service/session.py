@@ -45,10 +45,10 @@ _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED:
 
 ENV_CLOCK_STEP_S = 0.5  # samples move the environment's (watchable) clock in steps of this much race time
 FUTURE_TOLERANCE_S = 60.0  # default: a record may be this far (race s) ahead of the hub's newest record ...
-FUTURE_RATE = 100.0  # ... plus this many race seconds per wall second since the hub last took a record
+FUTURE_RATE = 1.0  # ... plus this many race seconds per wall second since the hub last took a record (live: 1x)
 LATE = "late: older than records already applied"
 FUTURE = "future: too far ahead of the hub's clock"
-FUTURE_CONFIRM = 5  # consecutive far-ahead records of one source that agree (within the tolerance) move the clock
+FUTURE_CONFIRM = 8  # consecutive far-ahead records of one source, in order and agreeing, move the clock
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,8 +109,8 @@ class RaceSession:
         A record more than this many race seconds ahead of the newest record taken, plus
         ``future_rate`` race seconds per wall second since then, is rejected as ``future``
         (one bad clock value must not move the hub's clock and make every real record late).
-        Unless confirmed: `FUTURE_CONFIRM` consecutive far-ahead records of one source that
-        agree with each other (a fast replay over a long gap, a feed coming back) are held,
+        Unless confirmed: `FUTURE_CONFIRM` consecutive far-ahead records of one source, in
+        time order and each within the tolerance of the one before (a fast replay over a long gap, a feed coming back) are held,
         then all taken. ``inf`` turns the check off. The first record of a session sets the clock.
     future_rate : float
         Race seconds per wall second a paused feed may jump ahead when it comes back.
@@ -234,7 +234,8 @@ class RaceSession:
     def _hold(self, record: Record, source: str) -> str:
         """A far-ahead record: held until `FUTURE_CONFIRM` agreeing ones from ``source`` confirm it."""
         held = self._held.setdefault(source, [])
-        if held and abs(record.session_time_s - held[-1].session_time_s) > self.future_tolerance_s:
+        step = record.session_time_s - held[-1].session_time_s if held else 0.0
+        if held and not 0 <= step <= self.future_tolerance_s:  # out of order or not agreeing: start over
             self._drop_held(source)
             held = self._held.setdefault(source, [])
         held.append(record)

@@ -7,9 +7,11 @@ message naming the field, the value and the rule; nothing else escapes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import json
 import math
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -70,12 +72,18 @@ class DatagramDecoder:
     # Consecutive packets of a new session (new UID, or the clock back near zero) needed before it is
     # believed: one bit-flipped or forged header must never end a session.
     CONFIRM_PACKETS = 10
+    # A game's clock moves ~16 ms per packet; a packet this far ahead of the sender's clock (a bit flip, a
+    # forged header, a gap in the feed) is held back until CONFIRM_PACKETS consecutive packets agree. The
+    # sender's clock is the median of its last RECENT packets' times, so flipped packets cannot ratchet it.
+    MAX_STEP_S = 2.0
+    RECENT = 9
 
     def __init__(self) -> None:
         self.mapper = F1GameMapper()
         self.packets: dict[tuple[int, int], int] = {}
         self.session_uid: int | None = None
-        self.session_time_s: float | None = None
+        self.session_time_s: float | None = None  # this sender's clock (median of its recent packets)
+        self._recent: collections.deque[float] = collections.deque(maxlen=self.RECENT)
         self.new_sessions = 0  # game sessions started after the first (new UID or clock back to zero)
         self._candidate: tuple | None = None
         self._candidate_n = 0
@@ -108,24 +116,32 @@ class DatagramDecoder:
         changed_uid = uid is not None and self.session_uid is not None and uid != self.session_uid
         restarted = (t is not None and self.session_time_s is not None
                      and self.session_time_s >= self.RESTART_FROM_S and t < self.RESTART_TO_S)
-        if changed_uid or restarted:
-            claim = ("uid", uid) if changed_uid else ("restart", self.session_uid)
+        jumped = t is not None and self.session_time_s is not None and t > self.session_time_s + self.MAX_STEP_S
+        if changed_uid or restarted or jumped:
+            claim = ("uid", uid) if changed_uid else ("restart", self.session_uid) if restarted else ("jump",)
             if claim == self._candidate:
                 self._candidate_n += 1
             else:
                 self._candidate, self._candidate_n = claim, 1
             if self._candidate_n < self.CONFIRM_PACKETS:
+                if claim[0] == "jump":
+                    raise IngestError("f1: clock_jump", f"sessionTime {t}: more than {self.MAX_STEP_S} s ahead of "
+                                                        f"this sender's clock {self.session_time_s}; taken after "
+                                                        f"{self.CONFIRM_PACKETS} consecutive packets agree")
                 raise IngestError("f1: other_session",
                                   f"sessionUID {uid} / sessionTime {t}: not the current game session "
                                   f"(UID {self.session_uid}, time {self.session_time_s}); a new session is "
                                   f"started after {self.CONFIRM_PACKETS} consecutive packets")
-            self.mapper = F1GameMapper()
-            self.new_sessions += 1
+            if claim[0] != "jump":
+                self.mapper = F1GameMapper()
+                self.new_sessions += 1
+            self._recent.clear()
         self._candidate, self._candidate_n = None, 0
         if uid is not None:
             self.session_uid = uid
         if t is not None:
-            self.session_time_s = t
+            self._recent.append(t)
+            self.session_time_s = statistics.median(self._recent)
 
 
 @dataclasses.dataclass
