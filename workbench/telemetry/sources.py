@@ -74,7 +74,8 @@ class DatagramDecoder:
     CONFIRM_PACKETS = 10
     # A game's clock moves ~16 ms per packet; a packet this far ahead of the sender's clock (a bit flip, a
     # forged header, a gap in the feed) is held back until CONFIRM_PACKETS consecutive packets agree. The
-    # sender's clock is the median of its last RECENT packets' times, so flipped packets cannot ratchet it.
+    # sender's clock is the median of its last RECENT packets' times, so flipped packets cannot ratchet it;
+    # a packet may run MAX_STEP_S ahead of the newest recent one (see _follow_session).
     MAX_STEP_S = 2.0
     RECENT = 9
 
@@ -116,7 +117,10 @@ class DatagramDecoder:
         changed_uid = uid is not None and self.session_uid is not None and uid != self.session_uid
         restarted = (t is not None and self.session_time_s is not None
                      and self.session_time_s >= self.RESTART_FROM_S and t < self.RESTART_TO_S)
-        jumped = t is not None and self.session_time_s is not None and t > self.session_time_s + self.MAX_STEP_S
+        # ahead of the median by more than the step plus how far the recent packets already run ahead of it
+        # (a sparse feed at 1 packet/s has its median a few seconds behind its newest packet)
+        jumped = (t is not None and self.session_time_s is not None
+                  and t > self.session_time_s + self.MAX_STEP_S + (max(self._recent) - self.session_time_s))
         if changed_uid or restarted or jumped:
             claim = ("uid", uid) if changed_uid else ("restart", self.session_uid) if restarted else ("jump",)
             if claim == self._candidate:
