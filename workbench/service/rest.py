@@ -192,12 +192,22 @@ class TelemetryHandler(ApiHandler):
         if self.request.method != "POST":
             return
         if not self.require_token():
+            self._count_reject("unauthorized", "Authorization: missing or wrong bearer token")
             return
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
             self._too_large(int(length))
 
+    def _count_reject(self, reason: str, message: str) -> None:
+        """Every refused write is counted under source ``rest`` (health: components.sources)."""
+        from workbench.telemetry.sources import IngestError
+
+        ingestor = getattr(self.service, "ingestor", None)
+        if ingestor is not None:
+            ingestor.reject("rest", IngestError(reason, message))
+
     def _too_large(self, size: int) -> None:
+        self._count_reject("too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
         self.send_error_json(413, "too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
         self.request.connection.stream.close()  # do not read (or buffer) the rest
 
@@ -235,7 +245,7 @@ class TelemetryHandler(ApiHandler):
         try:
             self._post(b"".join(self._body))
         except Exception as exc:  # the guard: no body ever gets a 5xx
-            self.service.monitor.dropped[f"rest: internal: {type(exc).__name__}"] += 1
+            self._count_reject(f"internal: {type(exc).__name__}", str(exc)[:200])
             self.send_error_json(422, "invalid_record", f"body: could not be handled ({type(exc).__name__})")
 
     def _post(self, body: bytes) -> None:
@@ -245,8 +255,10 @@ class TelemetryHandler(ApiHandler):
         try:
             obj = json.loads(body)
         except RecursionError:
+            self._count_reject("json: too deep", "body: is nested too deeply")
             return self.send_error_json(400, "invalid_json", "body: is nested too deeply")
         except ValueError as exc:
+            self._count_reject("json: invalid", f"body: is not valid JSON ({str(exc)[:200]})")
             return self.send_error_json(400, "invalid_json", f"body: is not valid JSON ({str(exc)[:200]})")
         ingestor = getattr(self.service, "ingestor", None)
         if ingestor is None:
@@ -263,7 +275,7 @@ class TelemetryHandler(ApiHandler):
         payload = {"accepted": accepted, "rejected": rejected}
         if isinstance(obj, dict) and obj.get("type") == "batch":
             payload["results"] = result
-        if accepted == 0:
+        if accepted == 0 and result:  # an empty batch is answered 202 with nothing accepted
             return self.send_json({"error": {"code": "not_applied", "message": "; ".join(
                 f"{n} record(s) {reason}" for reason, n in rejected.items())}, **payload}, 409)
         self.send_json(payload, 202)
