@@ -106,6 +106,9 @@ class HealthComponents(BaseModel):
     llm: dict[str, Any] | None = Field(None, description="Explainer: state (off/unknown/ok/degraded), model, "
                                                          "fallbacks by reason, last call's timings.")
     views: ViewsState | None = Field(None, description="Panel app sessions (racetwin serve only).")
+    on_demand: dict[str, int] | None = Field(None, description=(
+        "Server-wide budget of on-demand runs (what-if): pending (running + waiting), max_waiting, "
+        "completed, refused as busy."))
 
 
 class HealthResponse(Envelope):

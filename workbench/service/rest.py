@@ -141,6 +141,8 @@ class HealthHandler(ApiHandler):
         if ingestor is not None:
             components["sources"] = ingestor.metrics()
         components["llm"] = self.service.llm_state()
+        from workbench.service.budget import shared_budget
+        components["on_demand"] = shared_budget().state()
         view_state = getattr(self.service, "view_state", None)
         if view_state is not None:
             components["views"] = view_state()

@@ -103,7 +103,8 @@ def add_parser(sub) -> None:
                           "machine clients send no Origin)")
     src.add_argument("--future-tolerance", type=float, default=None, metavar="SECONDS",
                      help="reject live records more than this many race seconds ahead of the hub's clock "
-                          "(plus 1 race s per wall s since the clock last moved; default 60); a jump confirmed by 8 consecutive in-order records is taken")
+                          "(plus 1 race s per wall s since the clock last moved; default 60); a jump confirmed by 8 "
+                          "consecutive in-order records is taken")
     src.add_argument(
         "--max-message-bytes", type=int, default=1_000_000, help="largest WebSocket message accepted (default 1 MB)"
     )
