@@ -20,16 +20,19 @@ def files(tmp_path):
 
 CASES = [
     (["validate", "{tmp}/missing.jsonl"], 2, "racetwin validate: path: '{tmp}/missing.jsonl' does not exist"),
-    (["validate", "{tmp}/binary.bin"], 2, "racetwin validate: path: '{tmp}/binary.bin' is not a UTF-8 text (JSON) file"),
+    (["validate", "{tmp}/binary.bin"], 2,
+     "racetwin validate: path: '{tmp}/binary.bin' is not a UTF-8 text (JSON) file"),
     (["validate", "{tmp}/folder"], 2, "racetwin validate: path: '{tmp}/folder' is a folder, not a file"),
     (["generate", "--race", "{tmp}/missing.json"], 2, "racetwin generate: --race: '{tmp}/missing.json' does not exist"),
     (["generate", "--race", "{tmp}/binary.bin"], 2,
      "racetwin generate: --race: '{tmp}/binary.bin' is not a text (JSON) file"),
     (["generate", "--samples", "XXX"], 2, "racetwin generate: --samples: 'XXX' is not a driver of the race; drivers "
-     "are VER, LEC, RUS, SAI, PER, ALO, NOR, PIA, HAM, HUL, TSU, STR, ALB, RIC, MAG, BOT, ZHO, SAR, OCO, GAS (or 'all')"),
+     "are VER, LEC, RUS, SAI, PER, ALO, NOR, PIA, HAM, HUL, TSU, STR, ALB, RIC, MAG, BOT, ZHO, SAR, OCO, GAS "
+     "(or 'all')"),
     (["generate", "--out", "{tmp}/nowhere/race.jsonl"], 2, "racetwin generate: --out: '{tmp}/nowhere/race.jsonl' is "
      "in a folder that does not exist ('{tmp}/nowhere')"),
-    (["generate", "--out", "{tmp}/folder"], 2, "racetwin generate: --out: '{tmp}/folder' is a folder; give a file name"),
+    (["generate", "--out", "{tmp}/folder"], 2,
+     "racetwin generate: --out: '{tmp}/folder' is a folder; give a file name"),
     (["generate", "--seed", "-1"], 2, "racetwin generate: --seed: -1 is below minimum 0"),
     (["serve", "--seed", "-1"], 2, "racetwin serve: --seed: -1 is below minimum 0"),
     (["serve", "--race", "{tmp}/missing.json"], 2, "racetwin serve: --race: '{tmp}/missing.json' does not exist"),

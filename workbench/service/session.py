@@ -111,7 +111,8 @@ class RaceSession:
         (one bad clock value must not move the hub's clock and make every real record late).
         Unless confirmed: `FUTURE_CONFIRM` consecutive far-ahead records of one source, in
         time order and each within the tolerance of the one before (a fast replay over a long
-        gap, a feed coming back), are held, then all taken. ``inf`` turns the check off. The first record of a session sets the clock.
+        gap, a feed coming back), are held, then all taken. ``inf`` turns the check off. The
+        first record of a session sets the clock.
     future_rate : float
         Race seconds per wall second a paused feed may jump ahead when it comes back.
     """
