@@ -280,3 +280,54 @@ def test_token_persists_rotates_and_resume_chooses_a_session(tmp_path):
     bad = _cli("serve", "--data-dir", str(state), "--port", str(free_port()), "--resume", "nope")
     assert bad.returncode == 2 and bad.stderr.startswith("racetwin serve: --resume: 'nope' is not a session")
     assert "Traceback" not in bad.stderr
+
+
+def test_push_stream_client_that_never_reads_is_cut_in_bounded_time(monkeypatch):
+    """A raw WebSocket client that completes the handshake and then never reads: the server's writes
+    stall, and it is cut after WRITE_TIMEOUT_S (here 0.5 s) or 1,000 waiting messages, whichever first."""
+    import base64
+
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+    from tornado.web import Application
+
+    import workbench.service.rest as rest
+    from workbench.service.rest import routes
+    from workbench.service.server import RaceService
+    from workbench.service.stream import SUBSCRIBER_QUEUE
+    from workbench.telemetry.records import LapRecord
+
+    monkeypatch.setattr(rest, "WRITE_TIMEOUT_S", 0.5)
+
+    async def main():
+        hub = RaceSession("VER", reorder_window_s=0.0)
+        service = RaceService(hub, None, 1.0)
+        sockets = bind_sockets(0, "127.0.0.1")
+        server = HTTPServer(Application(routes(service)))
+        server.add_sockets(sockets)
+        port = sockets[0].getsockname()[1]
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", port))
+        key = base64.b64encode(b"0123456789abcdef").decode()
+        raw.sendall((f"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                     f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        loop = asyncio.get_running_loop()
+        await until(lambda: service.stream.subscribers, 10)
+        t0 = loop.time()
+        n = 0
+        try:
+            while not service.stream.dropped_subscribers and loop.time() - t0 < 20:
+                for _ in range(20):  # our car's laps: each also publishes the twin's state (a few KB)
+                    n += 1
+                    hub.submit(LapRecord(session_time_s=float(n), driver="VER", lap_number=n % 200 + 1,
+                                         lap_time_s=90.0, team="x" * 2000))
+                await asyncio.sleep(0.01)
+            cut_after_s = loop.time() - t0
+            queued = max((s.queue.qsize() for s in service.stream.subscribers), default=0)
+            return service.stream.dropped_subscribers, cut_after_s, queued
+        finally:
+            raw.close()
+            server.stop()
+    dropped, cut_after_s, queued = asyncio.run(main())
+    assert dropped == 1 and cut_after_s < 20 and queued <= SUBSCRIBER_QUEUE
