@@ -49,3 +49,24 @@ def test_resume_skips_an_empty_session_and_takes_a_named_one(tmp_path):
     assert pick_resume_session(sessions, empty)["session_id"] == empty
     with pytest.raises(ValueError, match="--resume: 'nope' is not a session in the store"):
         pick_resume_session(sessions, "nope")
+
+
+def test_a_new_game_session_is_a_new_session_in_the_store(tmp_path):
+    from workbench.telemetry.records import CarSample
+
+    service = open_service(seed=0, car="C00", speed=1.0, data_dir=tmp_path, live=True)
+    hub, ingestor = service.hub, service.ingestor
+    try:
+        first = hub.session_id
+        assert ingestor.ingest_records([CarSample(500.0, "C00", 9, speed_kph=280.0)], "udp") == 1
+        ingestor.start_new_session("new F1-game session from udp test (UID 7)")
+        assert hub.session_id != first and hub.sessions_started == 1
+        assert ingestor.ingest_records([CarSample(0.5, "C00", 1, speed_kph=80.0)], "udp") == 1  # not late
+        hub.flush()
+        hub.store.flush()
+        sessions = {s["session_id"]: s for s in hub.store.sessions()}
+        assert sessions[first]["records"] == 1 and sessions[hub.session_id]["records"] == 1
+        assert sessions[hub.session_id]["meta"]["previous"] == first
+        assert "UID 7" in sessions[hub.session_id]["meta"]["started_by"]
+    finally:
+        hub.store.close()
