@@ -22,7 +22,7 @@ import param
 
 from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition
-from workbench.telemetry.ingestor import PENDING
+from workbench.telemetry.ingestor import LATE, PENDING
 from workbench.telemetry.records import (
     CarSample,
     EventKind,
@@ -46,7 +46,6 @@ _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED:
 ENV_CLOCK_STEP_S = 0.5  # samples move the environment's (watchable) clock in steps of this much race time
 FUTURE_TOLERANCE_S = 60.0  # default: a record may be this far (race s) ahead of the hub's newest record ...
 FUTURE_RATE = 1.0  # ... plus this many race seconds per wall second since the hub last took a record (live: 1x)
-LATE = "late: older than records already applied"
 FUTURE = "future: too far ahead of the hub's clock"
 FUTURE_CONFIRM = 8  # consecutive far-ahead records of one source, in order and agreeing, move the clock
 

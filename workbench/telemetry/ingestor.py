@@ -42,6 +42,7 @@ log = logging.getLogger("racetwin.ingest")
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
 PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.offer
+LATE = "late: older than records already applied"
 TRUSTED_SOURCES = ("simulator", "replay")  # built in: never checked for records in the future
 
 
@@ -92,6 +93,9 @@ class TelemetryIngestor:
         if max_queue < 1:
             raise ValueError(f"max_queue: {max_queue} is below minimum 1")
         self.hub = hub
+        # a hub is anything with submit(record, source) -> bool; RaceSession also has offer (future check)
+        self._offer = getattr(hub, "offer", None) or (
+            lambda record, source, check_future=True: None if hub.submit(record, source) else LATE)
         self.on_new_session = on_new_session
         self.trusted_sources = trusted_sources
         self.consumer_restarts = 0
@@ -132,8 +136,12 @@ class TelemetryIngestor:
 
     def _guard_failed(self, source: str, exc: Exception, what: str) -> None:
         """An unexpected failure while handling one item: counted and logged, never raised."""
-        self.reject(source, IngestError(f"internal: {type(exc).__name__}", f"{what}: {type(exc).__name__}: {exc}"))
-        log.warning("ingest %s from %s failed: %s: %s", what, source, type(exc).__name__, str(exc)[:200])
+        reason = f"internal: {type(exc).__name__}"
+        self.reject(source, IngestError(reason, f"{what}: {type(exc).__name__}: {exc}"))
+        n = self.source(source).rejected[reason]
+        if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th, 8th ... time: a flood never floods the log
+            log.warning("ingest %s from %s failed (%d so far): %s: %s", what, source, n, type(exc).__name__,
+                        str(exc)[:200])
 
     # -- synchronous path ---------------------------------------------------------------
     def _key(self, record: Record):
@@ -158,7 +166,7 @@ class TelemetryIngestor:
                     m.duplicates += 1
                     statuses.append(DUPLICATE)
                     continue
-                reason = self.hub.offer(record, source, check_future=check_future)
+                reason = self._offer(record, source, check_future=check_future)
                 statuses.append(reason)
                 if reason is None or reason == PENDING:
                     self._seen[key] = None
