@@ -23,7 +23,7 @@ async def started(**kw):
     hub = RaceSession("C00", reorder_window_s=0.0)
     ingestor = TelemetryIngestor(hub)
     listeners = IngestListeners(ingestor, host="127.0.0.1", udp_port=kw.pop("udp_port", 0),
-                                ws_port=kw.pop("ws_port", 0), **kw)
+                                ws_port=kw.pop("ws_port", 0), **({"ws_open": True} if "token" not in kw else {}), **kw)
     await listeners.start()
     return hub, ingestor, listeners
 
@@ -40,7 +40,7 @@ async def until(predicate, timeout_s=10.0):
 def test_udp_game_packets_json_and_junk(shared_data):
     datagrams = [d.payload for d in read_pcap(shared_data / "f1-udp" / "f1-25-catalunya-time-trial.pcap")]
     junk = [b"\x00" * 10, datagrams[0] + b"\x00", packet(2025, 6)[:-5], b"{\"type\": \"car_sample\"}"]
-    json_dg = json.dumps(dict(GOOD, driver="HAM", session_time_s=600.0)).encode()
+    json_dg = json.dumps(dict(GOOD, driver="HAM", session_time_s=30.0)).encode()
 
     async def main():
         hub, ingestor, listeners = await started(ws_port=None)
@@ -61,6 +61,9 @@ def test_udp_game_packets_json_and_junk(shared_data):
         m = ingestor.metrics()["sources"]["udp"]
         assert m["rejected"] == {"f1: truncated": 2, "f1: oversized": 1, "session_time_s: is missing but the field is "
                                                                            "required": 1}
+        # the capture's last packet comes 530 s (wall and race time) after the one before it; sent here at
+        # once, it is more than the tolerance ahead of the hub's clock, held, not confirmed: a counted future
+        assert hub.rejected["future: too far ahead of the hub's clock"] == 1
         samples = [s for s in hub.telemetry if isinstance(s, CarSample)]
         assert {s.driver for s in samples} == {"C00", "HAM"}
         assert max(s.speed_kph for s in samples if s.driver == "C00") > 100

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from tests.f1util import lap_data, packet
-from tests.util import ServerProcess, free_port
+from tests.util import TOKEN, ServerProcess, free_port
 from workbench.telemetry.client import LiveTelemetryClient
 
 
@@ -125,8 +125,8 @@ def test_feed_streams_a_lap_table_into_a_live_server(shared_data, tmp_path):
     with ServerProcess("--live", "--no-udp", "--ws-port", str(ws_port), "--car", "VER", tmp_path=tmp_path) as server:
         wait_for(server, lambda h: h["components"]["source"].get("listeners", {}).get("websocket"))
         url = f"ws://127.0.0.1:{ws_port}/telemetry"
-        proc = subprocess.run([sys.executable, "-m", "workbench", "feed", str(laps), "--url", url], cwd=REPO,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run([sys.executable, "-m", "workbench", "feed", str(laps), "--url", url, "--token", TOKEN],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout) == {"sent": 1129, "accepted": 1129, "errors": []}
         wait_for(server, lambda h: h["components"]["ingest"]["accepted"].get("lap") == 1129)
@@ -138,15 +138,22 @@ def test_feed_streams_a_lap_table_into_a_live_server(shared_data, tmp_path):
     assert bad.returncode == 1 and "cannot reach" in bad.stderr
 
 
-def test_a_busy_ingest_port_degrades_health_but_serves(tmp_path):
+def test_a_busy_ingest_port_stops_serve_before_it_touches_the_data_dir(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.util import REPO
+
     holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     holder.bind(("127.0.0.1", 0))
     try:
         busy = holder.getsockname()[1]
-        with ServerProcess("--live", "--udp-port", str(busy), "--no-ws", tmp_path=tmp_path) as server:
-            health = wait_for(server, lambda h: h["components"]["source"]["listeners"]["errors"])
+        proc = subprocess.run([sys.executable, "-m", "workbench", "serve", "--live", "--udp-port", str(busy),
+                               "--no-ws", "--port", str(free_port()), "--data-dir", str(tmp_path / "state")],
+                              cwd=REPO, capture_output=True, text=True, timeout=60)
     finally:
         holder.close()
-    assert health["status"] == "degraded"
-    assert health["components"]["source"]["listeners"]["udp"] is None
-    assert f"udp port {busy}" in health["components"]["source"]["listeners"]["errors"][0]
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (f"racetwin serve: --udp-port: 127.0.0.1:{busy} cannot be bound (Address already "
+                                   f"in use); is another racetwin serve running?")
+    assert not (tmp_path / "state").exists()  # no token written, no empty session added

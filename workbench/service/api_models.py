@@ -106,10 +106,16 @@ class HealthComponents(BaseModel):
     llm: dict[str, Any] | None = Field(None, description="Explainer: state (off/unknown/ok/degraded), model, "
                                                          "fallbacks by reason, last call's timings.")
     views: ViewsState | None = Field(None, description="Panel app sessions (racetwin serve only).")
+    on_demand: dict[str, int] | None = Field(None, description=(
+        "Server-wide budget of on-demand runs (what-if): pending (running + waiting), max_waiting, "
+        "completed, refused as busy."))
 
 
 class HealthResponse(Envelope):
     status: Literal["ok", "degraded"]
+    problems: list[str] = Field(default_factory=list, description=(
+        "Why the status is degraded, each naming its cause (a port not bound, the ingest consumer "
+        "restarted, store write errors, a failed source); empty when ok."))
     components: HealthComponents
 
 
@@ -137,7 +143,13 @@ class TelemetryPage(Envelope):
 
 
 class AcceptedResponse(Envelope):
-    accepted: int = Field(description="Records accepted from the message.")
+    accepted: int = Field(description="Records the hub took from the message (applied in race-time order).")
+    rejected: dict[str, int] = Field(default_factory=dict, description=(
+        "Records not taken, by reason: duplicate, 'late: ...' (older than what was applied), "
+        "'future: ...' (too far ahead of the hub's clock), 'pending: ...' (held ahead of the clock until "
+        "confirmed)."))
+    results: list[str] | None = Field(None, description="For a batch: one status per record, in order "
+                                                        "('accepted' or the reason it was not).")
 
 
 class TelemetrySchemaResponse(Envelope):

@@ -3,12 +3,19 @@
 - UDP (default port 20777): an `asyncio.DatagramProtocol`; every datagram is
   offered to the `TelemetryIngestor` queue (dropped and counted when full).
 - WebSocket (default port 8765, paths ``/`` and ``/telemetry``): each text (or
-  UTF-8 binary) message is one JSON record or batch. The reply is
-  ``{"ok": true, "accepted": n}`` or ``{"ok": false, "error": {"reason", "message"}}``;
-  a bad message never closes the connection or any other. With a token configured
-  the upgrade needs ``?token=...`` or ``Authorization: Bearer ...``, else HTTP 401
-  with a JSON error. Messages above ``max_message_bytes`` get an error reply; above
-  four times that tornado closes the connection (code 1009).
+  UTF-8 binary) message is one JSON record or batch. The reply comes after the
+  records reached the hub and says what happened to them:
+  ``{"ok": true, "accepted": n}`` when all were taken, else
+  ``{"ok": false, "accepted": n, "results": [status per record]}`` (a status is
+  ``accepted``, ``duplicate``, ``late: ...`` or ``future: ...``), or
+  ``{"ok": false, "error": {"reason", "message"}}`` for a message that is not valid;
+  a bad message never closes the connection or any other.
+  Access: the upgrade needs the token (``?token=...`` or ``Authorization: Bearer ...``),
+  else HTTP 401 with a JSON error; only ``ws_open=True`` (``racetwin serve --ws-open``)
+  lets anyone in. A browser's ``Origin`` must be one of ``allowed_origins`` (else
+  HTTP 403): a web page the engineer happens to visit cannot feed the hub.
+  Messages above ``max_message_bytes`` get an error reply; above four times that
+  tornado closes the connection (code 1009).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from workbench.telemetry.ingestor import TelemetryIngestor
+from workbench.telemetry.ingestor import ACCEPTED, TelemetryIngestor
 from workbench.telemetry.sources import IngestError, decode_json_bytes
 
 __all__ = ["UdpIngestProtocol", "IngestWebSocket", "IngestListeners", "DEFAULT_UDP_PORT", "DEFAULT_WS_PORT"]
@@ -36,6 +43,7 @@ DEFAULT_UDP_PORT = 20777
 DEFAULT_WS_PORT = 8765
 DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
 UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+REPLY_TIMEOUT_S = 10.0  # a WebSocket sender waits at most this long for its records to reach the hub
 
 
 class UdpIngestProtocol(asyncio.DatagramProtocol):
@@ -68,15 +76,20 @@ class IngestWebSocket(WebSocketHandler):
     """One WebSocket client feeding JSON records (see the module notes)."""
 
     def initialize(self, ingestor: TelemetryIngestor, token: str | None, max_message_bytes: int,
-                   clients: set, source: str = "ws") -> None:
+                   clients: set, source: str = "ws", allowed_origins: tuple[str, ...] = ()) -> None:
         self.ingestor = ingestor
         self.clients = clients
         self.token = token
         self.max_message_bytes = max_message_bytes
         self.source = source
+        self.allowed_origins = allowed_origins
 
     def check_origin(self, origin: str) -> bool:
-        return True  # machine clients; the token is the access control
+        """Only called when the client sent ``Origin`` (browsers do; machine clients need not)."""
+        if origin in self.allowed_origins:
+            return True
+        self.ingestor.reject(self.source, IngestError("forbidden_origin", f"Origin: {origin[:100]!r} is not allowed"))
+        return False
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         if not _token_ok(self, self.token):
@@ -103,6 +116,14 @@ class IngestWebSocket(WebSocketHandler):
 
     async def on_message(self, message: str | bytes) -> None:
         try:
+            await self._on_message(message)
+        except Exception as exc:  # the guard: never close the connection without a reply
+            self.ingestor.reject(self.source, IngestError(f"internal: {type(exc).__name__}", str(exc)[:200]))
+            self._reply({"ok": False, "error": {"reason": f"internal: {type(exc).__name__}",
+                                                "message": "message: could not be handled; it was counted"}})
+
+    async def _on_message(self, message: str | bytes) -> None:
+        try:
             if len(message) > self.max_message_bytes:
                 raise IngestError("too_large", f"message: {len(message)} bytes is above the limit of "
                                                f"{self.max_message_bytes}")
@@ -112,8 +133,17 @@ class IngestWebSocket(WebSocketHandler):
             self._reply({"ok": False, "error": {"reason": exc.reason, "message": str(exc)}})
             return
         self.ingestor.source(self.source).messages += 1
-        await self.ingestor.put_records(records, self.source)
-        self._reply({"ok": True, "accepted": len(records)})
+        try:
+            statuses = await asyncio.wait_for(self.ingestor.submit_records(records, self.source), REPLY_TIMEOUT_S)
+        except TimeoutError:
+            self._reply({"ok": False, "error": {"reason": "busy", "message": f"records: not handed to the hub "
+                                                                             f"within {REPLY_TIMEOUT_S} s; resend"}})
+            return
+        accepted = statuses.count(ACCEPTED)
+        if accepted == len(statuses):
+            self._reply({"ok": True, "accepted": accepted})
+        else:
+            self._reply({"ok": False, "accepted": accepted, "results": statuses})
 
 
 class IngestListeners:
@@ -127,12 +157,23 @@ class IngestListeners:
     udp_port, ws_port : int or None
         None disables that listener; 0 picks a free port (see `udp_address` / `ws_port`).
     token : str, optional
-        Required from WebSocket clients when set.
+        Required from WebSocket clients.
+    ws_open : bool
+        Let WebSocket clients in without a token; without a token this must be set
+        explicitly (``racetwin serve --ws-open``).
+    allowed_origins : tuple of str
+        Browser origins (``Origin`` header) allowed to open the WebSocket; none by default.
     """
 
     def __init__(self, ingestor: TelemetryIngestor, host: str = "127.0.0.1", udp_port: int | None = DEFAULT_UDP_PORT,
                  ws_port: int | None = DEFAULT_WS_PORT, token: str | None = None,
-                 max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
+                 max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES, ws_open: bool = False,
+                 allowed_origins: tuple[str, ...] = ()):
+        if ws_port is not None and not token and not ws_open:
+            raise ValueError("token: none given for the ingest WebSocket; give one, or set ws_open=True "
+                             "(racetwin serve --ws-open) to let anyone who can reach the port send telemetry")
+        self.ws_open = ws_open
+        self.allowed_origins = tuple(allowed_origins)
         self.ingestor = ingestor
         self.host = host
         self.udp_port = udp_port
@@ -148,7 +189,7 @@ class IngestListeners:
     async def start(self) -> None:
         """Bind the listeners on the running loop; a port in use is reported, never fatal."""
         loop = asyncio.get_running_loop()
-        self._consumer = loop.create_task(self.ingestor.run())
+        self._consumer = loop.create_task(self.ingestor.run_supervised())
         if self.udp_port is not None:
             try:
                 self.udp_transport, _ = await loop.create_datagram_endpoint(
@@ -163,8 +204,9 @@ class IngestListeners:
                 self.errors.append(f"udp port {self.udp_port}: {exc}")
                 log.error("UDP listener not started on %s:%s: %s", self.host, self.udp_port, exc)
         if self.ws_port is not None:
-            kw = {"ingestor": self.ingestor, "token": self.token, "max_message_bytes": self.max_message_bytes,
-                  "clients": self._clients}
+            kw = {"ingestor": self.ingestor, "token": None if self.ws_open else self.token,
+                  "max_message_bytes": self.max_message_bytes, "clients": self._clients,
+                  "allowed_origins": self.allowed_origins}
             app = Application([(r"/", IngestWebSocket, kw), (r"/telemetry/?", IngestWebSocket, kw)],
                               websocket_max_message_size=4 * self.max_message_bytes)
             try:
@@ -180,7 +222,19 @@ class IngestListeners:
     def state(self) -> dict[str, Any]:
         return {"udp": None if self.udp_transport is None else f"{self.host}:{self.udp_port}",
                 "websocket": None if self.ws_server is None else f"ws://{self.host}:{self.ws_port}/telemetry",
-                "token_required": bool(self.token), "errors": list(self.errors)}
+                "token_required": bool(self.token) and not self.ws_open, "errors": list(self.errors),
+                "consumer": self.ingestor.consumer_state()}
+
+    def problems(self) -> list[str]:
+        """Why the live ingest is degraded: ports not bound, a consumer that stopped or had to restart."""
+        out = list(self.errors)
+        consumer = self.ingestor.consumer_state()
+        if self._consumer is not None and self._consumer.done():
+            out.append(f"ingest consumer stopped ({consumer['last_error'] or 'no error recorded'})")
+        elif consumer["restarts"]:
+            out.append(f"ingest consumer restarted {consumer['restarts']} time(s); last cause: "
+                       f"{consumer['last_error']}")
+        return out
 
     async def stop(self) -> None:
         if self.udp_transport is not None:

@@ -18,6 +18,7 @@ from workbench.twins.twin_schemas import car_live_schema, parameterized_state_sc
 __all__ = ["openapi_document"]
 
 _ERROR_TEXT = {400: "Bad parameter", 401: "Missing or wrong bearer token", 404: "Not found",
+               409: "No record applied (each was late, in the future or a duplicate; see results)",
                413: "Body too large", 422: "Record failed validation"}
 
 

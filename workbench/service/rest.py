@@ -14,12 +14,14 @@ import hmac
 import json
 import math
 import time
+from pathlib import Path
 from typing import Any
 
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, stream_request_body
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from workbench.service import api_models as m
+from workbench.service.stream import WRITE_TIMEOUT_S
 from workbench.telemetry.schema import SCHEMA_VERSION, json_schema, to_wire
 
 __all__ = ["API_VERSION", "ROUTES", "Route", "routes", "jsonable"]
@@ -113,7 +115,9 @@ class ApiHandler(RequestHandler):
         self.send_error_json(status_code, code, f"{self.request.method} {self.request.path}: {self._reason}")
 
     def require_token(self) -> bool:
-        """Writes need ``Authorization: Bearer <token>``; answers 401 and returns False otherwise."""
+        """Writes need ``Authorization: Bearer <token>``; answers 401 and returns False otherwise.
+
+        Called from `prepare`, before a byte of the body is read."""
         expected = self.service.settings.api_token
         header = self.request.headers.get("Authorization", "")
         given = header[7:] if header.startswith("Bearer ") else ""
@@ -130,18 +134,19 @@ class HealthHandler(ApiHandler):
 
     def get(self) -> None:
         source = self.service.source_state()
-        status = "ok" if source["state"] in ("idle", "running", "finished", "listening") else "degraded"
-        if source.get("listeners", {}).get("errors"):
-            status = "degraded"  # a live listener could not bind its port
+        problems = self.service.problems() if hasattr(self.service, "problems") else []
+        status = "degraded" if problems else "ok"
         components = {"ingest": self.hub.health(), "source": source, "store": self.service.store_state()}
         ingestor = getattr(self.service, "ingestor", None)
         if ingestor is not None:
             components["sources"] = ingestor.metrics()
         components["llm"] = self.service.llm_state()
+        from workbench.service.budget import shared_budget
+        components["on_demand"] = shared_budget().state()
         view_state = getattr(self.service, "view_state", None)
         if view_state is not None:
             components["views"] = view_state()
-        self.send_json({"status": status, "components": components})
+        self.send_json({"status": status, "problems": problems, "components": components})
 
 
 class CarTwinHandler(ApiHandler):
@@ -170,13 +175,51 @@ _LIMIT = Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_TELEMET
                "Page size.")
 
 
+@stream_request_body
 class TelemetryHandler(ApiHandler):
+    """GET pages our car's samples; POST submits records (token and size checked before the body is read)."""
+
     ROUTES = (
         Route("/api/v1/telemetry", "get", "Our car's 10 Hz samples, oldest first, paged by race time",
               m.TelemetryPage, params=(_SINCE, _LIMIT), errors=(400,)),
-        Route("/api/v1/telemetry", "post", "Submit a record or a batch (bearer token)", m.AcceptedResponse,
-              status=202, request_schema="TelemetryMessage", errors=(400, 401, 413, 422), auth=True),
+        Route("/api/v1/telemetry", "post", "Submit a record or a batch (bearer token); says what each record became",
+              m.AcceptedResponse, status=202, request_schema="TelemetryMessage", errors=(400, 401, 409, 413, 422),
+              auth=True),
     )
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._body: list[bytes] = []
+        self._size = 0
+        if self.request.method != "POST":
+            return
+        if not self.require_token():
+            self._count_reject("unauthorized", "Authorization: missing or wrong bearer token")
+            return
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            self._too_large(int(length))
+
+    def _count_reject(self, reason: str, message: str) -> None:
+        """Every refused write is counted under source ``rest`` (health: components.sources)."""
+        from workbench.telemetry.sources import IngestError
+
+        ingestor = getattr(self.service, "ingestor", None)
+        if ingestor is not None:
+            ingestor.reject("rest", IngestError(reason, message))
+
+    def _too_large(self, size: int) -> None:
+        self._count_reject("too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
+        self.send_error_json(413, "too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
+        self.request.connection.stream.close()  # do not read (or buffer) the rest
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return
+        self._size += len(chunk)
+        if self._size > MAX_BODY_BYTES:
+            return self._too_large(self._size)
+        self._body.append(chunk)
 
     def get(self) -> None:
         since = self.get_query_argument("since", None)
@@ -184,11 +227,11 @@ class TelemetryHandler(ApiHandler):
         try:
             since_s = None if since is None else float(since)
         except ValueError:
-            return self.send_error_json(400, "invalid_parameter", f"since: {since!r} is not a number")
+            return self.send_error_json(400, "invalid_parameter", f"since: {since[:50]!r} is not a number")
         try:
             limit = int(limit_text)
         except ValueError:
-            return self.send_error_json(400, "invalid_parameter", f"limit: {limit_text!r} is not an integer")
+            return self.send_error_json(400, "invalid_parameter", f"limit: {limit_text[:50]!r} is not an integer")
         if since_s is not None and not math.isfinite(since_s):
             return self.send_error_json(400, "invalid_parameter", f"since: {since!r} is not a finite number")
         if not 1 <= limit <= MAX_TELEMETRY_PAGE:
@@ -199,20 +242,45 @@ class TelemetryHandler(ApiHandler):
                         "next_since": samples[-1].session_time_s if samples else since_s})
 
     def post(self) -> None:
-        if not self.require_token():
+        if self._finished:
             return
-        if len(self.request.body) > MAX_BODY_BYTES:
-            return self.send_error_json(413, "too_large", f"body: {len(self.request.body)} bytes is above "
-                                                          f"the limit of {MAX_BODY_BYTES}")
         try:
-            obj = json.loads(self.request.body)
+            self._post(b"".join(self._body))
+        except Exception as exc:  # the guard: no body ever gets a 5xx
+            self._count_reject(f"internal: {type(exc).__name__}", str(exc)[:200])
+            self.send_error_json(422, "invalid_record", f"body: could not be handled ({type(exc).__name__})")
+
+    def _post(self, body: bytes) -> None:
+        from workbench.telemetry.ingestor import ACCEPTED, TelemetryIngestor
+        from workbench.telemetry.sources import IngestError
+
+        try:
+            obj = json.loads(body)
+        except RecursionError:
+            self._count_reject("json: too deep", "body: is nested too deeply")
+            return self.send_error_json(400, "invalid_json", "body: is nested too deeply")
         except ValueError as exc:
-            return self.send_error_json(400, "invalid_json", f"body: is not valid JSON ({exc})")
-        error = self.hub.ingest_json(obj, source="rest")
-        if error is not None:
-            return self.send_error_json(422, "invalid_record", str(error))
-        n = len(obj["records"]) if obj.get("type") == "batch" else 1
-        self.send_json({"accepted": n}, 202)
+            self._count_reject("json: invalid", f"body: is not valid JSON ({str(exc)[:200]})")
+            return self.send_error_json(400, "invalid_json", f"body: is not valid JSON ({str(exc)[:200]})")
+        ingestor = getattr(self.service, "ingestor", None)
+        if ingestor is None:
+            ingestor = self.service.ingestor = TelemetryIngestor(self.hub)
+        result = ingestor.ingest_json_detailed(obj, source="rest")
+        if isinstance(result, IngestError):
+            self.hub._reject(result.reason, str(result), "rest")
+            return self.send_error_json(422, "invalid_record", str(result))
+        accepted = result.count(ACCEPTED)
+        rejected: dict[str, int] = {}
+        for status in result:
+            if status != ACCEPTED:
+                rejected[status] = rejected.get(status, 0) + 1
+        payload = {"accepted": accepted, "rejected": rejected}
+        if isinstance(obj, dict) and obj.get("type") == "batch":
+            payload["results"] = result
+        if accepted == 0 and result:  # an empty batch is answered 202 with nothing accepted
+            return self.send_json({"error": {"code": "not_applied", "message": "; ".join(
+                f"{n} record(s) {reason}" for reason, n in rejected.items())}, **payload}, 409)
+        self.send_json(payload, 202)
 
 
 class StrategyResultsHandler(ApiHandler):
@@ -253,7 +321,12 @@ class SessionsHandler(ApiHandler):
 
     def get(self) -> None:
         store = self.hub.store
-        self.send_json({"current": self.hub.session_id, "sessions": store.sessions() if store else []})
+        sessions = store.sessions() if store else []
+        for session in sessions:  # readers never see server paths: file names only
+            for key in ("race_file", "file"):
+                if session["meta"].get(key):
+                    session["meta"][key] = Path(session["meta"][key]).name
+        self.send_json({"current": self.hub.session_id, "sessions": sessions})
 
 
 class MetricsHandler(ApiHandler):
@@ -297,19 +370,30 @@ class StreamHandler(WebSocketHandler):
             self.close(1008, "invalid since_seq")
             return
         self._sub, backlog = self.service.stream.subscribe(since_seq)
-        for message in backlog:
-            self.write_message(json.dumps(jsonable(message)))
+        self._sub.on_cut = self._cut
+        self._backlog = backlog
         self._task = asyncio.get_running_loop().create_task(self._pump())
+
+    def _cut(self) -> None:
+        """Too slow: close now (messages still waiting are dropped with the connection)."""
+        self.close(1013, "client too slow; reconnect with since_seq")
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _write(self, message: dict) -> None:
+        try:
+            await asyncio.wait_for(self.write_message(json.dumps(jsonable(message))), WRITE_TIMEOUT_S)
+        except TimeoutError:
+            self.service.stream.cut(self._sub)
 
     async def _pump(self) -> None:
         sub = self._sub
         try:
-            while True:
-                if sub.cut and sub.queue.empty():
-                    self.close(1013, "client too slow; reconnect with since_seq")
-                    return
-                message = await sub.queue.get()
-                await self.write_message(json.dumps(jsonable(message)))
+            for message in self._backlog:
+                await self._write(message)
+            self._backlog = []
+            while not sub.cut:
+                await self._write(await sub.queue.get())
         except (WebSocketClosedError, asyncio.CancelledError):
             return
 

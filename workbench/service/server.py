@@ -67,13 +67,14 @@ class RaceService:
     """
 
     def __init__(self, hub: RaceSession, simulator, speed: float, skip: int = 0,
-                 settings: ServiceSettings | None = None, ingestor=None, listeners=None):
+                 settings: ServiceSettings | None = None, ingestor=None, listeners=None,
+                 stream: EventStream | None = None):
         self.hub = hub
         self.ingestor = ingestor
         self.listeners = listeners
         self.settings = settings or ServiceSettings()
         self.monitor = SystemMonitor()
-        self.stream = EventStream(hub)
+        self.stream = stream if stream is not None else EventStream(hub)
         self.response_cache: dict[str, tuple[float, int, str]] = {}
         self.simulator = simulator
         self.speed = speed
@@ -159,6 +160,18 @@ class RaceService:
         if self.hub.store is not None:
             self.hub.store.close()
 
+    def problems(self) -> list[str]:
+        """Why the service is degraded (empty when it is not): each item names its cause."""
+        out = []
+        if self.state not in ("idle", "running", "finished", "listening", "stopped"):
+            out.append(f"telemetry source {self.state}: {self.error}")
+        if self.listeners is not None:
+            out.extend(self.listeners.problems())
+        store = self.hub.store
+        if store is not None and store.write_errors:
+            out.append(f"store: {store.write_errors} write error(s); last: {store.last_error}")
+        return out
+
     def source_state(self) -> dict[str, Any]:
         out = {"state": self.state,
                "kind": getattr(self.simulator, "kind", "simulator") if self.simulator is not None else "live",
@@ -166,7 +179,7 @@ class RaceService:
                "speed": None if self.speed == float("inf") else self.speed,
                "records_sent": self.records_sent, "resumed_after": self.skip, "error": self.error}
         if isinstance(getattr(self.simulator, "path", None), Path):
-            out["file"] = str(self.simulator.path)
+            out["file"] = self.simulator.path.name  # the name only: readers never see server paths
         if self.listeners is not None:
             out["listeners"] = self.listeners.state()
         return out
@@ -175,9 +188,11 @@ class RaceService:
         store = self.hub.store
         if store is None:
             return {"enabled": False}
+        health = store.health()
+        health["path"] = Path(health["path"]).name  # the name only: readers never see server paths
         return {"enabled": True, "session_id": self.hub.session_id, "applied_seq": self.hub.applied_seq,
                 "committed_seq": store.committed_seq(self.hub.session_id), "snapshots": self.snapshots,
-                **store.health()}
+                **health}
 
 
 _shared: RaceService | None = None
@@ -198,70 +213,139 @@ def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0) -> RaceS
 
 
 def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: RaceDefinition | None = None,
-                 race_file: Path | None = None, resume: bool = False,
+                 race_file: Path | None = None, resume: bool | str = False,
                  settings: ServiceSettings | None = None, replay=None, live: bool = False,
-                 listeners: dict | None = None) -> RaceService:
-    """Build the service over the store in ``data_dir``: a new session, or the last one resumed.
+                 listeners: dict | None = None, future_tolerance_s: float | None = None) -> RaceService:
+    """Build the service over the store in ``data_dir``: a new session, or one resumed.
 
     ``replay`` (a `ReplaySource`) or ``live`` replace the simulator as the built-in
     source (a new session; ``race`` may then be None); ``listeners`` (keyword arguments
     of `IngestListeners`) adds UDP / WebSocket ingest. Every source goes through one
-    `TelemetryIngestor`.
+    `TelemetryIngestor`. ``resume``: True carries on the newest simulator session that
+    holds records; a string names the session (see `racetwin sessions`).
+    ``future_tolerance_s``: see `RaceSession` (None keeps its default).
     """
     from workbench.service.ingest_server import IngestListeners
     from workbench.telemetry.ingestor import TelemetryIngestor
 
+    hub_kw = {} if future_tolerance_s is None else {"future_tolerance_s": future_tolerance_s}
     if replay is not None or live:
         if resume:
             raise ValueError("--resume: only the simulator source can be resumed")
         store = StateStore(data_dir / STORE_FILE)
         tag = "replay" if replay is not None else "live"
-        session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{car}-{len(store.sessions()) + 1}"
-        store.create_session(session_id, {"race": race.name if race else tag, "race_file": None, "seed": None,
-                                          "car": car, "source": tag,
-                                          "file": str(replay.path) if replay is not None else None})
-        hub = RaceSession(car, race=race, store=store, session_id=session_id)
-        ingestor = TelemetryIngestor(hub)
+        meta = {"race": race.name if race else tag, "race_file": None, "seed": None, "car": car, "source": tag,
+                "file": replay.path.name if replay is not None else None}
+
+        def new_session_id() -> str:
+            return f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{car}-{len(store.sessions()) + 1}"
+
+        session_id = new_session_id()
+        store.create_session(session_id, meta)
+        hub = RaceSession(car, race=race, store=store, session_id=session_id, **hub_kw)
+
+        def on_new_session(reason: str) -> None:
+            sid = new_session_id()
+            store.create_session(sid, {**meta, "started_by": reason, "previous": hub.session_id})
+            hub.start_new_session(sid, reason)
+
+        ingestor = TelemetryIngestor(hub, on_new_session=on_new_session)
         if replay is not None:
             replay.on_reject = lambda error: ingestor.reject("replay", error)
         ingest = IngestListeners(ingestor, **listeners) if listeners else None
         return RaceService(hub, replay, speed, settings=settings, ingestor=ingestor, listeners=ingest)
     store = StateStore(data_dir / STORE_FILE)
     previous = store.sessions()
-    simulated = [p for p in previous if p["meta"].get("source", "simulator") == "simulator"]
-    if resume and simulated:
-        meta = simulated[-1]["meta"]
-        session_id, seed, car = simulated[-1]["session_id"], meta["seed"], meta["car"]
+    chosen = pick_resume_session(previous, resume) if resume else None
+    if chosen is not None:
+        meta = chosen["meta"]
+        session_id, seed, car = chosen["session_id"], meta["seed"], meta["car"]
         race = load_race_definition(meta["race_file"]) if meta.get("race_file") else bundled_race()
         log.info("resuming session %s (seed %s, car %s)", session_id, seed, car)
     else:
         if resume:
-            log.info("--resume: no session in %s yet, starting a new one", store.path)
+            log.info("--resume: no simulator session with records in %s yet, starting a new one", store.path)
         race = race if race is not None else bundled_race()
         session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}-{car}-{len(previous) + 1}"
         store.create_session(session_id, {"race": race.name, "race_file": str(race_file) if race_file else None,
                                           "seed": seed, "car": car})
     simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
-    hub = RaceSession(car, race=race, store=store, session_id=session_id)
-    restored = hub.restore() if resume else {}
+    hub = RaceSession(car, race=race, store=store, session_id=session_id, **hub_kw)
+    stream = EventStream(hub)  # before the restore: replayed events get their old numbers again
+    restored = hub.restore() if chosen is not None else {}
     if restored:
         log.info("restored %d records (%s)", sum(restored.values()), restored)
     ingestor = TelemetryIngestor(hub)
     ingest = IngestListeners(ingestor, **listeners) if listeners else None
     return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0), settings=settings,
-                       ingestor=ingestor, listeners=ingest)
+                       ingestor=ingestor, listeners=ingest, stream=stream)
 
 
-def _settings(data_dir: Path, api_token: str | None, cors_origin: str | None) -> tuple[ServiceSettings, str]:
-    """Token from the flag, else RACETWIN_API_TOKEN, else a new random one written to DATA_DIR/api-token."""
+def pick_resume_session(sessions: list[dict], resume: bool | str) -> dict | None:
+    """The session ``--resume`` carries on: the named one, or the newest simulator session holding records.
+
+    Raises
+    ------
+    ValueError
+        A named session that does not exist or cannot be resumed (a replay or live session).
+    """
+    simulated = [p for p in sessions if p["meta"].get("source", "simulator") == "simulator"]
+    if isinstance(resume, str):
+        match = next((p for p in sessions if p["session_id"] == resume), None)
+        if match is None:
+            known = ", ".join(p["session_id"] for p in simulated[-5:]) or "none"
+            raise ValueError(f"--resume: {resume!r} is not a session in the store (latest: {known}; "
+                             f"see racetwin sessions)")
+        if match not in simulated:
+            raise ValueError(f"--resume: {resume!r} is a {match['meta'].get('source')} session; only simulator "
+                             f"sessions can be resumed")
+        return match
+    with_records = [p for p in simulated if p["records"] > 0]
+    return with_records[-1] if with_records else None
+
+
+TOKEN_FILE = "api-token"
+
+
+def _settings(data_dir: Path, api_token: str | None, cors_origin: str | None,
+              rotate_token: bool = False) -> tuple[ServiceSettings, str]:
+    """Token from the flag, else RACETWIN_API_TOKEN, else DATA_DIR/api-token (kept across restarts;
+    written with a new random token when missing or when ``rotate_token``)."""
     token = api_token or os.environ.get("RACETWIN_API_TOKEN")
-    where = "--api-token" if api_token else "RACETWIN_API_TOKEN" if token else str(data_dir / "api-token")
+    where = "--api-token" if api_token else "RACETWIN_API_TOKEN" if token else str(data_dir / TOKEN_FILE)
     if not token:
-        token = secrets.token_urlsafe(24)
-        path = data_dir / "api-token"
-        path.write_text(token + "\n")
-        path.chmod(0o600)
+        path = data_dir / TOKEN_FILE
+        token = None if rotate_token or not path.is_file() else path.read_text().strip() or None
+        if token is None:
+            token = secrets.token_urlsafe(24)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(token + "\n")
+            tmp.chmod(0o600)
+            tmp.replace(path)
+            where += " (new)" if not rotate_token else " (rotated)"
     return ServiceSettings(api_token=token, cors_origin=cors_origin), where
+
+
+def check_ports(host: str, port: int, listeners: dict | None) -> None:
+    """Raise OSError naming the first port that cannot be bound (before anything touches the data dir)."""
+    import socket
+
+    wanted = [("--port", socket.SOCK_STREAM, port)]
+    if listeners:
+        if listeners.get("udp_port"):
+            wanted.append(("--udp-port", socket.SOCK_DGRAM, listeners["udp_port"]))
+        if listeners.get("ws_port"):
+            wanted.append(("--ws-port", socket.SOCK_STREAM, listeners["ws_port"]))
+    for option, kind, number in wanted:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, kind) as sock:
+            if kind == socket.SOCK_STREAM:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado binds it
+            try:
+                sock.bind((host, number))
+            except OSError as exc:
+                raise OSError(exc.errno, f"{option}: {host}:{number} cannot be bound ({exc.strerror}); is another "
+                                         f"racetwin serve running?") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -276,6 +360,7 @@ def _is_loopback(host: str) -> bool:
 def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
           race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
           cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
+          rotate_token: bool = False, future_tolerance_s: float | None = None,
           strategy_runs: int = 10_000, dask_scheduler: str | None = None, llm_url: str | None = None,
           llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0,
           predict_runs: int = 1000) -> None:
@@ -294,10 +379,14 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     from workbench.ui.sessions import view_counts
     from workbench.ui.whatif import WhatIfExplorer
 
+    check_ports(host, port, listeners)  # a second serve on a busy port must not touch this data dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings, token_source = _settings(data_dir, api_token, cors_origin)
+    settings, token_source = _settings(data_dir, api_token, cors_origin, rotate_token)
+    if listeners and listeners.get("ws_port") and not listeners.get("token") and not listeners.get("ws_open"):
+        listeners = {**listeners, "token": settings.api_token}  # the ingest WebSocket needs the same token
     service = open_service(seed=seed, car=car, speed=speed, data_dir=data_dir, race=race, race_file=race_file,
-                           resume=resume, settings=settings, replay=replay, live=live, listeners=listeners)
+                           resume=resume, settings=settings, replay=replay, live=live, listeners=listeners,
+                           future_tolerance_s=future_tolerance_s)
     if not _is_loopback(host):
         log.warning("LISTENING ON %s: the app and every read endpoint are open to anyone who can reach this "
                     "address; writes still need the bearer token", host)

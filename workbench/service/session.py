@@ -22,6 +22,7 @@ import param
 
 from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition
+from workbench.telemetry.ingestor import LATE, PENDING
 from workbench.telemetry.records import (
     CarSample,
     EventKind,
@@ -43,6 +44,10 @@ _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED:
 
 
 ENV_CLOCK_STEP_S = 0.5  # samples move the environment's (watchable) clock in steps of this much race time
+FUTURE_TOLERANCE_S = 60.0  # default: a record may be this far (race s) ahead of the hub's newest record ...
+FUTURE_RATE = 1.0  # ... plus this many race seconds per wall second since the hub last took a record (live: 1x)
+FUTURE = "future: too far ahead of the hub's clock"
+FUTURE_CONFIRM = 8  # consecutive far-ahead records of one source, in order and agreeing, move the clock
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,29 +104,34 @@ class RaceSession:
         ``session_id``; the hub never waits for the disk.
     session_id : str, optional
         This race's id in the store.
+    future_tolerance_s : float
+        A record more than this many race seconds ahead of the newest record taken, plus
+        ``future_rate`` race seconds per wall second since then, is rejected as ``future``
+        (one bad clock value must not move the hub's clock and make every real record late).
+        Unless confirmed: `FUTURE_CONFIRM` consecutive far-ahead records of one source, in
+        time order and each within the tolerance of the one before (a fast replay over a long
+        gap, a feed coming back), are held, then all taken. ``inf`` turns the check off. The
+        first record of a session sets the clock.
+    future_rate : float
+        Race seconds per wall second a paused feed may jump ahead when it comes back.
     """
 
     def __init__(self, our_driver: str, race: RaceDefinition | None = None, reorder_window_s: float = 0.5,
-                 telemetry_buffer: int = 6000, store: StateStore | None = None, session_id: str | None = None):
+                 telemetry_buffer: int = 6000, store: StateStore | None = None, session_id: str | None = None,
+                 future_tolerance_s: float = FUTURE_TOLERANCE_S, future_rate: float = FUTURE_RATE):
         if reorder_window_s < 0:
             raise ValueError(f"reorder_window_s: {reorder_window_s} is below minimum 0")
+        if not future_tolerance_s >= 0:
+            raise ValueError(f"future_tolerance_s: {future_tolerance_s} is below minimum 0")
+        if not future_rate >= 0:
+            raise ValueError(f"future_rate: {future_rate} is below minimum 0")
         self.race = race
         self.our_driver = our_driver
         self.reorder_window_s = reorder_window_s
-        self.field_twin = FieldTwin(name="FieldTwin", our_driver=our_driver,
-                                    context=TwinContext.from_race(race) if race is not None else None)
-        self.environment = TrackEnvironment(name="TrackEnvironment")
-        if race is not None:
-            race.car(our_driver)  # raises naming the unknown driver
-            for entry in sorted(race.cars, key=lambda e: e.grid):
-                twin = self.field_twin.car(entry.driver)
-                twin.param.update(team=entry.team, position=entry.grid)
-            self.field_twin.order = [e.driver for e in sorted(race.cars, key=lambda e: e.grid)]
-            self.environment.param.update(track=race.track.name, total_laps=race.track.laps,
-                                          track_length_m=race.track.length_m)
-        self.car_twin: CarTwin = self.field_twin.car(our_driver)
+        self.future_tolerance_s = future_tolerance_s
+        self.future_rate = future_rate
         self.telemetry: collections.deque[CarSample] = collections.deque(maxlen=telemetry_buffer)
-        self.laps: list[LapRecord] = []
+        self._new_twins()
         self.events: list[HubEvent] = []
         self.accepted = collections.Counter()
         self.rejected = collections.Counter()
@@ -136,14 +146,40 @@ class RaceSession:
         self.session_time_s = 0.0  # race time of the newest record applied
         self.store = store
         self.session_id = session_id
+        self.sessions_started = 0  # new game sessions started in this process (see `start_new_session`)
         if store is not None and session_id is None:
             raise ValueError("session_id: None is not allowed when a store is given")
         self._persist = True
         self._heap: list[tuple[float, int, Record, str]] = []
         self._seq = itertools.count()
         self._newest_s = float("-inf")
+        self._newest_wall_s = time.monotonic()
         self._applied_until_s = float("-inf")
+        self._held: dict[str, list[Record]] = {}  # far-ahead records per source, waiting for confirmation
+        self._confirmed: collections.deque[int] = collections.deque(maxlen=16 * FUTURE_CONFIRM)
         self._subscribers: list[Callable[[HubEvent], None]] = []
+
+    def _new_twins(self) -> None:
+        """Fresh twins and environment for the race (at construction and when a new session starts)."""
+        race, our_driver = self.race, self.our_driver
+        self.field_twin = FieldTwin(name="FieldTwin", our_driver=our_driver,
+                                    context=TwinContext.from_race(race) if race is not None else None)
+        if getattr(self, "environment", None) is None:
+            self.environment = TrackEnvironment(name="TrackEnvironment")
+        else:  # keep the object (views watch it), reset its values
+            self.environment.param.update({k: p.default for k, p in self.environment.param.objects().items()
+                                           if k != "name"})
+        if race is not None:
+            race.car(our_driver)  # raises naming the unknown driver
+            for entry in sorted(race.cars, key=lambda e: e.grid):
+                twin = self.field_twin.car(entry.driver)
+                twin.param.update(team=entry.team, position=entry.grid)
+            self.field_twin.order = [e.driver for e in sorted(race.cars, key=lambda e: e.grid)]
+            self.environment.param.update(track=race.track.name, total_laps=race.track.laps,
+                                          track_length_m=race.track.length_m)
+        self.car_twin: CarTwin = self.field_twin.car(our_driver)
+        self.laps: list[LapRecord] = []
+        self.telemetry.clear()
 
     # -- input ------------------------------------------------------------------
     def ingest_json(self, obj: Any, source: str = "json") -> TelemetryValidationError | None:
@@ -161,19 +197,97 @@ class RaceSession:
         return None
 
     def submit(self, record: Record, source: str = "python") -> bool:
-        """Queue a typed record; return False (and count it) if it arrived too late."""
+        """Queue a typed record from a trusted source (simulator, replay, store, notebook).
+
+        Returns False (and counts it) if it arrived too late. Untrusted input goes
+        through `offer`, which also rejects records too far in the future.
+        """
+        return self.offer(record, source, check_future=False) is None
+
+    def offer(self, record: Record, source: str = "python", check_future: bool = True) -> str | None:
+        """Queue a typed record; None when taken, else the reject reason (`LATE` or `FUTURE`), counted.
+
+        With ``check_future`` a record too far ahead of the hub's clock (see
+        ``future_tolerance_s``) is rejected as `FUTURE`.
+        """
         t = record.session_time_s
         if t < self._applied_until_s:
-            self._reject("late: older than records already applied",
-                         f"session_time_s: {t} is before {self._applied_until_s} already applied", source)
-            return False
+            self._reject(LATE, f"session_time_s: {t} is before {self._applied_until_s} already applied", source)
+            return LATE
+        now = time.monotonic()
+        if check_future and self._newest_s != float("-inf"):
+            limit = self._newest_s + self.future_tolerance_s + self.future_rate * (now - self._newest_wall_s)
+            if t > limit:
+                return self._hold(record, source)
+            self._drop_held(source)
+        self._push(record, source, now)
+        return None
+
+    def _push(self, record: Record, source: str, now: float) -> None:
+        t = record.session_time_s
         heapq.heappush(self._heap, (t, next(self._seq), record, source))
-        self._newest_s = max(self._newest_s, t)
+        if t >= self._newest_s:
+            self._newest_s = t
+            self._newest_wall_s = now
         self._drain(self._newest_s - self.reorder_window_s)
-        return True
+
+    def _hold(self, record: Record, source: str) -> str:
+        """A far-ahead record: held until `FUTURE_CONFIRM` agreeing ones from ``source`` confirm it."""
+        held = self._held.setdefault(source, [])
+        step = record.session_time_s - held[-1].session_time_s if held else 0.0
+        if held and not 0 <= step <= self.future_tolerance_s:  # out of order or not agreeing: start over
+            self._drop_held(source)
+            held = self._held.setdefault(source, [])
+        held.append(record)
+        if len(held) < FUTURE_CONFIRM:
+            return PENDING
+        del self._held[source]
+        now = time.monotonic()
+        for r in sorted(held, key=lambda r: r.session_time_s):
+            self._confirmed.append(id(r))
+            self._push(r, source, now)
+        return None
+
+    def _drop_held(self, source: str) -> None:
+        for r in self._held.pop(source, ()):
+            self._reject(FUTURE, f"session_time_s: {r.session_time_s} is more than {self.future_tolerance_s} s "
+                                 f"ahead of the hub's clock {self._newest_s} and was not confirmed", source)
+
+    def held_outcome(self, record: Record, source: str) -> str | None:
+        """What became of a record `offer` answered `PENDING`: None (taken), `PENDING` or `FUTURE`."""
+        if any(r is record for r in self._held.get(source, ())):
+            return PENDING
+        return None if id(record) in self._confirmed else FUTURE
+
+    def start_new_session(self, session_id: str | None = None, reason: str = "new session") -> None:
+        """End the current session (what is held is applied) and start a fresh one on a new clock.
+
+        Twins, laps, telemetry and the clock start over; the environment object is kept
+        (views watch it) with its values reset. With a store, ``session_id`` must be a
+        session already created there. Emits a ``session_started`` event.
+        """
+        if self.store is not None and session_id is None:
+            raise ValueError("session_id: None is not allowed when a store is given")
+        self.flush()
+        self._heap.clear()
+        self._held.clear()
+        self._newest_s = self._applied_until_s = float("-inf")
+        self._newest_wall_s = time.monotonic()
+        self.session_time_s = 0.0
+        self.applied_seq = 0
+        self.session_id = session_id
+        self.strategy_results = self.strategy_recommendations = self.race_prediction = None
+        self._new_twins()
+        self.lap_version += 1
+        self.sessions_started += 1
+        self._emit(HubEvent("session_started", 0.0, detail=f"{reason}; session {session_id}"))
 
     def flush(self) -> None:
-        """Apply everything held in the reorder window (end of a source, or a pause)."""
+        """Apply everything held in the reorder window (end of a source, or a pause).
+
+        Unconfirmed far-ahead records are rejected as `FUTURE` then."""
+        for source in list(self._held):
+            self._drop_held(source)
         self._drain(float("inf"))
 
     def _drain(self, until_s: float) -> None:

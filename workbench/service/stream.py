@@ -3,7 +3,11 @@
 Framework-free: `EventStream` subscribes to a `RaceSession`, numbers every message
 (``seq``), keeps the last `BUFFER` for clients that reconnect with ``since_seq``,
 and hands each subscriber a bounded queue (a slow consumer is cut off, never
-allowed to grow memory). The WebSocket handler in `rest.py` only moves bytes.
+allowed to grow memory): a client is cut when `SUBSCRIBER_QUEUE` messages wait for
+it, or when one message is not taken within `WRITE_TIMEOUT_S` (closed with code
+1013; it reconnects with ``since_seq``). ``seq`` continues across ``--resume``: the
+stream subscribes before the store is replayed, so the same events get the same numbers.
+The WebSocket handler in `rest.py` only moves bytes.
 
 Message format (JSON, one per WebSocket frame)::
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from workbench.service.session import HubEvent, RaceSession
@@ -32,6 +37,7 @@ __all__ = ["EventStream", "Subscription", "BUFFER", "SUBSCRIBER_QUEUE"]
 
 BUFFER = 10_000
 SUBSCRIBER_QUEUE = 1_000
+WRITE_TIMEOUT_S = 10.0  # a client that does not take one message within this (wall) time is cut
 
 
 @dataclasses.dataclass(eq=False)
@@ -40,6 +46,7 @@ class Subscription:
 
     queue: asyncio.Queue
     cut: bool = False
+    on_cut: Callable[[], Any] | None = None  # called once when the stream cuts this subscriber
 
 
 class EventStream:
@@ -67,9 +74,20 @@ class EventStream:
             try:
                 sub.queue.put_nowait(message)
             except asyncio.QueueFull:  # too slow: cut it off rather than buffer without bound
-                self.subscribers.discard(sub)
-                sub.cut = True
-                self.dropped_subscribers += 1
+                self.cut(sub)
+
+    def cut(self, sub: Subscription) -> None:
+        """Cut a subscriber that fell behind (its connection is closed by ``on_cut``)."""
+        if sub.cut:
+            return
+        self.subscribers.discard(sub)
+        sub.cut = True
+        self.dropped_subscribers += 1
+        if sub.on_cut is not None:
+            try:
+                sub.on_cut()
+            except Exception:  # a broken connection must not stop the stream
+                pass
 
     def subscribe(self, since_seq: int | None = None) -> tuple[Subscription, list[dict[str, Any]]]:
         """A new subscription, plus the buffered messages after ``since_seq`` to send first."""

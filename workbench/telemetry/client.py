@@ -95,10 +95,16 @@ class LiveTelemetryClient:
         async def flush() -> None:
             nonlocal accepted
             reply = await self.send_records(batch)
-            if reply.get("ok"):
-                accepted += reply["accepted"]
-            else:
-                errors.append(reply.get("error", reply))
+            accepted += reply.get("accepted", 0)  # a partly taken batch says how many, and why not the rest
+            if not reply.get("ok"):
+                if "results" in reply:
+                    rejected: dict[str, int] = {}
+                    for status in reply["results"]:
+                        if status != "accepted":
+                            rejected[status] = rejected.get(status, 0) + 1
+                    errors.append({"reason": "not_applied", "rejected": rejected})
+                else:
+                    errors.append(reply.get("error", reply))
             batch.clear()
 
         for record in records:

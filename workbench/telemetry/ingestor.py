@@ -11,6 +11,15 @@ Back-pressure: async sources go through one bounded queue (``max_queue`` items).
 `offer_datagram` never waits: when the queue is full the datagram is dropped and
 counted as ``queue_full`` (UDP has no way to slow a sender). Memory stays bounded
 either way.
+
+Nothing can stop it: every item is decoded and applied under a guard that counts
+any failure by reason (``internal: <ExceptionType>``) and goes on; `run_supervised`
+restarts the consumer if it ever stops and records why (health reads
+`consumer_state`). Records from untrusted sources (everything but the built-in
+simulator and replay) too far ahead of the hub's clock are rejected as ``future``
+(see `RaceSession.offer`). A new F1-game session (new session UID, or its clock
+back to zero, confirmed over several packets) starts a new session in the hub
+(``on_new_session``) instead of making every later record ``late``.
 """
 
 from __future__ import annotations
@@ -18,13 +27,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from workbench.telemetry.records import LapRecord, Record
 from workbench.telemetry.sources import DatagramDecoder, IngestError, decode_json_bytes, validate_json
 
-__all__ = ["TelemetryIngestor", "SourceMetrics"]
+__all__ = ["TelemetryIngestor", "SourceMetrics", "ACCEPTED", "DUPLICATE", "TRUSTED_SOURCES"]
+
+log = logging.getLogger("racetwin.ingest")
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.offer
+LATE = "late: older than records already applied"
+TRUSTED_SOURCES = ("simulator", "replay")  # built in: never checked for records in the future
 
 
 @dataclasses.dataclass
@@ -60,12 +79,28 @@ class TelemetryIngestor:
         How many recent record keys are remembered for de-duplication.
     max_senders : int
         Datagram senders whose game state is tracked at once (least recent forgotten).
+    on_new_session : callable, optional
+        ``on_new_session(reason)`` starts a new session in the hub when a new F1-game
+        session begins (the service creates the store session); default
+        ``hub.start_new_session(reason=reason)``.
+    trusted_sources : tuple of str
+        Sources whose records are not checked for being too far in the future.
     """
 
-    def __init__(self, hub, max_queue: int = 10_000, dedup_window: int = 50_000, max_senders: int = 64):
+    def __init__(self, hub, max_queue: int = 10_000, dedup_window: int = 50_000, max_senders: int = 64,
+                 on_new_session: Callable[[str], Any] | None = None,
+                 trusted_sources: tuple[str, ...] = TRUSTED_SOURCES):
         if max_queue < 1:
             raise ValueError(f"max_queue: {max_queue} is below minimum 1")
         self.hub = hub
+        # a hub is anything with submit(record, source) -> bool; RaceSession also has offer (future check)
+        self._offer = getattr(hub, "offer", None) or (
+            lambda record, source, check_future=True: None if hub.submit(record, source) else LATE)
+        self.on_new_session = on_new_session
+        self.trusted_sources = trusted_sources
+        self.consumer_restarts = 0
+        self.consumer_error: str | None = None
+        self.consumer_running = False
         self.max_queue = max_queue
         self.dedup_window = dedup_window
         self.max_senders = max_senders
@@ -92,35 +127,67 @@ class TelemetryIngestor:
     def metrics(self) -> dict[str, Any]:
         """Per-source counters and the queue depth, for ``/api/v1/health``."""
         return {"queue": {"depth": 0 if self._queue is None else self._queue.qsize(), "max": self.max_queue},
+                "consumer": self.consumer_state(),
                 "sources": {name: m.state() for name, m in sorted(self.sources.items())}}
+
+    def consumer_state(self) -> dict[str, Any]:
+        """Whether the queue consumer runs, how often it was restarted and the last cause."""
+        return {"running": self.consumer_running, "restarts": self.consumer_restarts, "last_error": self.consumer_error}
+
+    def _guard_failed(self, source: str, exc: Exception, what: str) -> None:
+        """An unexpected failure while handling one item: counted and logged, never raised."""
+        reason = f"internal: {type(exc).__name__}"
+        self.reject(source, IngestError(reason, f"{what}: {type(exc).__name__}: {exc}"))
+        n = self.source(source).rejected[reason]
+        if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th, 8th ... time: a flood never floods the log
+            log.warning("ingest %s from %s failed (%d so far): %s: %s", what, source, n, type(exc).__name__,
+                        str(exc)[:200])
 
     # -- synchronous path ---------------------------------------------------------------
     def _key(self, record: Record):
         return ("lap", record.driver, record.lap_number) if isinstance(record, LapRecord) else record
 
     def ingest_records(self, records: list[Record], source: str) -> int:
-        """Submit typed records; returns how many the hub took (duplicates and late ones are counted)."""
-        m = self.source(source)
-        taken = 0
-        for record in records:
-            key = self._key(record)
-            if key in self._seen:
-                m.duplicates += 1
-                continue
-            self._seen[key] = None
-            if len(self._seen) > self.dedup_window:
-                self._seen.popitem(last=False)
-            if self.hub.submit(record, source):
-                taken += 1
-                m.last_session_time_s = record.session_time_s
-            else:
-                m.rejected["late: older than records already applied"] += 1
-        m.accepted += taken
-        m.last_wall_s = time.monotonic()
-        return taken
+        """Submit typed records; returns how many the hub took (duplicates, late and future ones are counted)."""
+        return sum(status == ACCEPTED for status in self.ingest_records_detailed(records, source))
 
-    def ingest_datagram(self, data: bytes, source: str = "udp", sender: Any = None) -> int:
-        """Decode one datagram (F1-game packet or JSON) and submit its records; never raises."""
+    def ingest_records_detailed(self, records: list[Record], source: str) -> list[str]:
+        """Submit typed records; one status per record: ``accepted``, ``duplicate`` or the hub's reject reason.
+
+        Never raises: a failure inside the hub is counted as ``internal: <type>`` for that record.
+        """
+        m = self.source(source)
+        check_future = source not in self.trusted_sources
+        statuses = []
+        for record in records:
+            try:
+                key = self._key(record)
+                if key in self._seen:
+                    m.duplicates += 1
+                    statuses.append(DUPLICATE)
+                    continue
+                reason = self._offer(record, source, check_future=check_future)
+                statuses.append(reason)
+                if reason is None or reason == PENDING:
+                    self._seen[key] = None
+                    if len(self._seen) > self.dedup_window:
+                        self._seen.popitem(last=False)
+            except Exception as exc:  # the guard: one bad record never stops the rest
+                self._guard_failed(source, exc, f"record {type(record).__name__}")
+                statuses.append(f"internal: {type(exc).__name__}")
+        for i, (record, reason) in enumerate(zip(records, statuses, strict=True)):
+            if reason == PENDING:  # held ahead of the clock: confirmed by later records of this batch?
+                reason = statuses[i] = self.hub.held_outcome(record, source)
+            if reason is None:
+                m.accepted += 1
+                m.last_session_time_s = record.session_time_s
+                statuses[i] = ACCEPTED
+            elif reason not in (DUPLICATE, PENDING) and not reason.startswith("internal: "):
+                m.rejected[reason] += 1
+        m.last_wall_s = time.monotonic()
+        return statuses
+
+    def _decoder(self, source: str, sender: Any) -> DatagramDecoder:
         key = (source, sender)
         decoder = self._decoders.get(key)
         if decoder is None:
@@ -129,23 +196,55 @@ class TelemetryIngestor:
                 self._decoders.popitem(last=False)
         else:
             self._decoders.move_to_end(key)
+        return decoder
+
+    def ingest_datagram(self, data: bytes, source: str = "udp", sender: Any = None) -> int:
+        """Decode one datagram (F1-game packet or JSON) and submit its records; never raises."""
         try:
-            records = decoder.decode(data)
+            decoder = self._decoder(source, sender)
+            sessions = decoder.new_sessions
+            try:
+                records = decoder.decode(data)
+            finally:
+                for field, n in decoder.mapper.take_out_of_range().items():
+                    self.source(source).rejected[f"f1: out of range: {field}"] += n
+            if decoder.new_sessions != sessions:
+                self.start_new_session(f"new F1-game session from {source} {sender} (UID {decoder.session_uid})")
         except IngestError as exc:
             self.reject(source, exc)
+            return 0
+        except Exception as exc:  # the guard: count, log, go on
+            self._guard_failed(source, exc, "datagram")
             return 0
         self.source(source).messages += 1
         return self.ingest_records(records, source)
 
+    def start_new_session(self, reason: str) -> None:
+        """Start a new session in the hub (``on_new_session``), forgetting de-duplication keys."""
+        self._seen.clear()
+        if self.on_new_session is not None:
+            self.on_new_session(reason)
+        else:
+            self.hub.start_new_session(reason=reason)
+        log.info("new session: %s", reason)
+
     def ingest_json(self, message: Any, source: str = "json") -> int:
         """Validate one JSON message (text, bytes or decoded object) and submit it; never raises."""
+        result = self.ingest_json_detailed(message, source)
+        return 0 if isinstance(result, IngestError) else result.count(ACCEPTED)
+
+    def ingest_json_detailed(self, message: Any, source: str = "json") -> list[str] | IngestError:
+        """Like `ingest_json`, but returns one status per record, or the `IngestError` that rejected it."""
         try:
             records = decode_json_bytes(message) if isinstance(message, (str, bytes)) else validate_json(message)
         except IngestError as exc:
             self.reject(source, exc)
-            return 0
+            return exc
+        except Exception as exc:  # the guard
+            self._guard_failed(source, exc, "message")
+            return IngestError(f"internal: {type(exc).__name__}", f"message: could not be read ({type(exc).__name__})")
         self.source(source).messages += 1
-        return self.ingest_records(records, source)
+        return self.ingest_records_detailed(records, source)
 
     # -- async, bounded path ------------------------------------------------------------
     def _q(self) -> asyncio.Queue:
@@ -166,6 +265,31 @@ class TelemetryIngestor:
         """Queue validated records, waiting while the queue is full (back-pressure)."""
         await self._q().put(("records", records, source, None))
 
+    async def submit_records(self, records: list[Record], source: str) -> list[str]:
+        """Queue validated records and wait until the consumer has handed them to the hub.
+
+        Returns one status per record (see `ingest_records_detailed`): an honest answer
+        for the sender, in arrival order with every other source.
+        """
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        await self._q().put(("records", records, source, done))
+        return await done
+
+    def _handle(self, kind: str, payload: Any, source: str, sender: Any) -> None:
+        try:
+            if kind == "datagram":
+                self.ingest_datagram(payload, source, sender)
+            elif sender is None:
+                self.ingest_records(payload, source)
+            else:  # a future waiting for the statuses
+                statuses = self.ingest_records_detailed(payload, source)
+                if not sender.done():
+                    sender.set_result(statuses)
+        except Exception as exc:  # the guard (ingest_* never raise; this is the last line)
+            self._guard_failed(source, exc, kind)
+            if kind != "datagram" and sender is not None and not sender.done():
+                sender.set_result([f"internal: {type(exc).__name__}"] * len(payload))
+
     async def run(self, stop: asyncio.Event | None = None, idle_flush_s: float = 0.5) -> None:
         """Consume the queue into the hub until cancelled or ``stop`` is set.
 
@@ -173,19 +297,35 @@ class TelemetryIngestor:
         window is flushed, so the last records of a paused live feed are applied.
         """
         q = self._q()
+        self.consumer_running = True
+        try:
+            while stop is None or not stop.is_set():
+                try:
+                    kind, payload, source, sender = await asyncio.wait_for(q.get(), idle_flush_s)
+                except TimeoutError:
+                    self.hub.flush()
+                    continue
+                try:
+                    self._handle(kind, payload, source, sender)
+                finally:
+                    q.task_done()
+        finally:
+            self.consumer_running = False
+
+    async def run_supervised(self, stop: asyncio.Event | None = None, idle_flush_s: float = 0.5,
+                             restart_delay_s: float = 0.1) -> None:
+        """`run`, restarted whenever it fails (counted in ``consumer_restarts``, cause in ``consumer_error``)."""
         while stop is None or not stop.is_set():
             try:
-                kind, payload, source, sender = await asyncio.wait_for(q.get(), idle_flush_s)
-            except TimeoutError:
-                self.hub.flush()
-                continue
-            try:
-                if kind == "datagram":
-                    self.ingest_datagram(payload, source, sender)
-                else:
-                    self.ingest_records(payload, source)
-            finally:
-                q.task_done()
+                await self.run(stop, idle_flush_s)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.consumer_restarts += 1
+                self.consumer_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                log.exception("ingest consumer failed; restarting")
+                await asyncio.sleep(restart_delay_s)
 
     async def drain(self) -> None:
         """Wait until everything queued so far has reached the hub."""

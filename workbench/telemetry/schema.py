@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import reprlib
 from typing import Any
 
 from workbench.telemetry.records import (
@@ -27,7 +28,7 @@ from workbench.telemetry.records import (
 )
 
 __all__ = ["SCHEMA_VERSION", "FIELDS", "Field", "check_field", "check_object", "TelemetryValidationError",
-           "validate", "validate_batch", "json_schema", "to_wire", "normalize_compound"]
+           "validate", "validate_batch", "json_schema", "to_wire", "normalize_compound", "short_repr", "bounds"]
 
 SCHEMA_VERSION = "1.0"
 """Version of the wire schema: the major part changes only when old messages break."""
@@ -119,17 +120,43 @@ FIELDS: dict[str, dict[str, Field]] = {
     },
 }
 
+
+
+def bounds(record_type: str, field: str) -> tuple[float | None, float | None]:
+    """``(minimum, maximum)`` of a numeric field: the one table both the JSON validator and the UDP mapper use."""
+    spec = FIELDS[record_type][field]
+    return spec.minimum, spec.maximum
+
+
 _ENUM_TYPES = {"compound": Compound, "track_status": TrackStatus, "session_type": SessionType, "kind": EventKind}
 _COMPOUND_ALIASES = {"S": "SOFT", "M": "MEDIUM", "H": "HARD", "I": "INTERMEDIATE", "INTER": "INTERMEDIATE",
                      "W": "WET", "FULL_WET": "WET"}
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 3, 80, 80, 40
+_SHORT.maxdict = _SHORT.maxlist = 6
+
+
+def short_repr(value: Any) -> str:
+    """``repr(value)`` bounded in depth and length (a hostile value never makes a huge or endless message)."""
+    if isinstance(value, (str, bool, float)) or value is None or (isinstance(value, int) and abs(value) < 10**30):
+        text = repr(value)
+        return text if len(text) <= 100 else _SHORT.repr(value)
+    return _SHORT.repr(value)
+
+
 class TelemetryValidationError(ValueError):
-    """A wire message broke a rule; ``path``, ``value`` and ``rule`` say which."""
+    """A wire message broke a rule; ``path``, ``value`` and ``rule`` say which.
+
+    The value in the message is shortened (`short_repr`): deep or huge values never
+    make an endless message or a RecursionError.
+    """
 
     def __init__(self, path: str, value: Any, rule: str):
         self.path, self.value, self.rule = path, value, rule
-        super().__init__(f"{path}: {value!r} {rule}" if path else f"{value!r} {rule}")
+        shown = short_repr(value)
+        super().__init__(f"{path}: {shown} {rule}" if path else f"{shown} {rule}")
 
     @property
     def reason(self) -> str:
@@ -188,13 +215,16 @@ def _check_field(prefix: str, name: str, spec: Field, value: Any) -> Any:
             raise TelemetryValidationError(prefix + name, value, f"is not a {kind}")
         if kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
             raise TelemetryValidationError(prefix + name, value, "is not an integer")
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise TelemetryValidationError(prefix + name, value, "is not a finite number")
         if spec.minimum is not None and value < spec.minimum:
             raise TelemetryValidationError(prefix + name, value, f"is below minimum {spec.minimum:g}")
         if spec.maximum is not None and value > spec.maximum:
             raise TelemetryValidationError(prefix + name, value, f"is above maximum {spec.maximum:g}")
-        return int(value) if kind == "integer" else float(value)
+        try:
+            return int(value) if kind == "integer" else float(value)
+        except OverflowError:
+            raise TelemetryValidationError(prefix + name, value, "is too large for a number") from None
     if not isinstance(value, str):
         raise TelemetryValidationError(prefix + name, value, "is not a string")
     if name == "compound":

@@ -7,9 +7,11 @@ message naming the field, the value and the rule; nothing else escapes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import json
 import math
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,7 +42,9 @@ def decode_json_bytes(data: bytes | str) -> list[Record]:
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise IngestError("json: invalid", f"message: is not valid JSON ({exc})") from None
+        raise IngestError("json: invalid", f"message: is not valid JSON ({str(exc)[:200]})") from None
+    except RecursionError:
+        raise IngestError("json: too deep", "message: is nested too deeply") from None
     return validate_json(obj)
 
 
@@ -61,9 +65,29 @@ class DatagramDecoder:
     packets by (packetFormat, packetId).
     """
 
+    # A game session restarted with the same UID: its clock goes back from at least this far ...
+    RESTART_FROM_S = 10.0
+    # ... to below this.
+    RESTART_TO_S = 1.0
+    # Consecutive packets of a new session (new UID, or the clock back near zero) needed before it is
+    # believed: one bit-flipped or forged header must never end a session.
+    CONFIRM_PACKETS = 10
+    # A game's clock moves ~16 ms per packet; a packet this far ahead of the sender's clock (a bit flip, a
+    # forged header, a gap in the feed) is held back until CONFIRM_PACKETS consecutive packets agree. The
+    # sender's clock is the median of its last RECENT packets' times, so flipped packets cannot ratchet it;
+    # a packet may run MAX_STEP_S ahead of the newest recent one (see _follow_session).
+    MAX_STEP_S = 2.0
+    RECENT = 9
+
     def __init__(self) -> None:
         self.mapper = F1GameMapper()
         self.packets: dict[tuple[int, int], int] = {}
+        self.session_uid: int | None = None
+        self.session_time_s: float | None = None  # this sender's clock (median of its recent packets)
+        self._recent: collections.deque[float] = collections.deque(maxlen=self.RECENT)
+        self.new_sessions = 0  # game sessions started after the first (new UID or clock back to zero)
+        self._candidate: tuple | None = None
+        self._candidate_n = 0
 
     def decode(self, data: bytes) -> list[Record]:
         """The records in one datagram; raises `IngestError` for anything else."""
@@ -75,10 +99,53 @@ class DatagramDecoder:
             raise IngestError(f"f1: {exc.reason}", str(exc)) from None
         key = (header["packetFormat"], header["packetId"])
         self.packets[key] = self.packets.get(key, 0) + 1
+        self._follow_session(header)
         try:
             return self.mapper.records(header, body)
         except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:  # defensive: count, go on
             raise IngestError("f1: mapping_error", f"packetId {key[1]}: {type(exc).__name__}: {exc}") from None
+
+    def _follow_session(self, header: dict) -> None:
+        """Follow the game session; a new one (new non-zero UID, or the clock back to ~0) gets a fresh mapper.
+
+        A packet that claims a new session is rejected (``f1: other_session``) until
+        `CONFIRM_PACKETS` consecutive packets agree; then the new session starts.
+        """
+        uid, t = header.get("sessionUID") or None, header.get("sessionTime")
+        if t is not None and not math.isfinite(t):
+            t = None
+        changed_uid = uid is not None and self.session_uid is not None and uid != self.session_uid
+        restarted = (t is not None and self.session_time_s is not None
+                     and self.session_time_s >= self.RESTART_FROM_S and t < self.RESTART_TO_S)
+        # ahead of the median by more than the step plus how far the recent packets already run ahead of it
+        # (a sparse feed at 1 packet/s has its median a few seconds behind its newest packet)
+        jumped = (t is not None and self.session_time_s is not None
+                  and t > self.session_time_s + self.MAX_STEP_S + (max(self._recent) - self.session_time_s))
+        if changed_uid or restarted or jumped:
+            claim = ("uid", uid) if changed_uid else ("restart", self.session_uid) if restarted else ("jump",)
+            if claim == self._candidate:
+                self._candidate_n += 1
+            else:
+                self._candidate, self._candidate_n = claim, 1
+            if self._candidate_n < self.CONFIRM_PACKETS:
+                if claim[0] == "jump":
+                    raise IngestError("f1: clock_jump", f"sessionTime {t}: more than {self.MAX_STEP_S} s ahead of "
+                                                        f"this sender's clock {self.session_time_s}; taken after "
+                                                        f"{self.CONFIRM_PACKETS} consecutive packets agree")
+                raise IngestError("f1: other_session",
+                                  f"sessionUID {uid} / sessionTime {t}: not the current game session "
+                                  f"(UID {self.session_uid}, time {self.session_time_s}); a new session is "
+                                  f"started after {self.CONFIRM_PACKETS} consecutive packets")
+            if claim[0] != "jump":
+                self.mapper = F1GameMapper()
+                self.new_sessions += 1
+            self._recent.clear()
+        self._candidate, self._candidate_n = None, 0
+        if uid is not None:
+            self.session_uid = uid
+        if t is not None:
+            self._recent.append(t)
+            self.session_time_s = statistics.median(self._recent)
 
 
 @dataclasses.dataclass

@@ -131,7 +131,15 @@ class WhatIfExplorer(pn.viewable.Viewer):
 
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, self.compute, progress)
+        from workbench.service.budget import Busy, shared_budget  # one server-wide worker for on-demand runs
+
+        try:
+            future = asyncio.wrap_future(shared_budget().submit(self.compute, progress), loop=loop)
+        except Busy as exc:
+            self.status.object = f"<span class='whatif-busy' style='color:#c62828'>{exc}</span>"
+            self.run_button.disabled = False
+            self._running = False
+            return
         try:
             while not future.done():
                 await asyncio.wait({future}, timeout=0.1)

@@ -5,6 +5,7 @@ To add a command, write its module here and add its name to `COMMANDS`.
 
 COMMANDS = (
     "serve",
+    "sessions",
     "generate",
     "schema",
     "validate",

@@ -1,12 +1,22 @@
-"""Helpers shared by the command modules."""
+"""Helpers shared by the command modules: option parsing and file checks that fail in one clear line.
+
+Every helper raises `CliError` ("what: why", e.g. ``--out: 'x/y.csv' is in a folder that
+does not exist``); `workbench.service.cli.main` prints it as ``racetwin CMD: what: why``
+and exits 2, never with a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["integer_arg", "load_race"]
+__all__ = ["CliError", "integer_arg", "load_race", "input_file", "output_file", "writable_dir"]
+
+
+class CliError(ValueError):
+    """Bad input to a command: the message is ``what: why``."""
 
 
 def integer_arg(option: str, low: int, high: int | None = None) -> Callable[[str], int]:
@@ -27,8 +37,53 @@ def integer_arg(option: str, low: int, high: int | None = None) -> Callable[[str
     return parse
 
 
-def load_race(path: Path | None):
-    """The race definition at ``path``, or the bundled race."""
+def input_file(option: str, path: Path) -> Path:
+    """``path`` if it is a readable file; else `CliError` naming the option, the path and why."""
+    if not path.exists():
+        raise CliError(f"{option}: {str(path)!r} does not exist")
+    if path.is_dir():
+        raise CliError(f"{option}: {str(path)!r} is a folder, not a file")
+    if not os.access(path, os.R_OK):
+        raise CliError(f"{option}: {str(path)!r} cannot be read (permission denied)")
+    return path
+
+
+def output_file(option: str, path: Path) -> Path:
+    """``path`` if a file can be written there; else `CliError` (missing folder, a folder, no permission)."""
+    if path.is_dir():
+        raise CliError(f"{option}: {str(path)!r} is a folder; give a file name")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CliError(f"{option}: {str(path)!r} is in a folder that does not exist ({str(parent)!r})")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CliError(f"{option}: {str(path)!r} cannot be written (permission denied)")
+    return path
+
+
+def writable_dir(option: str, path: Path) -> Path:
+    """``path`` as a folder this process can write (created if missing); else `CliError`."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"{option}: {str(path)!r} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"{option}: {str(path)!r} cannot be created ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise CliError(f"{option}: {str(path)!r} cannot be written (permission denied)")
+    return path
+
+
+def load_race(path: Path | None, option: str = "--race"):
+    """The race definition at ``path``, or the bundled race; `CliError` for a missing, binary or bad file."""
     from workbench.strategy.racedef import bundled_race, load_race_definition
 
-    return bundled_race() if path is None else load_race_definition(path)
+    if path is None:
+        return bundled_race()
+    input_file(option, path)
+    try:
+        return load_race_definition(path)
+    except UnicodeDecodeError:
+        raise CliError(f"{option}: {str(path)!r} is not a text (JSON) file") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        text = str(exc)
+        raise CliError(text if str(path) in text else f"{option}: {str(path)!r}: {text}") from None

@@ -27,8 +27,15 @@ def run(args) -> int:
         return 2
     try:
         summary = summarize(args.path)
+    except UnicodeDecodeError:
+        print(f"racetwin decode: path: {str(args.path)!r} is not a capture or a text file", file=sys.stderr)
+        return 2
     except PcapError as exc:
         print(f"racetwin decode: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(summary) if args.json else format_summary(summary))
+    if not summary.get("records") and summary.get("rejected"):
+        print(f"racetwin decode: {str(args.path)!r}: every item was rejected ({summary['rejected']}); "
+              f"no records", file=sys.stderr)
+        return 1
     return 0

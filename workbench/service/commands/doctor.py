@@ -113,7 +113,7 @@ def run(args) -> int:
         *[(f"port {p}", _port(p)) for p in (args.port or [5006])],
         ("mojo", _mojo), ("llm", _llm(args.llm_url)),
     ]
-    failed = 0
+    failed = skipped = 0
     width = max(len(name) for name, _ in checks)
     for name, check in checks:
         try:
@@ -121,6 +121,11 @@ def run(args) -> int:
         except Exception as exc:  # a broken part is a failed check, never a crash of the doctor
             status, detail = FAIL, f"{type(exc).__name__}: {exc}"
         failed += status == FAIL
+        skipped += status == SKIP
         print(f"{name:<{width}}  {status:<4}  {detail}")
-    print(f"{len(checks) - failed} of {len(checks)} checks passed" if failed else "all checks passed")
+    passed = len(checks) - failed - skipped
+    if failed:
+        print(f"{passed} of {len(checks)} checks passed, {failed} failed, {skipped} skipped")
+    else:
+        print(f"all checks passed ({passed} ok, {skipped} skipped)" if skipped else "all checks passed")
     return 1 if failed else 0

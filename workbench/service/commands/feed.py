@@ -19,7 +19,8 @@ def add_parser(sub) -> None:
     )
     parser.add_argument("path", type=Path)
     parser.add_argument("--url", default="ws://127.0.0.1:8765/telemetry", help="ingest WebSocket URL")
-    parser.add_argument("--token", default=None, help="the server's --ingest-token")
+    parser.add_argument("--token", default=None,
+                        help="the server's ingest token (its API token, DATA_DIR/api-token, unless --ingest-token)")
     parser.add_argument("--speed", type=_speed, default=float("inf"), help="pacing (default max)")
     parser.add_argument("--batch", type=int, default=200, help="records per message (default 200)")
 

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import load_race
+from workbench.service.commands.common import CliError, integer_arg, load_race, output_file
 
 
 def add_parser(sub) -> None:
@@ -15,7 +15,7 @@ def add_parser(sub) -> None:
         help="generate a simulated race as telemetry records (JSON lines)",
         description="Write every record of a simulated race (wire JSON, one per line).",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes the race (default 0)")
     parser.add_argument("--race", type=Path, default=None)
     parser.add_argument(
         "--samples",
@@ -30,8 +30,16 @@ def run(args) -> int:
     from workbench.telemetry.schema import to_wire
     from workbench.telemetry.simulator import TelemetrySimulator
 
+    race = load_race(args.race)
     samples = None if args.samples is None else ("all" if args.samples == "all" else args.samples.split(","))
-    sim = TelemetrySimulator(load_race(args.race), seed=args.seed, sample_drivers=samples)
+    if isinstance(samples, list):
+        unknown = [d for d in samples if d not in race.drivers]
+        if unknown:
+            raise CliError(f"--samples: {','.join(unknown)!r} is not a driver of the race; drivers are "
+                           f"{', '.join(race.drivers)} (or 'all')")
+    if args.out:
+        output_file("--out", args.out)
+    sim = TelemetrySimulator(race, seed=args.seed, sample_drivers=samples)
     out = open(args.out, "w") if args.out else sys.stdout
     try:
         if args.laps_only:

@@ -94,9 +94,15 @@ async def _record(args) -> int:
 
 
 def run(args) -> int:
+    from workbench.service.commands.common import output_file
+
     if args.output is None and args.jsonl is None:
         print("racetwin record: give -o FILE.pcap and/or --jsonl FILE.jsonl", file=sys.stderr)
         return 2
+    if args.output is not None:
+        output_file("-o", args.output)
+    if args.jsonl is not None:
+        output_file("--jsonl", args.jsonl)
     if args.count is not None and args.count < 1:
         print(f"racetwin record: --count: {args.count} is below minimum 1", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg, load_race
+from workbench.service.commands.common import CliError, integer_arg, load_race, writable_dir
 
 
 def _speed(text: str) -> float:
@@ -20,6 +20,15 @@ def _speed(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"--speed: {text} is not above 0")
     return value
+
+
+def _parent_writable(path: Path) -> None:
+    """A --data-dir not made yet: its nearest existing parent must be a writable folder (nothing is created)."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError(f"--data-dir: {str(path)!r} cannot be created ({str(parent)!r} is not a writable folder)")
 
 
 def add_parser(sub) -> None:
@@ -38,7 +47,7 @@ def add_parser(sub) -> None:
         default=1.0,
         help="race seconds per wall second; 'max' for as fast as possible (default 1)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="fixes the simulated race (default 0)")
+    parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes the simulated race (default 0)")
     parser.add_argument(
         "--car",
         default=None,
@@ -52,12 +61,15 @@ def add_parser(sub) -> None:
         "--data-dir", type=Path, default=Path("racetwin-state"),
         help="where the store (racetwin.sqlite) goes (default ./racetwin-state)",
     )
-    parser.add_argument("--resume", action="store_true",
-                        help="carry on the last session in --data-dir: rebuild the twins from the store, "
-                             "then continue the race where it stopped")
+    parser.add_argument("--resume", nargs="?", const=True, default=False, metavar="SESSION",
+                        help="carry on a session in --data-dir (default: the newest simulator session holding "
+                             "records; `racetwin sessions` lists them): rebuild the twins from the store, then "
+                             "continue the race where it stopped")
     parser.add_argument("--api-token", default=None,
-                        help="bearer token required by POST endpoints (default: $RACETWIN_API_TOKEN, else a "
-                             "random token written to DATA_DIR/api-token)")
+                        help="bearer token required by POST endpoints and the ingest WebSocket (default: "
+                             "$RACETWIN_API_TOKEN, else DATA_DIR/api-token, created once and kept across restarts)")
+    parser.add_argument("--rotate-token", action="store_true",
+                        help="write a new random token to DATA_DIR/api-token (the old one stops working)")
     parser.add_argument("--cors-origin", default=None,
                         help="allow this browser origin (e.g. https://dash.example) to call the API; off by default")
     parser.add_argument("--show", action="store_true", help="open a browser")
@@ -82,7 +94,17 @@ def add_parser(sub) -> None:
                      "(default 8765 with --live, off otherwise)")
     src.add_argument("--no-udp", action="store_true", help="with --live: no UDP listener")
     src.add_argument("--no-ws", action="store_true", help="with --live: no WebSocket listener")
-    src.add_argument("--ingest-token", default=None, help="token WebSocket clients must send (default: none)")
+    src.add_argument("--ingest-token", default=None,
+                     help="token WebSocket ingest clients must send (default: the API token)")
+    src.add_argument("--ws-open", action="store_true",
+                     help="let WebSocket ingest clients in without a token (anyone who can reach the port)")
+    src.add_argument("--ws-origin", action="append", default=[], metavar="ORIGIN",
+                     help="browser origin allowed to open the ingest WebSocket (repeatable; default none: "
+                          "machine clients send no Origin)")
+    src.add_argument("--future-tolerance", type=float, default=None, metavar="SECONDS",
+                     help="reject live records more than this many race seconds ahead of the hub's clock "
+                          "(plus 1 race s per wall s since the clock last moved; default 60); a jump confirmed by 8 "
+                          "consecutive in-order records is taken")
     src.add_argument(
         "--max-message-bytes", type=int, default=1_000_000, help="largest WebSocket message accepted (default 1 MB)"
     )
@@ -123,7 +145,11 @@ def run(args) -> int:
     if args.predict_runs < 0:
         print(f"racetwin serve: --predict-runs: {args.predict_runs} is below minimum 0", file=sys.stderr)
         return 2
-    race = load_race(args.race)
+    if args.future_tolerance is not None and not args.future_tolerance >= 0:
+        print(f"racetwin serve: --future-tolerance: {args.future_tolerance} is below minimum 0", file=sys.stderr)
+        return 2
+    race = load_race(args.race, "--race")
+    writable_dir("--data-dir", args.data_dir) if args.data_dir.exists() else _parent_writable(args.data_dir)
     replay = None
     if args.replay is not None and args.live:
         print("racetwin serve: --replay and --live: choose one source", file=sys.stderr)
@@ -169,7 +195,24 @@ def run(args) -> int:
     listeners = None
     if udp is not None or ws is not None:
         listeners = {"host": args.host, "udp_port": udp, "ws_port": ws, "token": args.ingest_token,
-                     "max_message_bytes": args.max_message_bytes}
+                     "max_message_bytes": args.max_message_bytes, "ws_open": args.ws_open,
+                     "allowed_origins": tuple(args.ws_origin)}
+    try:
+        _serve(serve, args, car, race, replay, listeners)
+    except OSError as exc:
+        what = exc.strerror if exc.strerror and exc.strerror.startswith("--") else None
+        if what is None:
+            where = getattr(exc, "filename", None) or args.data_dir
+            what = f"--data-dir: {str(where)!r} cannot be written ({exc.strerror or exc})"
+        print(f"racetwin serve: {what}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"racetwin serve: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _serve(serve, args, car, race, replay, listeners) -> None:
     serve(
         host=args.host,
         port=args.port,
@@ -193,5 +236,6 @@ def run(args) -> int:
         llm_api_key=os.environ.get("RACETWIN_LLM_API_KEY"),
         llm_timeout_s=args.llm_timeout,
         predict_runs=args.predict_runs,
+        rotate_token=args.rotate_token,
+        future_tolerance_s=args.future_tolerance,
     )
-    return 0

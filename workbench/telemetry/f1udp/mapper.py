@@ -15,6 +15,12 @@ and emits:
 Cars are named ``C00`` … ``C23`` by their slot in the packet arrays (stable for a
 session; Participants names are kept in `participants` for display).
 
+Bounds: every numeric field is checked against the one table the JSON validator
+uses (`workbench.telemetry.schema.FIELDS`, via `bounds`). A value outside it is
+not silently dropped: the field becomes None (unknown) and the value is counted in
+`out_of_range` by ``record_type.field`` (the ingestor turns the counts into rejects
+``f1: out of range: <record_type.field>``).
+
 Restricted telemetry: a player whose "UDP telemetry" setting is *restricted*
 (Participants ``m_yourTelemetry == 0``) is sent as zeros for fuel and damage. For such
 a car (other than the receiving player's own car) fuel and tyre wear are unknown
@@ -23,6 +29,7 @@ a car (other than the receiving player's own car) fuel and tyre wear are unknown
 
 from __future__ import annotations
 
+import collections
 import math
 from typing import Any
 
@@ -44,6 +51,7 @@ from workbench.telemetry.records import (
     SessionType,
     TrackStatus,
 )
+from workbench.telemetry.schema import bounds
 
 __all__ = ["F1GameMapper", "car_code"]
 
@@ -53,14 +61,22 @@ def car_code(index: int) -> str:
     return f"C{index:02d}"
 
 
-def _num(value: float, lo: float, hi: float) -> float | None:
-    """``value`` when finite and within [lo, hi], else None (unknown)."""
-    return float(value) if math.isfinite(value) and lo <= value <= hi else None
+_DISTANCE_MAX = bounds("car_sample", "distance_m")[1]
+_SPEED_MAX = bounds("car_sample", "speed_kph")[1]
+_GEAR_MAX = bounds("car_sample", "gear")[1]
+_RPM_MAX = bounds("car_sample", "rpm")[1]
+_THROTTLE_MAX = bounds("car_sample", "throttle_pct")[1]
+_LAP_MAX = bounds("car_sample", "lap")[1]
+_SPLIT_MIN, _SPLIT_MAX = bounds("lap", "sector1_time_s")
+_POSITION_MIN, _POSITION_MAX = bounds("lap", "position")
+_TYRE_AGE_MAX = bounds("lap", "tyre_age_laps")[1]
+_STINT_MAX = bounds("lap", "stint")[1]
 
 
 def _split_s(ms_part: int, minutes_part: int = 0) -> float | None:
+    """A sector/gap time from its ms and minutes parts; None when not set (0) or out of bounds."""
     ms = ms_part + 60_000 * minutes_part
-    return ms / 1000.0 if 0 < ms <= 3_600_000 else None
+    return ms / 1000.0 if 0 < ms and _SPLIT_MIN <= ms / 1000.0 <= _SPLIT_MAX else None
 
 
 _CODES = [car_code(i) for i in range(256)]
@@ -93,6 +109,21 @@ class F1GameMapper:
         self._chequered = False
         self._player = 0
         self._slow: dict[int, dict[str, Any]] = {}
+        self.out_of_range: collections.Counter[str] = collections.Counter()
+
+    def _num(self, value: float, record_type: str, field: str) -> float | None:
+        """``value`` when finite and within the field's bounds (the schema's table), else None, counted."""
+        lo, hi = bounds(record_type, field)
+        if math.isfinite(value) and (lo is None or lo <= value) and (hi is None or value <= hi):
+            return float(value)
+        self.out_of_range[f"{record_type}.{field}"] += 1
+        return None
+
+    def take_out_of_range(self) -> dict[str, int]:
+        """The out-of-range counts since the last call (and reset them)."""
+        out = dict(self.out_of_range)
+        self.out_of_range.clear()
+        return out
 
     # -- dispatch -------------------------------------------------------------------
     def records(self, header: dict, body: dict) -> list[Record]:
@@ -108,7 +139,7 @@ class F1GameMapper:
 
     def _active(self, idx: int) -> bool:
         lap = self.lap_data.get(idx)
-        return lap is not None and lap["resultStatus"] >= 2 and 1 <= lap["currentLapNum"] <= 200
+        return lap is not None and lap["resultStatus"] >= 2 and 1 <= lap["currentLapNum"] <= _LAP_MAX
 
     # -- per packet -----------------------------------------------------------------
     def _session(self, header: dict, body: dict) -> list[Record]:
@@ -119,9 +150,11 @@ class F1GameMapper:
         track = TRACKS.get(body["trackId"], "unknown" if body["trackId"] < 0 else f"track {body['trackId']}")
         info = SessionInfo(
             session_time_s=t, track=track, session_type=stype or SessionType.RACE,
-            total_laps=body["totalLaps"] if 1 <= body["totalLaps"] <= 200 else None,
-            track_length_m=_num(body["trackLength"], 500, 10_000),
-            air_temp_c=_num(body["airTemperature"], -30, 60), track_temp_c=_num(body["trackTemperature"], -30, 80),
+            total_laps=body["totalLaps"] if body["totalLaps"] and self._num(body["totalLaps"], "session",
+                                                                              "total_laps") else None,
+            track_length_m=self._num(body["trackLength"], "session", "track_length_m"),
+            air_temp_c=self._num(body["airTemperature"], "session", "air_temp_c"),
+            track_temp_c=self._num(body["trackTemperature"], "session", "track_temp_c"),
             rainfall=body["weather"] >= 3, track_status=status)
         self.session = {"track": track, "track_id": body["trackId"], "session_type": stype.value if stype else None,
                         "session_type_code": body["sessionType"], "total_laps": body["totalLaps"],
@@ -146,7 +179,7 @@ class F1GameMapper:
         for idx, new in enumerate(body["cars"]):
             old = self.lap_data.get(idx)
             self.lap_data[idx] = new
-            if new["resultStatus"] < 2 or not 1 <= new["currentLapNum"] <= 200:
+            if new["resultStatus"] < 2 or not 1 <= new["currentLapNum"] <= _LAP_MAX:
                 continue
             driver = car_code(idx)
             if old is None:
@@ -168,11 +201,11 @@ class F1GameMapper:
     def _lap_record(self, t: float, idx: int, old: dict, new: dict) -> LapRecord:
         n = old["currentLapNum"]
         self.laps_emitted.setdefault(idx, set()).add(n)
-        lap_s = _num(new["lastLapTimeInMS"] / 1000.0, 0.001, 3_600)
+        lap_s = new["lastLapTimeInMS"] and self._num(new["lastLapTimeInMS"] / 1000.0, "lap", "lap_time_s") or None
         s1 = _split_s(old["sector1TimeMSPart"], old["sector1TimeMinutesPart"])
         s2 = _split_s(old["sector2TimeMSPart"], old["sector2TimeMinutesPart"])
         s3 = round(lap_s - s1 - s2, 3) if lap_s and s1 and s2 and lap_s - s1 - s2 > 0 else None
-        position = new["carPosition"] if 1 <= new["carPosition"] <= 30 else None
+        position = new["carPosition"] if self._num(new["carPosition"], "lap", "position") is not None else None
         gap = interval = None
         if position and position > 1:
             gap = _split_s(new["deltaToRaceLeaderMSPart"], new.get("deltaToRaceLeaderMinutesPart", 0))
@@ -185,8 +218,9 @@ class F1GameMapper:
             sector1_time_s=s1, sector2_time_s=s2, sector3_time_s=s3, gap_to_leader_s=gap, interval_s=interval,
             compound=VISUAL_COMPOUNDS.get(status["visualTyreCompound"]) if status else None,
             compound_detail=ACTUAL_COMPOUNDS.get(status["actualTyreCompound"]) if status else None,
-            tyre_age_laps=status["tyresAgeLaps"] if status and status["tyresAgeLaps"] <= 200 else None,
-            stint=min(old["numPitStops"] + 1, 20), pit_in=new["pitStatus"] != 0,
+            tyre_age_laps=self._tyre_age(status),
+            stint=old["numPitStops"] + 1 if self._num(old["numPitStops"] + 1, "lap", "stint") else None,
+            pit_in=new["pitStatus"] != 0,
             pit_out=self.lap_started_in_pit.get(idx) == n, track_status=self._track_status,
             fuel_kg=self._fuel(idx))
 
@@ -194,7 +228,13 @@ class F1GameMapper:
         status = self.status.get(idx)
         if status is None or self._restricted(idx) or status["fuelInTank"] == 0:
             return None
-        return _num(status["fuelInTank"], 0, 120)
+        return self._num(status["fuelInTank"], "car_sample", "fuel_kg")
+
+    def _tyre_age(self, status: dict | None) -> int | None:
+        if not status:
+            return None
+        return status["tyresAgeLaps"] if self._num(status["tyresAgeLaps"], "lap", "tyre_age_laps") is not None \
+            else None
 
     def _slow_fields(self, idx: int) -> dict[str, Any]:
         """Fuel, tyre and wear fields of a car; cached until the next CarStatus/CarDamage/Participants."""
@@ -205,7 +245,7 @@ class F1GameMapper:
                 "fuel_kg": self._fuel(idx),
                 "compound": VISUAL_COMPOUNDS.get(status["visualTyreCompound"]) if status else None,
                 "compound_detail": ACTUAL_COMPOUNDS.get(status["actualTyreCompound"]) if status else None,
-                "tyre_age_laps": status["tyresAgeLaps"] if status and status["tyresAgeLaps"] <= 200 else None,
+                "tyre_age_laps": self._tyre_age(status),
                 "tyre_wear_pct": None if self._restricted(idx) else self.tyre_wear_pct.get(idx)}
         return fields
 
@@ -215,19 +255,27 @@ class F1GameMapper:
         lap_data = self.lap_data
         for idx, tel in enumerate(body["cars"]):
             lap = lap_data.get(idx)
-            if lap is None or lap["resultStatus"] < 2 or not 1 <= lap["currentLapNum"] <= 200:
+            if lap is None or lap["resultStatus"] < 2 or not 1 <= lap["currentLapNum"] <= _LAP_MAX:
                 continue
             gear, speed, rpm, throttle = tel["gear"], tel["speed"], tel["engineRPM"], tel["throttle"] * 100.0
             distance = lap["lapDistance"]
+            # the hot path: inline checks against the schema's bounds; the rare miss is counted by `_num`.
+            # A negative distance is the game's "before the line" (out lap): unknown, not an error.
             out.append(CarSample(
                 t, _CODES[idx], lap["currentLapNum"],
-                distance if 0 <= distance <= 10_000 else None,  # NaN fails both comparisons
-                float(speed) if speed <= 400 else None,
-                throttle if 0 <= throttle <= 100 else None,
-                tel["brake"] > 0.0, gear if 0 <= gear <= 8 else None,
-                float(rpm) if rpm <= 20_000 else None, tel["drs"] == 1,
+                distance if 0 <= distance <= _DISTANCE_MAX else (  # NaN fails both comparisons
+                    None if -_DISTANCE_MAX <= distance < 0 else self._num(distance, "car_sample", "distance_m")),
+                float(speed) if speed <= _SPEED_MAX else self._num(speed, "car_sample", "speed_kph"),
+                throttle if 0 <= throttle <= _THROTTLE_MAX else self._num(throttle, "car_sample", "throttle_pct"),
+                tel["brake"] > 0.0, gear if 0 <= gear <= _GEAR_MAX else self._gear(gear),
+                float(rpm) if rpm <= _RPM_MAX else self._num(rpm, "car_sample", "rpm"), tel["drs"] == 1,
                 in_pit=lap["pitStatus"] != 0, **self._slow_fields(idx)))
         return out
+
+    def _gear(self, gear: int) -> None:
+        if gear != -1:  # -1 is the game's reverse: no gear of ours, not an error
+            self.out_of_range["car_sample.gear"] += 1
+        return None
 
     def _car_status(self, header: dict, body: dict) -> list[Record]:
         self.status = dict(enumerate(body["cars"]))
@@ -238,7 +286,7 @@ class F1GameMapper:
         self._slow.clear()
         for idx, car in enumerate(body["cars"]):
             wear = car["tyresWear"]
-            self.tyre_wear_pct[idx] = _num(sum(wear) / 4.0, 0, 100) if all(map(math.isfinite, wear)) else None
+            self.tyre_wear_pct[idx] = self._num(sum(wear) / 4.0, "car_sample", "tyre_wear_pct")
         return []
 
     def _participants(self, header: dict, body: dict) -> list[Record]:
@@ -264,7 +312,8 @@ class F1GameMapper:
             if idx not in self.retired and idx < 24:
                 self.retired.add(idx)
                 lap = self.lap_data.get(idx, {}).get("currentLapNum")
-                return [RaceEvent(t, EventKind.RETIREMENT, car_code(idx), lap if lap and 1 <= lap <= 200 else None)]
+                ok = lap if lap and 1 <= lap <= _LAP_MAX else None
+                return [RaceEvent(t, EventKind.RETIREMENT, car_code(idx), ok)]
         elif code == "CHQF" and not self._chequered:
             self._chequered = True
             return [RaceEvent(t, EventKind.CHEQUERED_FLAG)]
@@ -287,7 +336,8 @@ class F1GameMapper:
             if n in emitted:
                 continue
             h = body["lapHistoryData"][n - 1]
-            lap_s = _num(h["lapTimeInMS"] / 1000.0, 0.001, 3_600)
+            lap_s = h["lapTimeInMS"] / 1000.0 or None  # 0: lap not timed (not an error)
+            lap_s = lap_s and self._num(lap_s, "lap", "lap_time_s")
             if lap_s is None:
                 continue
             emitted.add(n)
