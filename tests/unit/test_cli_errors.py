@@ -25,7 +25,7 @@ CASES = [
     (["validate", "{tmp}/folder"], 2, "racetwin validate: path: '{tmp}/folder' is a folder, not a file"),
     (["generate", "--race", "{tmp}/missing.json"], 2, "racetwin generate: --race: '{tmp}/missing.json' does not exist"),
     (["generate", "--race", "{tmp}/binary.bin"], 2,
-     "racetwin generate: --race: '{tmp}/binary.bin' is not a text (JSON) file"),
+     "racetwin generate: --race: '{tmp}/binary.bin': is not UTF-8 text (byte 128: a binary file?)"),
     (["generate", "--samples", "XXX"], 2, "racetwin generate: --samples: 'XXX' is not a driver of the race; drivers "
      "are VER, LEC, RUS, SAI, PER, ALO, NOR, PIA, HAM, HUL, TSU, STR, ALB, RIC, MAG, BOT, ZHO, SAR, OCO, GAS "
      "(or 'all')"),

@@ -73,12 +73,30 @@ def writable_dir(option: str, path: Path) -> Path:
     return path
 
 
-def load_race(path: Path | None, option: str = "--race"):
-    """The race definition at ``path``, or the bundled race; `CliError` for a missing, binary or bad file."""
+def race_path(spec: str | Path) -> Path:
+    """A race option's file: a bundled catalogue name (``bahrain-2024``, `racetwin fit`'s catalogue in
+    ``data/races/``) when no file of that name exists, else the path as given."""
+    from workbench.strategy.catalogue import catalogue_dir, list_races
+
+    path = Path(spec)
+    if not path.exists() and str(spec) in list_races():
+        return catalogue_dir() / f"{spec}.race.json"
+    return path
+
+
+def load_race(path: Path | str | None, option: str = "--race"):
+    """The race definition at ``path`` (a file or a catalogue name, `race_path`), or the bundled race;
+    `CliError` for a missing, binary or bad file."""
     from workbench.strategy.racedef import bundled_race, load_race_definition
 
     if path is None:
         return bundled_race()
+    path = race_path(path)
+    if not path.exists() and path.parent == Path(".") and not path.suffix:  # a bare word: meant a bundled name
+        from workbench.strategy.catalogue import list_races
+
+        raise CliError(f"{option}: {str(path)!r} is neither a file nor a bundled race "
+                       f"({', '.join(list_races())})")
     input_file(option, path)
     try:
         return load_race_definition(path)
@@ -86,4 +104,6 @@ def load_race(path: Path | None, option: str = "--race"):
         raise CliError(f"{option}: {str(path)!r} is not a text (JSON) file") from None
     except (ValueError, KeyError, TypeError) as exc:
         text = str(exc)
-        raise CliError(text if str(path) in text else f"{option}: {str(path)!r}: {text}") from None
+        if text.startswith(f"{path}: "):  # the race-definition reader names the file: say the option too
+            text = f"{str(path)!r}: {text[len(str(path)) + 2:]}"
+        raise CliError(f"{option}: {text}" if str(path) in text else f"{option}: {str(path)!r}: {text}") from None

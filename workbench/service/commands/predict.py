@@ -139,16 +139,7 @@ def _load_race(spec: str | None):
         return None
     from workbench.service.commands.common import load_race
 
-    path = Path(spec)
-    if not path.exists():
-        try:
-            from workbench.strategy.catalogue import resolve_race
-        except ImportError:
-            raise ValueError(f"--race: {spec!r} is not a file (and no race catalogue is installed)") from None
-        path = resolve_race(spec)
-    if not path.is_file():
-        raise ValueError(f"--race: {spec!r} is not a file")
-    return load_race(path)
+    return load_race(spec)
 
 
 def run(args) -> int:

@@ -55,7 +55,8 @@ def add_parser(sub) -> None:
         "for --live C00, the F1-game car in slot 0)",
     )
     parser.add_argument(
-        "--race", type=Path, default=None, help="race definition JSON (default: the bundled 2024 Bahrain GP)"
+        "--race", type=Path, default=None,
+        help="race definition JSON or a bundled race name, e.g. saudi-arabian-2024 (default: bahrain-2024)"
     )
     parser.add_argument(
         "--data-dir", type=Path, default=Path("racetwin-state"),

@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg
+from workbench.service.commands.common import integer_arg, race_path
 
 
 def add_parser(sub) -> None:
@@ -18,7 +18,8 @@ def add_parser(sub) -> None:
         "or its planned stints; with --car and no strategy for that car, the strategy sweep picks ours. "
         "Prints the first race's finishing order and, with --runs > 1, position distributions.",
     )
-    parser.add_argument("race_file", type=Path, metavar="RACE_FILE", help="race definition JSON (*.race.json)")
+    parser.add_argument("race_file", type=Path, metavar="RACE_FILE",
+                        help="race definition JSON (*.race.json) or a bundled race name (bahrain-2024, ...)")
     parser.add_argument("--strategies", type=Path, default=None,
                         help='JSON: {"VER": [{"compound": "SOFT", "laps": 18}, {"compound": "HARD", "laps": 39, '
                         '"tyre_age_laps": 3}], ...}: stints add up to the race; tyre_age_laps (default 0) is the age '
@@ -130,7 +131,7 @@ def _run(args) -> int:
                           "use the overtaking model)")
         if not math.isfinite(args.pass_threshold_s) or args.pass_threshold_s < 0:
             raise _Failed(f"--pass-threshold-s: {args.pass_threshold_s} is not a number >= 0")
-    race = _read("RACE_FILE", args.race_file, parse_race_definition)
+    race = _read("RACE_FILE", race_path(args.race_file), parse_race_definition)
     file_laps = race.track.laps
     if args.laps is not None:
         race = with_distance(race, args.laps)
