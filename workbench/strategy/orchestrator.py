@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -56,7 +57,8 @@ def stage_plan(n_candidates: int, total_runs: int, finalists: int | None = None,
 
     Each stage keeps the best ``1/eta`` (never fewer than ``finalists``) and gives the survivors ``eta``
     times as many races; the last stage (the finalists) gets half of ``total_runs``, the screening stages
-    share the other half equally. With few candidates it is one stage of ``total_runs / n`` races each.
+    share the other half equally (rounded up: a decision never runs fewer than ``total_runs`` races). With
+    few candidates it is one stage of ``total_runs / n`` races each.
     Races are always ``0 .. runs - 1`` of the seed, so a later stage re-runs the earlier ones' races
     (common random numbers across stages) and every number depends only on (seed, candidate, runs).
     """
@@ -72,7 +74,7 @@ def stage_plan(n_candidates: int, total_runs: int, finalists: int | None = None,
         sizes.append(nxt if nxt >= 2 * finalists else finalists)  # no stage that drops only a few
     screening = sizes[:-1]
     per_stage = total_runs / 2 / len(screening)
-    plan = [(sizes[i + 1], max(1, int(per_stage // n))) for i, n in enumerate(screening)]
+    plan = [(sizes[i + 1], max(1, math.ceil(per_stage / n))) for i, n in enumerate(screening)]
     plan.append((sizes[-1], max(plan[-1][1], -(-total_runs // 2 // sizes[-1]))))
     return plan
 
