@@ -244,8 +244,6 @@ class Strategist:
         if why:
             risks.insert(0, why)
         BuiltinExplainer().explain(recommendations)
-        if why:
-            primary.reasoning += " " + why
         return sorted(recommendations, key=lambda r: PRIORITIES.index(r.priority))
 
 
