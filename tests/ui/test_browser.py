@@ -83,6 +83,37 @@ def test_live_page_tower_advances_lap_by_lap(server, browser, screenshot_dir):
         page.close()
 
 
+def _tower_rows(page) -> list[str]:
+    cells = page.locator('.timing-tower .tabulator-row [tabulator-field="Pos"]')
+    return [c.strip() for c in cells.all_inner_texts()]
+
+
+def test_the_tower_is_one_consistent_order_while_cars_cross_the_line(server, browser):
+    """Positions are 1..N without a gap or a repeat at every look; retired cars read OUT, below the order."""
+    page = browser.new_page()
+    try:
+        page.goto(server.base + "/")
+        page.wait_for_selector(".timing-tower .tabulator-row", timeout=LOAD_TIMEOUT_MS)
+        looks, laps = 0, set()
+        deadline = time.monotonic() + 120
+        while (looks < 40 or len(laps) < 3) and time.monotonic() < deadline:
+            pos = _tower_rows(page)
+            running = [p for p in pos if p != "OUT"]
+            assert pos == running + ["OUT"] * (len(pos) - len(running)), pos
+            assert [int(p.split()[0]) for p in running] == list(range(1, len(running) + 1)), pos
+            assert len(pos) == 20, pos
+            rows = server.get("/api/v1/field-twin").json()["field_twin"]["cars"]
+            places = [r["position"] for r in rows if r["status"] != "OUT"]
+            assert places == list(range(1, len(places) + 1)), places
+            assert all(r["position"] is None and r["gap_to_leader_s"] is None for r in rows if r["status"] == "OUT")
+            laps.add(_leader_lap(page))
+            looks += 1
+            page.wait_for_timeout(250)
+        assert looks >= 40 and len(laps) >= 3, (looks, laps)
+    finally:
+        page.close()
+
+
 def test_recommendation_card_appears_after_our_pit_window_opens(server, browser, screenshot_dir):
     page = browser.new_page()
     try:
@@ -101,8 +132,11 @@ def test_recommendation_card_appears_after_our_pit_window_opens(server, browser,
         assert "explained by" in text
         groups = page.locator(".recommendations h4").all_inner_texts()
         assert groups and set(groups) <= {"Urgent", "Moderate", "Optional"}, groups
-        page.locator(".rec-card details").first.click()
-        assert "expected_final_position" in page.locator(".rec-card").first.inner_text()
+        # open the card's numbers and read them in one step: a new decision (every lap) re-renders the cards
+        opened = _wait(lambda: page.locator(".rec-card").first.evaluate(
+            "c => { const d = c.querySelector('details'); if (d) d.open = true; return c.innerText; }"),
+            60, "a recommendation card with its numbers")
+        assert "expected_final_position" in opened, opened
         page.wait_for_selector(".mc-caption b", timeout=LOAD_TIMEOUT_MS)
         page.wait_for_selector(".race-prediction .prediction-caption", timeout=LOAD_TIMEOUT_MS)  # finish prediction
         page.screenshot(path=str(screenshot_dir / "race-page.png"))  # viewport only: full-page breaks Tabulator
@@ -187,3 +221,57 @@ def test_twenty_sessions_opened_and_closed_return_to_baseline(calm_server, brows
             page.close()
     _wait(lambda: _views(server) == baseline, 120, f"sessions and callbacks back to {baseline}")
     assert _our_tracebacks(server) == []
+
+
+def _external_requests(page, base: str) -> list[str]:
+    """Collects every request the page makes outside the app's own server (a CDN, a web font)."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+    return seen
+
+
+@pytest.mark.parametrize("path, active", [("/", "Race"), ("/whatif?runs=500", "What if")])
+def test_both_pages_share_the_template_offline(server, browser, path, active):
+    page = browser.new_page()
+    external = _external_requests(page, server.base)
+    try:
+        page.goto(server.base + path)
+        page.wait_for_selector(".rt-nav a", timeout=LOAD_TIMEOUT_MS)
+        assert page.locator("#header .title").first.inner_text().strip() == "Race Twin Edge"
+        links = page.locator(".rt-nav a")
+        assert links.all_inner_texts() == ["Race", "What if", "API"]
+        assert [links.nth(i).get_attribute("href") for i in range(3)] == ["/", "/whatif", "/api/v1/docs"]
+        assert page.locator(".rt-nav a.active").inner_text() == active
+        page.locator("#theme-switch").wait_for(timeout=LOAD_TIMEOUT_MS)  # the light/dark toggle
+        light = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        page.goto(server.base + path + ("&" if "?" in path else "?") + "theme=dark")
+        page.wait_for_selector(".rt-nav a", timeout=LOAD_TIMEOUT_MS)
+        dark = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert (light, dark) == ("rgb(255, 255, 255)", "rgb(24, 24, 24)"), (light, dark)
+        page.wait_for_timeout(1000)  # late stylesheets of components added after the first render
+        assert external == [], f"{path} fetched from outside the app: {external[:5]}"
+    finally:
+        page.close()
+
+
+def test_api_docs_page_is_generated_from_openapi_and_offline(server, browser):
+    openapi = server.get("/api/v1/openapi.json").json()
+    response = httpx.get(f"{server.base}/api/v1/docs", timeout=60)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = browser.new_page()
+    external = _external_requests(page, server.base)
+    try:
+        page.goto(server.base + "/api/v1/docs")
+        assert page.locator("nav.pages a").all_inner_texts() == ["Race", "What if", "API"]
+        headings = page.locator("section.op h3").all_inner_texts()
+        expected = {f"{method.upper()}{path}" for path, ops in openapi["paths"].items() for method in ops}
+        assert {h.replace(" ", "").replace("\n", "") for h in headings} == expected
+        for name in openapi["components"]["schemas"]:
+            assert page.locator(f"section.schema h3 code:text-is('{name}')").count() == 1, name
+        page.locator("nav.pages a", has_text="What if").click()
+        page.wait_for_selector(".rt-nav a.active", timeout=LOAD_TIMEOUT_MS)
+        assert page.locator(".rt-nav a.active").inner_text() == "What if"
+        assert external == [], external[:5]
+    finally:
+        page.close()
+

@@ -5,8 +5,8 @@ import pytest
 from workbench.service.session import HubEvent, RaceSession
 from workbench.strategy.bench import live_session
 from workbench.strategy.montecarlo import RaceState
-from workbench.strategy.orchestrator import HPCOrchestrator
-from workbench.strategy.sweep import decide
+from workbench.strategy.orchestrator import FINALISTS, STAGE_ETA, HPCOrchestrator, StrategyRequest, stage_plan
+from workbench.strategy.sweep import candidates, decide, evaluate, rank
 from workbench.telemetry.records import LapRecord
 from workbench.telemetry.simulator import TelemetrySimulator
 
@@ -40,9 +40,17 @@ def test_results_reach_the_hub_and_match_a_direct_decision(race, orchestrator):
     assert orchestrator.wait_idle(120)
     published = session.strategy_results
     assert published["generation"] == generation and published["lap"] == 15 and published["where"] == "local"
-    direct = decide(race, "LEC", state, total_runs=600, seed=3, **GRID)
-    assert published["best"] == direct.best.to_json()
-    assert published["seed_rows"] == direct.seed_rows()[:10]
+    stages = published["stages"]
+    assert stages[0]["candidates"] == len(candidates(race, state, "LEC", **GRID)) == published["candidates"]
+    assert published["races"] == sum(st["candidates"] * st["runs_per_candidate"] for st in stages)
+    # the finalists' numbers are exactly a direct evaluation of them on the final stage's races
+    finalists = [c for c in published["ranked"] if c["runs"] == stages[-1]["runs_per_candidate"]]
+    assert len(finalists) == stages[-1]["candidates"] and published["ranked"][:len(finalists)] == finalists
+    by_label = {c.label: c for c in candidates(race, state, "LEC", **GRID)}
+    direct = rank(evaluate(race, "LEC", state, [by_label[c["label"]] for c in finalists],
+                           stages[-1]["runs_per_candidate"], 3))
+    assert published["best"] == direct[0].to_json()
+    assert [c["label"] for c in finalists] == [c.strategy.label for c in direct]
 
 
 def test_hub_events_trigger_runs_with_reasons(race, orchestrator):
@@ -95,3 +103,40 @@ def test_bad_orchestrator_arguments_are_named(race):
             orch.submit(RaceState.grid(race), "why")
     finally:
         orch.close()
+
+
+@pytest.mark.parametrize("n, total", [(576, 10_000), (576, 2_000), (96, 600), (50, 10_000), (8, 10_000), (3, 100)])
+def test_stage_plan_screens_then_gives_the_finalists_half_the_races(n, total):
+    plan = stage_plan(n, total)
+    alive, races = n, 0
+    for keep, runs in plan:
+        assert min(FINALISTS, alive) <= keep <= alive and keep >= alive / (2 * STAGE_ETA)
+        races += alive * runs
+        alive = keep
+    assert alive == min(n, FINALISTS)
+    assert total <= races <= 1.25 * total + 2 * n  # the budget: never the runaway of a full grid at many races each
+    final_runs = plan[-1][1]
+    assert final_runs * alive >= (total if n <= FINALISTS else total // 2) - alive
+    assert all(r2 >= r1 for (_, r1), (_, r2) in zip(plan, plan[1:]))  # later stages: more races each
+    with pytest.raises(ValueError, match="n_candidates: 0 is not an integer >= 1"):
+        stage_plan(0, total)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_first_decision_separates_its_best_plans_and_picks_at_least_as_well(race, seed):
+    """Issue 19: lap 1 used to run 18 races on each of 576 plans; the top four came out identical."""
+    state = RaceState.from_session(live_session(race, "VER", 1, seed=seed))
+    orch = HPCOrchestrator(race, "VER", total_runs=10_000, seed=seed)
+    try:
+        staged = orch.compute(StrategyRequest(0, "manual", state))
+    finally:
+        orch.close()
+    flat = decide(race, "VER", state, total_runs=10_000, seed=seed)
+    assert len(flat.ranked) == 576 and flat.ranked[0].runs == 18  # the old decision, for the record
+    top = staged.ranked[:4]
+    assert all(c.runs >= 600 for c in top)
+    assert len({(round(c.mean_position, 6), c.race_time_quantiles_s["p50"]) for c in top}) == 4
+    # judged on 3000 races neither decision saw: the staged pick is at least as good as the flat one
+    a, b = evaluate(race, "VER", state, [staged.best.strategy, flat.best.strategy], 3000, 1000 + seed)
+    assert a.expected_points >= b.expected_points - 0.05, (staged.best.strategy.label, a.expected_points,
+                                                            flat.best.strategy.label, b.expected_points)

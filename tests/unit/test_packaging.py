@@ -7,7 +7,8 @@ import tomllib
 
 import pytest
 
-RUNTIME = ("panel", "holoviews", "param", "numpy", "numba", "pandas", "httpx", "pydantic")
+RUNTIME = ("panel", "holoviews", "param", "numpy", "numba", "pandas", "httpx", "pydantic", "bokeh", "tornado", "tqdm")
+NOTEBOOK = ("jupyterlab", "ipywidgets", "nbconvert")
 
 
 def _floors(specs):
@@ -28,10 +29,51 @@ def test_environment_yml_and_pyproject_declare_the_same_floors(repo_root):
     for name in RUNTIME:
         assert name in pip_floors, f"pyproject.toml lacks a floor for {name}"
         assert conda_floors.get(name) == pip_floors[name], (name, conda_floors.get(name), pip_floors[name])
-    assert "bokeh" not in pip_floors  # Panel chooses its Bokeh
     assert project["requires-python"] == ">=3.11" and conda_floors["python"] == "3.11"
-    for name, floor in _floors(project["optional-dependencies"]["test"]).items():
-        assert conda_floors.get(name) == floor, name
+    for extra in ("test", "notebook"):
+        for name, floor in _floors(project["optional-dependencies"][extra]).items():
+            assert conda_floors.get(name) == floor, (extra, name, conda_floors.get(name), floor)
+    assert set(NOTEBOOK) <= set(_floors(project["optional-dependencies"]["notebook"]))
+
+
+def _third_party_imports(repo_root):
+    """Top-level third-party modules imported by the package and the apps: name -> (module level?, where)."""
+    import ast
+
+    found: dict[str, tuple[bool, str]] = {}
+    for path in sorted([*(repo_root / "workbench").rglob("*.py"), *(repo_root / "apps").glob("*.py")]):
+        tree = ast.parse(path.read_text())
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                root = name.split(".")[0]
+                if root in sys.stdlib_module_names or root == "workbench":
+                    continue
+                was = found.get(root, (False, ""))
+                found[root] = (was[0] or id(node) in top, was[1] or str(path.relative_to(repo_root)))
+    return found
+
+
+def test_every_directly_imported_package_is_declared(repo_root):
+    """A module imported at module level is a dependency; one imported lazily may be an optional extra."""
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]
+    runtime = set(_floors(project["dependencies"])) | {re.split(r"[<>=!~]", d)[0].strip().lower()
+                                                        for d in project["dependencies"]}
+    extras = {re.split(r"[<>=!~]", d)[0].strip().lower()
+              for deps in project["optional-dependencies"].values() for d in deps}
+    imports = _third_party_imports(repo_root)
+    assert {"bokeh", "tornado", "tqdm", "panel", "numpy"} <= set(imports)  # the scan sees real imports
+    for module, (module_level, where) in imports.items():
+        if module_level:
+            assert module in runtime, f"{where} imports {module} at module level: not in [project.dependencies]"
+        else:
+            assert module in runtime | extras, f"{where} imports {module}: declared nowhere in pyproject.toml"
 
 
 def _cli(*args):

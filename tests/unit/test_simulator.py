@@ -140,3 +140,24 @@ def test_bad_speed(race):
 def test_records_are_frozen(sim):
     with pytest.raises(dataclasses.FrozenInstanceError):
         sim.lap_records()[0].position = 3
+
+
+def test_session_record_carries_the_tracks_weather(race):
+    """Air/track temperature and rainfall come from data/track-weather.json for the race's track."""
+    import dataclasses as dc
+
+    from workbench.service.session import RaceSession
+    from workbench.telemetry.weather import track_weather
+
+    info = TelemetrySimulator(race, seed=0, sample_drivers=[]).session_info()
+    expected = track_weather(race.track.name)
+    assert expected is not None and (info.air_temp_c, info.track_temp_c, info.rainfall) == (18.0, 25.0, False)
+    assert (info.air_temp_c, info.track_temp_c, info.rainfall) == dc.astuple(expected)
+    hub = RaceSession(our_driver="VER", race=race)
+    hub.submit(info, source="simulator")
+    hub.flush()
+    env = hub.environment
+    assert (env.air_temp_c, env.track_temp_c, env.rainfall) == (18.0, 25.0, False)
+    elsewhere = dc.replace(race, track=dc.replace(race.track, name="Nowhere Ring"))
+    unknown = TelemetrySimulator(elsewhere, seed=0, sample_drivers=[]).session_info()
+    assert (unknown.air_temp_c, unknown.track_temp_c, unknown.rainfall) == (None, None, None)

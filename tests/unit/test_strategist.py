@@ -62,3 +62,45 @@ def test_bad_results_name_field_value_and_rule(results, message):
     with pytest.raises(StrategyInputError) as info:
         options_from_results(results)
     assert str(info.value).startswith(message)
+
+
+def _payload(mean, p_retired, position_p, n=3):
+    """An orchestrator result with ``n`` candidates, the first one best."""
+    ranked = [{"strategy": [{"lap": 13 + k, "compound": "HARD"}], "label": f"1-stop L{13 + k} HARD",
+               "mean_position": mean + 0.1 * k, "success_probability": 0.6, "expected_points": 20.0 - k,
+               "race_time_quantiles_s": {"p50": 5500.0 + k}, "p_retired": p_retired, "position_p": position_p}
+              for k in range(n)]
+    return {"ranked": ranked}
+
+
+def test_a_leader_told_to_expect_a_worse_finish_is_told_why():
+    """Issue 19: the leader at lap 1 was told "expected finish P4.89" with no reason."""
+    dist = [0.55, 0.15, 0.06, 0.04] + [0.0] * 12 + [0.04, 0.05, 0.05, 0.06]
+    recs = Strategist().recommend(_payload(3.97, 0.17, dist), RaceContext(lap=1, total_laps=57, position=1))
+    best = recs[0]
+    why = best.risks[0]
+    assert why.startswith("Every candidate plan is expected to finish behind our P1 (P3.97 on average")
+    assert "the median finish is P1" in why and "55% of the races end at P1 or better" in why
+    assert "17% end in a retirement" in why  # first of the card's risks, beside "expected finish P3.97 from P1"
+    n = best.numbers
+    assert (n["median_final_position"], n["p_at_or_ahead_now"], n["p_retired"], n["behind_now_positions"]) == \
+        (1, 0.55, 0.17, 2.97)
+
+
+def test_the_reason_is_given_without_a_distribution_and_not_given_when_not_behind():
+    seed_shape = [[13, 4.2, 0.5, 5500.0], [15, 4.5, 0.4, 5510.0]]
+    recs = Strategist().recommend(seed_shape, RaceContext(lap=1, position=1))
+    assert recs[0].risks[0].startswith("Every candidate plan is expected to finish behind our P1 (P4.20")
+    assert "retirements" in recs[0].risks[0]
+    ahead = Strategist().recommend(_payload(4.2, 0.1, [0.1] * 10), RaceContext(lap=1, position=5))
+    assert not any("behind our P" in r for r in ahead[0].risks) and "behind_now_positions" not in ahead[0].numbers
+    one_behind = Strategist().recommend([[13, 2.9, 0.5, 5500.0], [15, 2.2, 0.4, 5510.0]],
+                                        RaceContext(lap=1, position=2))
+    assert not any("behind our P" in r for r in one_behind[0].risks)  # P2.2 from P2: not a loss worth a reason
+
+
+def test_bad_position_distribution_is_named():
+    rule = r"simulation_results\[0\].position_p\[1\]: 1.5 is not between 0 and 1"
+    with pytest.raises(StrategyInputError, match=rule):
+        options_from_results([{"pit_lap": 3, "final_position": 2, "success_probability": 0.5, "total_time": 5000,
+                               "position_p": [0.5, 1.5]}])

@@ -78,6 +78,6 @@ def test_field_twin_orders_cars_and_links_gaps():
     assert field.cars["LEC"].gap_behind_s == 1.5
     assert field.cars["VER"].gap_behind_s is None  # LEC has not finished lap 2 yet
     field.retire("LEC")
-    assert field.order == ["VER", "HAM", "LEC"]
+    assert field.order == ["VER", "HAM"]  # a retired car leaves the order; the tower lists it after, OUT
     rows = field.standings()
-    assert [r["driver"] for r in rows] == ["VER", "HAM", "LEC"] and rows[2]["retired"]
+    assert [r["driver"] for r in rows] == ["VER", "HAM", "LEC"] and rows[2]["retired"] and rows[2]["status"] == "OUT"

@@ -425,6 +425,8 @@ def routes(service) -> list[tuple]:
     for handler in HANDLERS:
         for path in dict.fromkeys(r.path for r in handler.ROUTES):
             patterns.append((path + "/?", handler, kw))
+    from workbench.service.api_docs import API_DOCS_PATH, ApiDocsHandler  # the human page of the OpenAPI document
+
     patterns += [(r"/api/v1/openapi\.json", OpenApiHandler, kw), (r"/api/v1/stream", StreamHandler, kw),
-                 (r"/api/v1/.*", NotFoundHandler, kw)]
+                 (API_DOCS_PATH + "/?", ApiDocsHandler, kw), (r"/api/v1/.*", NotFoundHandler, kw)]
     return patterns

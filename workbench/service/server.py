@@ -410,16 +410,18 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         service.predictor = LivePredictor(hub.race, runs=predict_runs, seed=seed)
         service.predictor.attach(hub)
 
-    def race_page() -> RaceDashboard:
+    from workbench.ui.template import page_template  # both pages share one template (header, navigation, theme)
+
+    def race_page():
         page = RaceDashboard(hub=hub, service=service)
         page.start_refresh()
-        return page
+        return page_template(page, "Race")
 
-    def whatif_page() -> WhatIfExplorer:
+    def whatif_page():
         page = WhatIfExplorer(hub=hub, seed=seed)
         page.sync_url()
         pn.state.onload(page.run)
-        return page
+        return page_template(page, "What if")
 
     origins = [f"{h}:{port}" for h in {host, "localhost", "127.0.0.1"}]
     # A closed tab's session is discarded within seconds (Bokeh's defaults keep it ~15-30 s).

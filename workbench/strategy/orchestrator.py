@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,11 +32,13 @@ from workbench.strategy.montecarlo import NeutralPhase, RaceState, planned_strat
 from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.sweep import SweepResult, candidates, evaluate, positions_of, rank
 
-__all__ = ["HPCOrchestrator", "StrategyRequest", "TRIGGERS"]
+__all__ = ["HPCOrchestrator", "StrategyRequest", "TRIGGERS", "FINALISTS", "STAGE_ETA", "stage_plan"]
 
 log = logging.getLogger("racetwin.orchestrator")
 
 TRIGGERS = ("sc", "vsc", "rival_pit", "pit_window", "lap", "manual")
+FINALISTS = 8  # candidates that reach the last stage of a decision
+STAGE_ETA = 4  # each screening stage keeps 1/STAGE_ETA of its candidates, with STAGE_ETA times the races
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +49,34 @@ class StrategyRequest:
     reason: str
     state: RaceState
     session_time_s: float = 0.0
+
+
+def stage_plan(n_candidates: int, total_runs: int, finalists: int | None = None,
+               eta: int | None = None) -> list[tuple[int, int]]:
+    """Successive halving: ``[(kept after the stage, races per candidate in it), ...]`` for ``n_candidates``.
+
+    Each stage keeps the best ``1/eta`` (never fewer than ``finalists``) and gives the survivors ``eta``
+    times as many races; the last stage (the finalists) gets half of ``total_runs``, the screening stages
+    share the other half equally (rounded up: a decision never runs fewer than ``total_runs`` races). With
+    few candidates it is one stage of ``total_runs / n`` races each.
+    Races are always ``0 .. runs - 1`` of the seed, so a later stage re-runs the earlier ones' races
+    (common random numbers across stages) and every number depends only on (seed, candidate, runs).
+    """
+    finalists = FINALISTS if finalists is None else finalists
+    eta = STAGE_ETA if eta is None else eta
+    if n_candidates < 1:
+        raise ValueError(f"n_candidates: {n_candidates} is not an integer >= 1")
+    if n_candidates <= finalists:
+        return [(n_candidates, max(1, -(-total_runs // n_candidates)))]
+    sizes = [n_candidates]
+    while sizes[-1] > finalists:
+        nxt = -(-sizes[-1] // eta)
+        sizes.append(nxt if nxt >= 2 * finalists else finalists)  # no stage that drops only a few
+    screening = sizes[:-1]
+    per_stage = total_runs / 2 / len(screening)
+    plan = [(sizes[i + 1], max(1, math.ceil(per_stage / n))) for i, n in enumerate(screening)]
+    plan.append((sizes[-1], max(plan[-1][1], -(-total_runs // 2 // sizes[-1]))))
+    return plan
 
 
 def _evaluate_chunk(race, driver, state, strategies, runs, seed, events, backend):
@@ -101,6 +132,7 @@ class HPCOrchestrator:
         self.where = "dask" if client is not None else "local"
         self.session = None
         self.latest: dict | None = None
+        self.stages: list[dict[str, int]] = []  # the last decision's stages (candidates, races each, kept)
         self._unsubscribe: Callable[[], None] | None = None
         self._worker = LatestOnlyWorker(self._run, "racetwin-strategy", superseded_key="cancelled")
         self.counts = self._worker.counts  # requested, completed, cancelled (superseded), failed
@@ -160,10 +192,30 @@ class HPCOrchestrator:
             raise Superseded()
 
     def compute(self, request: StrategyRequest) -> SweepResult:
-        """Rank our candidates for ``request.state`` (here or on Dask); raises `Superseded` when a newer one came."""
+        """Rank our candidates for ``request.state`` (here or on Dask); raises `Superseded` when a newer one came.
+
+        Successive halving on common random numbers (`stage_plan`): every candidate is screened on a few
+        races, the best quarter goes on with four times as many, and the last `FINALISTS` share half of
+        ``total_runs``. The ranking lists the finalists first (each with its final race count), then the
+        candidates dropped at each earlier stage, best first; ``self.stages`` says how many ran how far.
+        """
         state = request.state
         cands = candidates(self.race, state, self.driver, **self.candidate_grid)
-        runs = max(1, -(-self.total_runs // max(1, len(cands))))
+        plan = stage_plan(len(cands), self.total_runs)
+        alive, dropped, stages = list(cands), [], []
+        for keep, runs in plan:
+            ranked = rank(self._evaluate(request, alive, runs))
+            stages.append({"candidates": len(alive), "runs_per_candidate": runs, "kept": min(keep, len(ranked))})
+            dropped = list(ranked[keep:]) + dropped
+            alive = [c.strategy for c in ranked[:keep]]
+        self.stages = stages
+        current, target = positions_of(state, self.driver)
+        return SweepResult(self.driver, state.laps_completed, current, target, self.seed,
+                           tuple(ranked[:len(alive)]) + tuple(dropped))
+
+    def _evaluate(self, request: StrategyRequest, cands: list, runs: int) -> list:
+        """Summaries of ``cands`` on races ``0 .. runs - 1`` (here in chunks, or on Dask)."""
+        state = request.state
         size = max(1, -(-len(cands) // self.chunks))
         parts = [cands[i:i + size] for i in range(0, len(cands), size)]
         if self.client is None:
@@ -185,8 +237,7 @@ class HPCOrchestrator:
                 pass
             results = [r for chunk in self.client.gather(futures) for r in chunk]
         self._check(request.generation)
-        current, target = positions_of(state, self.driver)
-        return SweepResult(self.driver, state.laps_completed, current, target, self.seed, rank(results))
+        return results
 
     # -- results ----------------------------------------------------------------
     def _publish(self, request: StrategyRequest, result: SweepResult, top: int = 10) -> None:
@@ -194,7 +245,8 @@ class HPCOrchestrator:
             "generation": request.generation, "reason": request.reason, "driver": self.driver,
             "lap": request.state.laps_completed, "session_time_s": request.session_time_s,
             "track_status": request.state.track_status.value, "where": self.where, "backend": self.backend,
-            "seed": self.seed, "races": sum(c.runs for c in result.ranked), "candidates": len(result.ranked),
+            "seed": self.seed, "races": sum(st["candidates"] * st["runs_per_candidate"] for st in self.stages),
+            "candidates": len(result.ranked), "stages": list(self.stages),
             "published_wall_s": time.time(),
             "best": result.best.to_json(), "ranked": [c.to_json() for c in result.ranked[:top]],
             "seed_rows": result.seed_rows()[:top], "current_position": result.current_position,

@@ -50,6 +50,17 @@ class StrategyOption:
     stop_compounds: tuple[str, ...] = ()  # or: the compound fitted at each stop
     name: str = ""
     expected_points: float | None = None
+    p_retired: float | None = None  # share of the simulated races that end in our retirement
+    position_p: tuple[float, ...] = ()  # P(P1), P(P2), ... over all simulated races
+
+    def median_position(self) -> int | None:
+        """The median finishing position over the simulated races (None without a distribution)."""
+        total = 0.0
+        for k, p in enumerate(self.position_p, start=1):
+            total += p
+            if total >= 0.5:
+                return k
+        return None
 
     @property
     def label(self) -> str:
@@ -76,7 +87,8 @@ def _from_orchestrator(payload: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"pit_laps": [s["lap"] for s in stops], "stop_compounds": [s["compound"] for s in stops],
                     "final_position": c.get("mean_position"), "success_probability": c.get("success_probability"),
                     "total_time_s": (c.get("race_time_quantiles_s") or {}).get("p50"),
-                    "expected_points": c.get("expected_points"), "name": c.get("label", "")})
+                    "expected_points": c.get("expected_points"), "name": c.get("label", ""),
+                    "p_retired": c.get("p_retired"), "position_p": c.get("position_p") or []})
     return out
 
 
@@ -106,6 +118,10 @@ def options_from_results(results: Any) -> list[StrategyOption]:
         pit_laps = tuple(int(_number(f"{path}.pit_laps[{j}]", lap, 1, 200)) for j, lap in enumerate(laps))
         total = item.get("total_time_s", item.get("total_time"))
         points = item.get("expected_points")
+        retired = item.get("p_retired")
+        dist = item.get("position_p") or []
+        if not isinstance(dist, (list, tuple)):
+            raise StrategyInputError(f"{path}.position_p: {dist!r} is not a list of probabilities")
         options.append(StrategyOption(
             pit_laps=pit_laps,
             final_position=_number(f"{path}.final_position", item.get("final_position"), 1, 30),
@@ -115,6 +131,8 @@ def options_from_results(results: Any) -> list[StrategyOption]:
             stop_compounds=tuple(str(c).upper() for c in item.get("stop_compounds", ())),
             name=str(item.get("name", "")),
             expected_points=None if points is None else _number(f"{path}.expected_points", points, 0, 100),
+            p_retired=None if retired is None else _number(f"{path}.p_retired", retired, 0, 1),
+            position_p=tuple(_number(f"{path}.position_p[{j}]", p, 0, 1) for j, p in enumerate(dist)),
         ))
     return options
 
@@ -222,8 +240,41 @@ class Strategist:
                          "expected_final_position": round(alt.final_position, 2),
                          "success_probability": round(alt.success_probability, 3),
                          "race_time_s": round(alt.total_time_s, 1), "strategy": alt.label}))
+        why = _behind_now(best, context, options, numbers)
+        if why:
+            risks.insert(0, why)
         BuiltinExplainer().explain(recommendations)
         return sorted(recommendations, key=lambda r: PRIORITIES.index(r.priority))
+
+
+def _behind_now(best: StrategyOption, context: RaceContext, options: list[StrategyOption],
+                numbers: dict[str, Any]) -> str | None:
+    """Why the recommended plan's expected finish is behind where we are now (None when it is not).
+
+    A leader told "expected finish P4" must see why: the mean counts every simulated race, including
+    those that end in a retirement (classified at the back), and the rivals' pace and stops. The numbers
+    quoted go into ``numbers`` so that any wording of them can be checked.
+    """
+    if not context.position or best.final_position - context.position < SIGNIFICANT_POSITIONS:
+        return None
+    all_behind = all(o.final_position - context.position >= SIGNIFICANT_POSITIONS for o in options)
+    numbers["behind_now_positions"] = round(best.final_position - context.position, 2)
+    head = (f"Every candidate plan is expected to finish behind our P{context.position}"
+            if all_behind else f"This plan is expected to finish behind our P{context.position}")
+    head += f" (P{best.final_position:.2f} on average over the simulated races)"
+    if not best.position_p:
+        return (f"{head}: the mean counts every race, with the rivals' pace, their stops and retirements; "
+                "no plan avoids that loss.")
+    median = best.median_position()
+    at_or_ahead = sum(best.position_p[:context.position])
+    numbers.update({"median_final_position": median, "p_at_or_ahead_now": round(at_or_ahead, 3)})
+    parts = [f"the median finish is P{median}", f"{at_or_ahead:.0%} of the races end at P{context.position} or "
+                                               "better"]
+    if best.p_retired is not None:
+        numbers["p_retired"] = round(best.p_retired, 3)
+        parts.append(f"{best.p_retired:.0%} end in a retirement, classified at the back, which pulls the mean "
+                     "down")
+    return f"{head}: {', '.join(parts)}."
 
 
 def _next_compound(option: StrategyOption, next_stop: int | None) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import heapq
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -41,8 +42,11 @@ from workbench.telemetry.records import (
     TrackStatus,
 )
 from workbench.telemetry.trace import reference_trace
+from workbench.telemetry.weather import WEATHER_FILE, track_weather
 
 __all__ = ["TelemetrySimulator", "SimulatedRace"]
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE_HZ = 10.0
 PIT_LANE_KPH = 80.0
@@ -215,8 +219,20 @@ class TelemetrySimulator:
         return pd.DataFrame(rows).sort_values(["Driver", "LapNumber"], ignore_index=True)
 
     def session_info(self) -> SessionInfo:
+        """Track facts and the race-start weather of the track (`workbench.telemetry.weather`).
+
+        Temperatures and rainfall stay None (unknown, and logged once) for a track the weather
+        table does not hold.
+        """
+        weather = track_weather(self.race.track.name)
+        if weather is None:
+            log.info("no weather for track %r in data/%s: temperatures and rainfall unknown",
+                     self.race.track.name, WEATHER_FILE)
         return SessionInfo(session_time_s=0.0, track=self.race.track.name, total_laps=self.race.track.laps,
-                           track_length_m=self.race.track.length_m)
+                           track_length_m=self.race.track.length_m,
+                           air_temp_c=None if weather is None else weather.air_temp_c,
+                           track_temp_c=None if weather is None else weather.track_temp_c,
+                           rainfall=None if weather is None else weather.rainfall)
 
     # -- high-rate samples --------------------------------------------------
     def samples(self, driver: str) -> Iterator[CarSample]:

@@ -66,6 +66,7 @@ class FieldTwin(param.Parameterized):
         self._clean_deltas: list[float] = []
         self._traffic_deltas: list[float] = []
         self._snap: dict[str, tuple] = {}
+        self._line_time_s: dict[str, float] = {}  # driver -> session time of its last line crossing
         self._links: dict[str, dict[str, Any]] = {}
         self._version = 0
         self._cache: dict[str, tuple[tuple, Any]] = {}
@@ -115,6 +116,7 @@ class FieldTwin(param.Parameterized):
     # -- per lap ----------------------------------------------------------------
     def _after_lap(self, twin: CarTwin, r: LapRecord) -> None:
         d = twin.driver
+        self._line_time_s[d] = r.session_time_s
         if twin.last_lap_clean:
             self._pending.append((twin.compound.value, f"{d}/{twin.stint}", twin.tyre_age_laps,
                                   twin.last_corrected_lap_time_s))
@@ -147,18 +149,33 @@ class FieldTwin(param.Parameterized):
     def _snapshot(self, twin: CarTwin) -> None:
         """Plain copy of what the order needs from one car (param attribute reads are not free)."""
         self._snap[twin.driver] = (twin, twin.retired, twin.lap, twin.position or 99, twin.gap_ahead_s,
-                                   twin.corrected_pace_s)
+                                   twin.corrected_pace_s, self._line_time_s.get(twin.driver, 0.0))
+
+    def _distance_key(self, snap: tuple, grid: dict[str, int]) -> tuple:
+        """Race-distance order: more laps first; on the same lap the position at the line, then who crossed first.
+
+        A car that has just crossed the line (lap N done) is ahead of every car still on lap N; cars on the
+        same lap keep the order in which they crossed it. Before its first lap a car keeps its grid slot.
+        """
+        twin, _, lap, position, _, _, line_time_s = snap
+        if lap == 0:
+            return (0, 0, grid.get(twin.driver, 99), 0.0)
+        return (-lap, position, 0, line_time_s)
 
     def _refresh_order(self, changed: CarTwin) -> None:
-        """Re-rank the field and relink neighbours after ``changed`` got a lap (or retired)."""
+        """Re-rank the running cars by race distance and relink neighbours after ``changed`` got a lap (or retired).
+
+        Retired cars leave the order (`standings` lists them after it, marked ``OUT``).
+        """
         self._snapshot(changed)
         for driver, twin in self.cars.items():
             if driver not in self._snap:
                 self._snapshot(twin)
-        ranked = sorted(self._snap.values(), key=lambda s: (s[1], -s[2], s[3]))
+        grid = {d: i for i, d in enumerate(self.order)}  # before a car's first lap: its place so far (the grid)
+        ranked = sorted((s for s in self._snap.values() if not s[1]), key=lambda s: self._distance_key(s, grid))
         links: dict[str, dict[str, Any]] = {s[0].driver: {"gap_behind_s": None} for s in ranked}
-        for (ahead, _, a_lap, _, _, a_pace), (behind, b_ret, b_lap, _, b_gap, b_pace) in zip(ranked, ranked[1:]):
-            links[ahead.driver]["gap_behind_s"] = b_gap if (b_lap == a_lap and not b_ret) else None
+        for (ahead, _, a_lap, _, _, a_pace, _), (behind, _, b_lap, _, b_gap, b_pace, _) in zip(ranked, ranked[1:]):
+            links[ahead.driver]["gap_behind_s"] = b_gap if b_lap == a_lap else None
             if a_pace is not None and b_pace is not None:
                 links[ahead.driver]["delta_to_behind_s"] = a_pace - b_pace
                 links[behind.driver]["delta_to_ahead_s"] = b_pace - a_pace
@@ -167,8 +184,13 @@ class FieldTwin(param.Parameterized):
             for k, v in links[s[0].driver].items():
                 if old.get(k, "unset") != v:
                     setattr(s[0], k, v)  # one or two values: cheaper than param.update, which reads every value
+        for s in self._snap.values():
+            if s[1]:  # a retired car has no one behind it
+                links[s[0].driver] = {"gap_behind_s": None}
+                if self._links.get(s[0].driver, {}).get("gap_behind_s") is not None:
+                    s[0].gap_behind_s = None
         self._links = links
-        leader_lap = max(s[2] for s in ranked)
+        leader_lap = max((s[2] for s in self._snap.values()), default=0)
         if leader_lap > self.leader_lap and self._pending:
             for lap in self._pending:
                 self.tyres.add(*lap)
@@ -346,19 +368,40 @@ class FieldTwin(param.Parameterized):
         return out
 
     # -- views -------------------------------------------------------------------
+    def live_position(self, driver: str) -> int | None:
+        """``driver``'s place in the running order now (unique; None when retired or unknown)."""
+        try:
+            return self.order.index(driver) + 1
+        except ValueError:
+            return None
+
     def standings(self) -> list[dict[str, Any]]:
-        """The timing tower: one row per car in running order."""
+        """The timing tower: one row per running car in race-distance order, then the retired cars.
+
+        ``rank`` and ``position`` are the place in the order now (unique, 1..N running cars);
+        ``position_at_line`` is what the car's last lap record said. A retired car has ``status``
+        ``"OUT"`` and no rank, position or gaps; a car on its in-lap ``"PIT"``; any other ``"RUNNING"``.
+        """
         rows = []
-        for rank, driver in enumerate(self.order, start=1):
+        running = list(self.order)
+        out = sorted((d for d, t in self.cars.items() if t.retired and d not in running),
+                     key=lambda d: (-self.cars[d].lap, d))
+        for rank, driver in enumerate([*running, *out], start=1):
             t = self.cars[driver]
-            t.refresh_pit_window()  # rivals' windows are computed when a view asks, once per lap
-            rows.append({"rank": rank, "driver": driver, "team": t.team, "position": t.position, "lap": t.lap,
-                         "gap_to_leader_s": t.gap_to_leader_s, "interval_s": t.gap_ahead_s,
+            gone = t.retired
+            if not gone:
+                t.refresh_pit_window()  # rivals' windows are computed when a view asks, once per lap
+            place = None if gone else rank
+            rows.append({"rank": place, "driver": driver, "team": t.team, "position": place,
+                         "position_at_line": t.position, "status": "OUT" if gone else "PIT" if t.in_pit else "RUNNING",
+                         "lap": t.lap,
+                         "gap_to_leader_s": None if gone else t.gap_to_leader_s,
+                         "interval_s": None if gone else t.gap_ahead_s,
                          "last_lap_time_s": t.last_lap_time_s, "best_lap_time_s": t.best_lap_time_s,
                          "compound": t.compound.value if t.compound else None, "tyre_age_laps": t.tyre_age_laps,
-                         "pit_stops": t.pit_stops, "in_pit": t.in_pit, "retired": t.retired,
+                         "pit_stops": t.pit_stops, "in_pit": t.in_pit, "retired": gone,
                          "corrected_pace_s": t.corrected_pace_s, "degradation_s": t.degradation_s,
-                         "pit_window_ideal_lap": t.pit_window_ideal_lap,
+                         "pit_window_ideal_lap": None if gone else t.pit_window_ideal_lap,
                          "pit_probability": self.pit_probability(driver)})
         return rows
 

@@ -92,9 +92,11 @@ def field_twin_schema() -> dict[str, Any]:
     """JSON schema of `FieldTwin.state`."""
     nullable_number = {"type": ["number", "null"]}
     probability = {"type": "number", "minimum": 0, "maximum": 1}
-    row = {"type": "object", "required": ["rank", "driver", "lap", "compound", "pit_probability",
+    row = {"type": "object", "required": ["rank", "driver", "position", "status", "lap", "compound", "pit_probability",
                                           "corrected_pace_s", "pit_window_ideal_lap"],
-           "properties": {"rank": {"type": "integer", "minimum": 1}, "driver": {"type": "string"},
+           "properties": {"rank": {"type": ["integer", "null"], "minimum": 1}, "driver": {"type": "string"},
+                          "position": {"type": ["integer", "null"], "minimum": 1},
+                          "status": {"enum": ["RUNNING", "PIT", "OUT"]},
                           "corrected_pace_s": nullable_number, "degradation_s": nullable_number,
                           "pit_window_ideal_lap": {"type": ["integer", "null"]},
                           "pit_probability": {"type": ["object", "null"],

@@ -84,7 +84,8 @@ class RaceDashboard(pn.viewable.Viewer):
     def _header_text(self) -> str:
         env, car = self.hub.environment, self.hub.car_twin
         total = env.total_laps or "?"
-        ours = f"P{car.position}" if car.position else "—"
+        place = self.hub.field_twin.live_position(car.driver)  # the tower's place, not the stale line record
+        ours = "OUT" if car.retired else f"P{place}" if place else "—"
         return (f"### {env.track or 'No session'} — lap {env.leader_lap}/{total} — {env.track_status.value}"
                 f" — our car {car.driver} {ours}{' — FINISHED' if env.finished else ''}")
 

@@ -40,7 +40,9 @@ def options_payload(results: dict[str, Any], current_compound: str | None) -> li
                     # compounds[0] is the set we are on: the Strategist names the set after each stop
                     "compounds": [current_compound, *(s["compound"] for s in stops)] if current_compound else [],
                     "name": c.get("label", ""),
-                    "expected_points": c.get("expected_points")})
+                    "expected_points": c.get("expected_points"),
+                    # what the Strategist needs to say why a plan finishes behind where we are now
+                    "p_retired": c.get("p_retired"), "position_p": c.get("position_p") or []})
     return out
 
 

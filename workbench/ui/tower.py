@@ -23,7 +23,7 @@ _COMPACT = """
 """
 
 
-_WIDTHS_PX = {"Pos": 44, "Driver": 56, "Lap": 42, "Gap (s)": 70, "Int (s)": 64, "Last (s)": 66, "Tyre": 44,
+_WIDTHS_PX = {"Pos": 56, "Driver": 56, "Lap": 42, "Gap (s)": 70, "Int (s)": 64, "Last (s)": 66, "Tyre": 44,
               "Age": 42, "Stops": 56, "Pit window": 118, "P(pit 3)": 66}
 
 
@@ -73,7 +73,7 @@ class TimingTower(pn.viewable.Viewer):
             t = cars[row["driver"]]
             row["pit_window"] = "" if t.retired else pit_window_marker(
                 t.pit_window_earliest_lap, t.pit_window_ideal_lap, t.pit_window_latest_lap, t.lap)
-        df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "retired", "in_pit"])
+        df = pd.DataFrame(rows, columns=[*TOWER_COLUMNS, "status"])
         df["compound"] = [compound_badge(c) for c in df["compound"]]
         df["gap_to_leader_s"] = [_cell(v, "+.3f") for v in df["gap_to_leader_s"]]
         df["interval_s"] = [_cell(v, "+.3f") for v in df["interval_s"]]
@@ -81,8 +81,9 @@ class TimingTower(pn.viewable.Viewer):
         df["tyre_age_laps"] = [_cell(v, ".0f") for v in df["tyre_age_laps"]]
         df["pit_in_3_laps_p"] = [_cell(None if v is None or pd.isna(v) else 100 * v, ".0f", "%")
                                  for v in df["pit_in_3_laps_p"]]
-        df["rank"] = [("OUT" if out else "PIT" if pit else str(rank))
-                      for rank, out, pit in zip(df["rank"], df["retired"].astype(bool), df["in_pit"].astype(bool))]
+        # A unique place for every running car ("7 PIT" on its in-lap); a retired car is "OUT", below the order.
+        df["rank"] = ["OUT" if status == "OUT" else f"{int(rank)}{' PIT' if status == 'PIT' else ''}"
+                      for rank, status in zip(df["rank"], df["status"])]
         return df[list(TOWER_COLUMNS)].rename(columns=TOWER_COLUMNS)
 
     def refresh(self) -> None:
