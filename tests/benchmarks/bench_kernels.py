@@ -16,6 +16,7 @@ less so.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import os
 import subprocess
@@ -105,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def full(kernel, n: int) -> Callable[[], None]:
         out = (np.zeros((n, n_cars), dtype=np.int64), np.zeros((n, n_cars)), np.zeros((n, n_cars), dtype=np.int64))
-        return lambda: kernel(1, 0, n, *packed.kernel_args(), *out)
+        args = packed.kernel_args()
+        py = getattr(kernel, "py_func", None)
+        if py is not None:  # a numba kernel, maybe of an older commit: pass the packed arrays it names
+            fields = dict(zip([f.name for f in dataclasses.fields(packed)], args))
+            args = tuple(fields[name] for name in py.__code__.co_varnames[3:py.__code__.co_argcount - 3])
+        return lambda: kernel(1, 0, n, *args, *out)
 
     singles = {"numba": numba_race.single_car_times}
     fulls = {"numba": numba_race.run_races}

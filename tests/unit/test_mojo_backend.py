@@ -59,6 +59,20 @@ def test_mojo_and_numba_agree_race_by_race(race):
 
 
 @needs_mojo
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_mojo_and_numba_agree_with_every_new_input(deterministic):
+    """Degradation factors, used sets, DRS gain, mid-lap SC/VSC, a forced retirement, deterministic mode."""
+    from tests.unit.test_montecarlo_fidelity import featureful_case
+    from workbench.strategy.montecarlo import simulate
+    race, events = featureful_case()
+    a = simulate(race, events=events, runs=300, seed=11, backend="numba", deterministic=deterministic)
+    b = simulate(race, events=events, runs=300, seed=11, backend="mojo", deterministic=deterministic)
+    assert np.array_equal(a.position, b.position) and np.array_equal(a.stops, b.stops)
+    assert np.array_equal(np.isnan(a.race_time_s), np.isnan(b.race_time_s))
+    assert np.nanmax(np.abs(a.race_time_s - b.race_time_s)) < 1e-9
+
+
+@needs_mojo
 def test_mojo_candidate_kernel_matches_numba_row_by_row(race):
     from workbench.kernels import numba_race
     from workbench.strategy.montecarlo import Strategy, pack

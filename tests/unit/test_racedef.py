@@ -67,7 +67,14 @@ def _broken(raw, path, value):
     (("cars", 3, "strategy"), [], "cars[3].strategy: [] is not a non-empty list of stints"),
     (("cars", 3, "strategy", 0, "compound"), "WET", "cars[3].strategy[0].compound: 'WET' has no model"),
     (("cars", 3, "wings"), 2, "cars[3].wings: 2 is not a field of a car entry"),
-    (("weather",), {}, "weather: {} is not a section of a race definition"),
+    (("weather",), {}, "weather: 'weather' is not a section of a race definition (sections are cars,"),
+    (("trak",), {"name": "x" * 500}, "trak: 'trak' is not a section of a race definition (did you mean 'track'?"),
+    (("cars", 3, "strategy", 1, "laps"), 1, "cars[3].strategy: ["),
+    (("cars", 3, "degradation_factor"), 0.1, "cars[3].degradation_factor: 0.1 is below minimum 0.2"),
+    (("cars", 3, "degradation_factor"), "x", "cars[3].degradation_factor: 'x' is not a number"),
+    (("cars", 3, "strategy", 0, "tyre_age_laps"), -1, "cars[3].strategy[0].tyre_age_laps: -1 is below minimum 0"),
+    (("cars", 3, "strategy", 0, "tyre_age_laps"), 2.5, "cars[3].strategy[0].tyre_age_laps: 2.5 is not an integer"),
+    (("track", "drs_gain_s"), -0.1, "track.drs_gain_s: -0.1 is below minimum 0"),
 ])
 def test_bad_race_definition_names_field_value_and_rule(raw, path, value, message):
     with pytest.raises(TelemetryValidationError) as info:
@@ -75,10 +82,47 @@ def test_bad_race_definition_names_field_value_and_rule(raw, path, value, messag
     assert str(info.value).startswith(message)
 
 
+def test_misspelt_section_does_not_dump_the_object(raw):
+    obj = copy.deepcopy(raw)
+    obj["trak"] = obj.pop("track")
+    with pytest.raises(TelemetryValidationError) as info:
+        parse_race_definition(obj)
+    assert "did you mean 'track'?" in str(info.value) and "Bahrain International" not in str(info.value)
+
+
+def test_a_file_that_is_not_an_object_is_described_not_dumped():
+    with pytest.raises(TelemetryValidationError) as info:
+        parse_race_definition([{"x": 1}] * 1000)
+    assert str(info.value) == ("race definition: 'a JSON array' is not a JSON object with sections track, fuel, "
+                               "compounds, events, cars")
+
+
+def test_stints_that_do_not_cover_the_race_name_car_and_totals(raw):
+    obj = _broken(raw, ("cars", 2, "strategy"), [{"compound": "SOFT", "laps": 20}, {"compound": "HARD", "laps": 25}])
+    with pytest.raises(TelemetryValidationError) as info:
+        parse_race_definition(obj)
+    driver = raw["cars"][2]["driver"]
+    assert str(info.value) == (f"cars[2].strategy: [20, 25] adds up to 45 laps for {driver}, not the race "
+                               "distance track.laps = 57")
+
+
+def test_optional_fields_default_to_the_old_model(raw, race):
+    assert race.track.drs_gain_s == 0.0
+    assert all(c.degradation_factor == 1.0 for c in race.cars)
+    assert all(s.tyre_age_laps == 0 for c in race.cars for s in c.strategy)
+    obj = copy.deepcopy(raw)
+    obj["track"]["drs_gain_s"] = 0.25
+    obj["cars"][0]["degradation_factor"] = 1.3
+    obj["cars"][0]["strategy"][1]["tyre_age_laps"] = 3
+    got = parse_race_definition(obj)
+    assert got.track.drs_gain_s == 0.25 and got.cars[0].degradation_factor == 1.3
+    assert got.cars[0].strategy[1].tyre_age_laps == 3 and got.cars[0].strategy[0].tyre_age_laps == 0
+
+
 def test_unreadable_file_says_where(tmp_path):
     bad = tmp_path / "bad.race.json"
     bad.write_text('{"name": ')
-    with pytest.raises(TelemetryValidationError, match="bad.race.json: 'line 1' is not valid JSON"):
+    with pytest.raises(TelemetryValidationError, match=r"bad.race.json: is not valid JSON \(Expecting value at line 1"):
         load_race_definition(bad)
 
 

@@ -21,7 +21,11 @@ VSC_FACTOR = 12
 MIN_GAP_S = 13
 FUEL_MASS_EFFECT_S_PER_KG = 14
 FUEL_BURN_KG_PER_LAP = 15
-N_TRACK = 16
+DRS_GAIN_S = 16  # lap time gained within DRS_WINDOW_S of the car ahead on a green lap (0 without DRS)
+NOISE_SCALE = 17  # multiplies every lap-noise normal: 1.0, or 0.0 in deterministic mode
+DETERMINISTIC_PASS = 18  # 1.0: a pass happens when margin + DRS bonus > PASS_THRESHOLD_S (no draw)
+PASS_THRESHOLD_S = 19  # the deterministic pass threshold on the pace margin, in s
+N_TRACK = 20
 
 # Track status codes of the per-lap status vector.
 FREE = -1  # not forced: random neutralisations may go here, otherwise green
@@ -44,6 +48,8 @@ PASS_HOLD_S = 0.2  # a passed car crosses the line this far behind the passer
 IN_LAP_SHARE = 0.35  # share of the pit time paid on the in-lap (rest on the out-lap)
 PIT_SHIFT_SIGMA_LAPS = 1.5  # spread of a rival's stop lap around its plan
 MIN_STINT_LAPS = 3  # a rival's shifted stops stay at least this far apart
+DRS_WINDOW_S = 1.0  # gap at the line behind the car ahead that opens DRS on the next green lap
+GRID_SLOT_S = 0.2  # start-line crossing delay per grid slot behind pole (sets the lap-1 running order)
 
 # Purposes (workbench.rng.Purpose values, repeated as plain ints for the kernels).
 P_LAP_NOISE = 1

@@ -118,7 +118,8 @@ def _i(a) -> np.ndarray:
 def _race_args(seed, sim0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
                sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0,
                compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap, pit_compound,
-               n_stops, out_position, out_time, out_stops) -> tuple[list, list]:
+               n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position, out_time,
+               out_stops) -> tuple[list, list]:
     """The `Race` argument list of the Mojo module, and the converted arrays it points into (keep them alive)."""
     for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
                              ("out_stops", out_stops, np.int64)):
@@ -131,21 +132,26 @@ def _race_args(seed, sim0, n_rows, start_lap, n_laps, track, comp_offset, comp_m
               _i(pit_lap), _i(pit_compound), _i(n_stops)]
     args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
             len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
+    if np.shape(pit_age) != np.shape(pit_lap):
+        raise ValueError(f"pit_age: shape {np.shape(pit_age)} is not pit_lap's {np.shape(pit_lap)}")
+    extra = [_f(neutral_from), _f(deg_factor), _i(retire_at), _i(pit_age)]  # after the outputs (a[37..40])
     args += [a.ctypes.data for a in arrays] + [out_position.ctypes.data, out_time.ctypes.data,
-                                               out_stops.ctypes.data]
-    return args, arrays
+                                               out_stops.ctypes.data] + [a.ctypes.data for a in extra]
+    return args, arrays + extra
 
 
 def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
               t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+              pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
+              out_position, out_time, out_stops):
     """Same contract as `workbench.kernels.numba_race.run_races` (outputs [run, car] filled in place)."""
     module = load()
     args, arrays = _race_args(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
                               comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
                               t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-                              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops)
+                              pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
+                              out_position, out_time, out_stops)
     module.run_races(args, int(n_runs))
     del arrays  # alive until the kernel has returned
 
@@ -153,7 +159,8 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
 def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
                    track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
                    vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
-                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at,
+                   pit_age, out_position, out_time, out_stops):
     """Same contract as `workbench.kernels.numba_race.run_candidates` (row ``k * n_runs + r``: race r, candidate k)."""
     module = load()
     cand_lap, cand_comp, cand_n = _i(cand_pit_lap), _i(cand_pit_compound), _i(cand_n_stops)
@@ -167,7 +174,8 @@ def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
     args, arrays = _race_args(seed, 0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
                               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0,
                               alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap,
-                              pit_compound, n_stops, out_position, out_time, out_stops)
+                              pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position,
+                              out_time, out_stops)
     module.run_candidates(args, [int(our_car), int(n_runs), len(cand_n), int(cand_lap.shape[1]),
                                  cand_lap.ctypes.data, cand_comp.ctypes.data, cand_n.ctypes.data])
     del arrays, cand_lap, cand_comp, cand_n  # alive until the kernel has returned

@@ -38,6 +38,10 @@ comptime VSC_FACTOR = 12
 comptime MIN_GAP_S = 13
 comptime FUEL_MASS_EFFECT_S_PER_KG = 14
 comptime FUEL_BURN_KG_PER_LAP = 15
+comptime DRS_GAIN_S = 16
+comptime NOISE_SCALE = 17
+comptime DETERMINISTIC_PASS = 18
+comptime PASS_THRESHOLD_S = 19
 comptime FREE = -1
 comptime GREEN = 0
 comptime SC = 1
@@ -53,6 +57,7 @@ comptime PASS_HOLD_S: Float64 = 0.2
 comptime IN_LAP_SHARE: Float64 = 0.35
 comptime PIT_SHIFT_SIGMA_LAPS: Float64 = 1.5
 comptime MIN_STINT_LAPS = 3
+comptime DRS_WINDOW_S: Float64 = 1.0
 comptime P_LAP_NOISE = 1
 comptime P_PIT_STANDSTILL = 2
 comptime P_START = 3
@@ -248,6 +253,10 @@ struct Race(Copyable):
     var out_position: IP
     var out_time: FP
     var out_stops: IP
+    var neutral_from: FP
+    var deg_factor: FP
+    var retire_at: IP
+    var pit_age: IP
 
     def __init__(out self, a: PythonObject) raises:
         self.seed = Int(py=a[0])
@@ -287,6 +296,10 @@ struct Race(Copyable):
         self.out_position = IP(unsafe_from_address=Int(py=a[34]))
         self.out_time = FP(unsafe_from_address=Int(py=a[35]))
         self.out_stops = IP(unsafe_from_address=Int(py=a[36]))
+        self.neutral_from = FP(unsafe_from_address=Int(py=a[37]))
+        self.deg_factor = FP(unsafe_from_address=Int(py=a[38]))
+        self.retire_at = IP(unsafe_from_address=Int(py=a[39]))
+        self.pit_age = IP(unsafe_from_address=Int(py=a[40]))
 
 
 def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stops: IP):
@@ -310,6 +323,8 @@ def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stop
             var lap = 1 + Int(uniform(seed, sim, c, 0, P_RETIREMENT_LAP) * Float64(n_laps))
             if lap > start_lap:
                 retire_lap[c] = lap
+        if rc.alive0.unsafe_load(c) != 0 and Int(rc.retire_at.unsafe_load(c)) > start_lap:
+            retire_lap[c] = Int(rc.retire_at.unsafe_load(c))  # a forced retirement replaces the draw
     var stops = List[Int](length=n_cars * W, fill=0)
     for i in range(n_cars * W):
         stops[i] = Int(pit_lap.unsafe_load(i))
@@ -350,31 +365,48 @@ def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stop
         else:
             t_prev[c] = Float64.MAX * 2.0
     sort_order(order, t_prev, n_cars)
+    var drs_gain = rc.track.unsafe_load(DRS_GAIN_S)
+    var in_drs = List[Bool](length=n_cars, fill=False)
     for lap in range(start_lap + 1, n_laps + 1):
         var st = status[lap]
         if st == FREE:
             st = GREEN
+        var frac = rc.neutral_from.unsafe_load(lap)  # share of the lap run green before a forced SC/VSC
         var loss = rc.track.unsafe_load(PIT_LOSS_GREEN_S)
         if st == SC:
             loss = rc.track.unsafe_load(PIT_LOSS_SC_S)
         elif st == VSC:
             loss = rc.track.unsafe_load(PIT_LOSS_VSC_S)
+        var use_drs = drs_gain > 0.0 and st == GREEN and lap > 1
+        if use_drs:  # within DRS_WINDOW_S of the car ahead at the line that started this lap
+            for i in range(n_cars):
+                in_drs[i] = False
+            for i in range(1, n_alive):
+                in_drs[order[i]] = t_prev[order[i]] - t_prev[order[i - 1]] < DRS_WINDOW_S
         for c in range(n_cars):
             if not alive[c]:
                 continue
             age[c] += 1
             var k = comp[c]
-            var z = normal_at(prefix[c], lap, P_LAP_NOISE)
+            var z = normal_at(prefix[c], lap, P_LAP_NOISE) * rc.track.unsafe_load(NOISE_SCALE)
             var x = (base + rc.pace.unsafe_load(c) + rc.comp_offset.unsafe_load(k)
-                     + degradation_s(Int(rc.comp_model.unsafe_load(k)), rc.comp_k1.unsafe_load(k),
-                                     rc.comp_k2.unsafe_load(k), age[c])
+                     + rc.deg_factor.unsafe_load(c) * degradation_s(Int(rc.comp_model.unsafe_load(k)),
+                                                                    rc.comp_k1.unsafe_load(k),
+                                                                    rc.comp_k2.unsafe_load(k), age[c])
                      + rc.track.unsafe_load(FUEL_MASS_EFFECT_S_PER_KG) * fuel[c] + rc.sigma.unsafe_load(c) * z)
-            if lap == 1:
+            if lap == 1:  # from the start signal; t0 is when the car crossed the start line
                 x += (rc.track.unsafe_load(START_LOSS_S)
                       + rc.track.unsafe_load(START_LOSS_PER_SLOT_S) * Float64(rc.grid.unsafe_load(c) - 1)
                       + rc.track.unsafe_load(START_SIGMA_S) * normal_at(prefix[c], 1, P_START))
+                x -= rc.t0.unsafe_load(c)
+            if use_drs and in_drs[c]:
+                x -= drs_gain
             if st == VSC:
-                x = max(x, base * rc.track.unsafe_load(VSC_FACTOR) + VSC_NOISE_S * z)
+                var xv = max(x, base * rc.track.unsafe_load(VSC_FACTOR) + VSC_NOISE_S * z)
+                if frac == 0.0:
+                    x = xv
+                else:
+                    x = frac * x + (1.0 - frac) * xv
             var stop = False
             if done[c] < Int(n_stops.unsafe_load(c)) and lap < n_laps:
                 var due = stops[c * W + done[c]]
@@ -395,12 +427,21 @@ def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stop
             lt[c] = x + add
             t_new[c] = t_prev[c] + lt[c]
         if st == SC:
-            var lead = order[0]
-            t_new[lead] = t_prev[lead] + max(lt[lead], base * rc.track.unsafe_load(SC_FACTOR))
-            for i in range(1, n_alive):
-                var a = order[i - 1]
+            var sc_lap = base * rc.track.unsafe_load(SC_FACTOR)
+            var ahead = -1  # the last car ahead on track (cars in the pit lane hold nobody up)
+            for i in range(n_alive):
                 var c = order[i]
-                t_new[c] = max(t_prev[c] + lt[c], t_new[a] + SC_GAP_S + pit_add[c])
+                var own = t_prev[c] + lt[c]
+                var target: Float64
+                if ahead < 0:
+                    target = t_prev[c] + (max(lt[c] - pit_add[c], sc_lap) + pit_add[c])
+                else:
+                    target = max(own, t_new[ahead] + SC_GAP_S + pit_add[c])
+                if frac > 0.0:
+                    target = own + (1.0 - frac) * (target - own)
+                t_new[c] = target
+                if not (stopping[c] or out_lap[c]):
+                    ahead = c
         else:
             var min_gap = rc.track.unsafe_load(MIN_GAP_S)
             var drs = rc.track.unsafe_load(DRS_BONUS_S)
@@ -415,13 +456,18 @@ def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stop
                     if margin > -drs:
                         p = (1.0 - rc.track.unsafe_load(OVERTAKING_DIFFICULTY)) * (
                             1.0 - exp(-(margin + drs) / PASS_SCALE_S))
-                    if uniform_at(prefix[c], lap, P_OVERTAKE) < p:
+                    var passed: Bool
+                    if rc.track.unsafe_load(DETERMINISTIC_PASS) > 0.0:
+                        passed = margin + drs > rc.track.unsafe_load(PASS_THRESHOLD_S)
+                    else:
+                        passed = uniform_at(prefix[c], lap, P_OVERTAKE) < p
+                    if passed:
                         t_new[a] = max(t_new[a], t_new[c] + PASS_HOLD_S)
                     else:
                         t_new[c] = t_new[a] + min_gap
         var burn = rc.track.unsafe_load(FUEL_BURN_KG_PER_LAP)
         if st != GREEN:
-            burn *= NEUTRAL_BURN_FACTOR
+            burn *= frac + (1.0 - frac) * NEUTRAL_BURN_FACTOR
         for c in range(n_cars):
             if not alive[c]:
                 continue
@@ -429,8 +475,8 @@ def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stop
             out_lap[c] = stopping[c]
             if stopping[c]:
                 comp[c] = Int(pit_compound.unsafe_load(c * W + done[c]))
+                age[c] = Int(rc.pit_age.unsafe_load(c * W + done[c]))  # a used set keeps its age
                 done[c] += 1
-                age[c] = 0
             t_prev[c] = t_new[c]
             if retire_lap[c] == lap:
                 alive[c] = False

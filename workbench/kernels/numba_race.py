@@ -124,7 +124,8 @@ def _normals_block(prefix, lap, purpose, u, z):
 def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
              sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
              t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-             pit_lap, pit_compound, n_stops, out_position, out_time, out_stops, row):
+             pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
+             out_position, out_time, out_stops, row):
     """Simulate race number ``sim`` and write row ``row`` of the outputs."""
     n_cars = t0.size
     base = track[L.BASE_LAP_TIME_S]
@@ -138,6 +139,8 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
             lap = 1 + int(uniform(seed, sim, c, 0, L.P_RETIREMENT_LAP) * n_laps)
             if lap > start_lap:
                 retire_lap[c] = lap
+        if alive0[c] and retire_at[c] > start_lap:
+            retire_lap[c] = retire_at[c]  # a forced retirement replaces the draw
     # -- planned stops, rivals' shifted around their plan ----------------------
     stops = pit_lap.copy()
     for c in range(n_cars):
@@ -176,29 +179,43 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
         else:
             t_prev[c] = np.inf
     _sort_order(order, t_prev, n_cars)
+    drs_gain = track[L.DRS_GAIN_S]
+    in_drs = np.zeros(n_cars, dtype=np.bool_)
     for lap in range(start_lap + 1, n_laps + 1):
         st = status[lap]
         if st == L.FREE:
             st = L.GREEN
+        frac = neutral_from[lap]  # share of the lap run green before a forced SC/VSC starts
         loss = track[L.PIT_LOSS_GREEN_S]
         if st == L.SC:
             loss = track[L.PIT_LOSS_SC_S]
         elif st == L.VSC:
             loss = track[L.PIT_LOSS_VSC_S]
+        use_drs = drs_gain > 0.0 and st == L.GREEN and lap > 1
+        if use_drs:  # within DRS_WINDOW_S of the car ahead at the line that started this lap
+            for i in range(n_cars):
+                in_drs[i] = False
+            for i in range(1, n_alive):
+                in_drs[order[i]] = t_prev[order[i]] - t_prev[order[i - 1]] < L.DRS_WINDOW_S
         _normals_block(prefix, lap, L.P_LAP_NOISE, u_lap, z_lap)  # every car's lap noise, vectorised
         for c in range(n_cars):
             if not alive[c]:
                 continue
             age[c] += 1
             k = comp[c]
-            z = z_lap[c]
-            x = (base + pace[c] + comp_offset[k] + degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age[c])
+            z = z_lap[c] * track[L.NOISE_SCALE]
+            x = (base + pace[c] + comp_offset[k]
+                 + deg_factor[c] * degradation_s(comp_model[k], comp_k1[k], comp_k2[k], age[c])
                  + track[L.FUEL_MASS_EFFECT_S_PER_KG] * fuel[c] + sigma[c] * z)
-            if lap == 1:
+            if lap == 1:  # from the start signal; t0 is when the car crossed the start line
                 x += (track[L.START_LOSS_S] + track[L.START_LOSS_PER_SLOT_S] * (grid[c] - 1)
                       + track[L.START_SIGMA_S] * normal_at(prefix[c], 1, L.P_START))
+                x -= t0[c]
+            if use_drs and in_drs[c]:
+                x -= drs_gain
             if st == L.VSC:
-                x = max(x, base * track[L.VSC_FACTOR] + L.VSC_NOISE_S * z)
+                xv = max(x, base * track[L.VSC_FACTOR] + L.VSC_NOISE_S * z)
+                x = xv if frac == 0.0 else frac * x + (1.0 - frac) * xv
             stop = False
             if done[c] < n_stops[c] and lap < n_laps:
                 due = stops[c, done[c]]
@@ -219,13 +236,20 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
             lt[c] = x + add
             t_new[c] = t_prev[c] + lt[c]
         if st == L.SC:
-            lead = order[0]
-            t_new[lead] = t_prev[lead] + max(lt[lead], base * track[L.SC_FACTOR])
-            for i in range(1, n_alive):
-                a = order[i - 1]
+            sc_lap = base * track[L.SC_FACTOR]
+            ref = -1  # the last car ahead on track (cars in the pit lane hold nobody up)
+            for i in range(n_alive):
                 c = order[i]
-                # close up on the queue at racing pace, never nearer than SC_GAP_S behind the car ahead
-                t_new[c] = max(t_prev[c] + lt[c], t_new[a] + L.SC_GAP_S + pit_add[c])
+                own = t_prev[c] + lt[c]
+                if ref < 0:  # nobody ahead on track: behind the safety car, plus its own pit time
+                    target = t_prev[c] + (max(lt[c] - pit_add[c], sc_lap) + pit_add[c])
+                else:  # close up at racing pace, never nearer than SC_GAP_S behind the car ahead
+                    target = max(own, t_new[ref] + L.SC_GAP_S + pit_add[c])
+                if frac > 0.0:  # SC out for part of the lap: that share of the effect
+                    target = own + (1.0 - frac) * (target - own)
+                t_new[c] = target
+                if not (stopping[c] or out_lap[c]):
+                    ref = c
         else:
             min_gap = track[L.MIN_GAP_S]
             drs = track[L.DRS_BONUS_S]
@@ -239,13 +263,17 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
                     p = 0.0
                     if margin > -drs:
                         p = (1.0 - track[L.OVERTAKING_DIFFICULTY]) * (1.0 - math.exp(-(margin + drs) / L.PASS_SCALE_S))
-                    if uniform_at(prefix[c], lap, L.P_OVERTAKE) < p:
+                    if track[L.DETERMINISTIC_PASS] > 0.0:
+                        passed = margin + drs > track[L.PASS_THRESHOLD_S]
+                    else:
+                        passed = uniform_at(prefix[c], lap, L.P_OVERTAKE) < p
+                    if passed:
                         t_new[a] = max(t_new[a], t_new[c] + L.PASS_HOLD_S)
                     else:
                         t_new[c] = t_new[a] + min_gap
         burn = track[L.FUEL_BURN_KG_PER_LAP]
         if st != L.GREEN:
-            burn *= L.NEUTRAL_BURN_FACTOR
+            burn *= frac + (1.0 - frac) * L.NEUTRAL_BURN_FACTOR
         for c in range(n_cars):
             if not alive[c]:
                 continue
@@ -253,8 +281,8 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
             out_lap[c] = stopping[c]
             if stopping[c]:
                 comp[c] = pit_compound[c, done[c]]
+                age[c] = pit_age[c, done[c]]  # a used set keeps its age
                 done[c] += 1
-                age[c] = 0
             t_prev[c] = t_new[c]
             if retire_lap[c] == lap:
                 alive[c] = False
@@ -281,13 +309,15 @@ def race_one(seed, sim, start_lap, n_laps, track, comp_offset, comp_model, comp_
 def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
               t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+              pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
+              out_position, out_time, out_stops):
     """Simulate races ``sim0 .. sim0 + n_runs - 1`` in parallel; fills the ``out_*`` arrays [run, car]."""
     for r in prange(n_runs):
         race_one(seed, sim0 + r, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
                  sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
                  t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-                 pit_lap, pit_compound, n_stops, out_position, out_time, out_stops, r)
+                 pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
+                 out_position, out_time, out_stops, r)
 
 
 SINGLE_CAR_BLOCK = 512
@@ -398,12 +428,14 @@ def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_off
 def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
                    track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
                    vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
-                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at,
+                   pit_age, out_position, out_time, out_stops):
     """Races ``0 .. n_runs - 1`` for each candidate plan of ``our_car`` in one parallel launch.
 
     Row ``k * n_runs + r`` of the outputs is race ``r`` with candidate ``k``: every
     candidate meets the same races (common random numbers). ``pit_lap`` must be at
-    least as wide as ``cand_pit_lap``; ``our_car`` must not be opportunistic or shifted.
+    least as wide as ``cand_pit_lap``; ``our_car`` must not be opportunistic or shifted;
+    its row of ``pit_age`` (ages of the sets fitted) applies to every candidate.
     """
     n_cand = cand_n_stops.size
     width = cand_pit_lap.shape[1]
@@ -419,4 +451,4 @@ def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
         race_one(seed, j - k * n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
                  sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
                  t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-                 pl, pc, ns, out_position, out_time, out_stops, j)
+                 pl, pc, ns, neutral_from, deg_factor, retire_at, pit_age, out_position, out_time, out_stops, j)

@@ -13,6 +13,7 @@ Bahrain Grand Prix by ``data/build_bahrain_2024.py`` (see ``data/README.md``).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 from pathlib import Path
@@ -31,7 +32,8 @@ from workbench.telemetry.schema import (
 )
 
 __all__ = ["RaceDefinition", "Track", "Fuel", "CompoundModel", "EventModel", "CarEntry", "StintPlan",
-           "load_race_definition", "bundled_race", "RACE_SCHEMA_VERSION"]
+           "load_race_definition", "parse_race_definition", "read_json", "JsonFileError", "with_distance",
+           "bundled_race", "RACE_SCHEMA_VERSION"]
 
 RACE_SCHEMA_VERSION = "1.0"
 
@@ -67,6 +69,8 @@ TRACK_FIELDS = {
                        minimum=0, maximum=5),
     "corners": Field("number", "[distance_m, apex_speed_kph] pairs used to draw speed traces.", True,
                      minimum=0, maximum=10_000),
+    "drs_gain_s": Field("number", "Lap time gained on a green lap by a car that crossed the line less than 1 s "
+                        "behind the car ahead, where `drs` is true (default 0: no gain).", minimum=0, maximum=3),
 }
 FUEL_FIELDS = {
     "start_kg": Field("number", "Fuel on board at the start.", True, minimum=0, maximum=120),
@@ -95,6 +99,8 @@ EVENT_FIELDS = {
 STINT_FIELDS = {
     "compound": Field("string", "Compound of the stint.", True, enum=tuple(c.value for c in Compound)),
     "laps": Field("integer", "Planned stint length in laps.", True, minimum=1, maximum=200),
+    "tyre_age_laps": Field("integer", "Age of the set when fitted, in laps (default 0: a new set); also for the "
+                           "start set.", minimum=0, maximum=100),
 }
 CAR_FIELDS = {
     "driver": Field("string", "Driver abbreviation.", True, pattern=r"^[A-Z0-9]{2,4}$"),
@@ -103,7 +109,9 @@ CAR_FIELDS = {
     "grid": Field("integer", "Grid slot, 1 = pole.", True, minimum=1, maximum=30),
     "pace_delta_s": Field("number", "Lap-time delta to the reference car.", True, minimum=-10, maximum=20),
     "lap_noise_s": Field("number", "Standard deviation of a green lap time.", True, minimum=0, maximum=10),
-    "strategy": Field("object", "Planned stints in order.", True),
+    "strategy": Field("object", "Planned stints in order; their laps add up to the race distance.", True),
+    "degradation_factor": Field("number", "Multiplies every compound's degradation for this car (default 1).",
+                                minimum=0.2, maximum=5),
 }
 _LIST_FIELDS = {"sector_fractions": 3, "corners": None, "sc_phases_p": None, "sc_length_laps_p": None,
                 "vsc_phases_p": None, "vsc_length_laps_p": None}
@@ -130,6 +138,7 @@ class Track:
     vsc_lap_time_factor: float
     min_gap_s: float
     corners: tuple[tuple[float, float], ...]
+    drs_gain_s: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +181,7 @@ class EventModel:
 class StintPlan:
     compound: Compound
     laps: int
+    tyre_age_laps: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +193,7 @@ class CarEntry:
     pace_delta_s: float
     lap_noise_s: float
     strategy: tuple[StintPlan, ...]
+    degradation_factor: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,11 +258,16 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
         Naming the field path, the value and the rule.
     """
     if not isinstance(obj, dict):
-        _raise("", obj, "is not a JSON object")
+        kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(obj), "number")
+        _raise("race definition", f"a JSON {kind}", "is not a JSON object with sections track, fuel, compounds, "
+                                                    "events, cars")
     known = {"schema_version", "name", "source", "track", "fuel", "compounds", "events", "cars"}
     for key in obj:
         if key not in known:
-            _raise(key, obj[key], "is not a section of a race definition")
+            near = difflib.get_close_matches(str(key), sorted(known), n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            _raise(str(key), key, f"is not a section of a race definition ({hint}sections are "
+                                  f"{', '.join(sorted(known))})")
     for key in known - {"source"}:
         if key not in obj:
             _raise(key, None, "is missing but the section is required")
@@ -287,6 +303,11 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
             if s["compound"] not in compounds:
                 _raise(f"{path}.strategy[{j}].compound", s["compound"].value, "has no model in compounds")
             stints.append(StintPlan(**s))
+        total = sum(s.laps for s in stints)
+        if total != track["laps"]:
+            _raise(f"{path}.strategy", [s.laps for s in stints],
+                   f"adds up to {total} laps for {values['driver']}, not the race distance track.laps = "
+                   f"{track['laps']}")
         cars.append(CarEntry(**values, strategy=tuple(stints)))
     drivers = [c.driver for c in cars]
     for i, d in enumerate(drivers):
@@ -299,14 +320,65 @@ def parse_race_definition(obj: Any) -> RaceDefinition:
                           compounds=compounds, events=EventModel(**events), cars=tuple(cars))
 
 
-def load_race_definition(path: str | Path) -> RaceDefinition:
-    """Read and check a race-definition JSON file."""
+class JsonFileError(TelemetryValidationError):
+    """A JSON file could not be read: ``str()`` is ``"PATH: why"`` (``why`` alone in `why`)."""
+
+    def __init__(self, path: str | Path, why: str):
+        super().__init__(str(path), str(path), why)
+        self.why = why
+        self.args = (f"{path}: {why}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def read_json(path: str | Path) -> Any:
+    """A JSON file's content; `JsonFileError` naming the file when it is missing, a directory,
+    unreadable, binary or not JSON."""
     path = Path(path)
     try:
-        obj = json.loads(path.read_text())
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise JsonFileError(path, "does not exist") from None
+    except IsADirectoryError:
+        raise JsonFileError(path, "is a directory, not a JSON file") from None
+    except PermissionError:
+        raise JsonFileError(path, "cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise JsonFileError(path, f"is not UTF-8 text (byte {exc.start}: a binary file?)") from None
     except json.JSONDecodeError as exc:
-        raise TelemetryValidationError(str(path), f"line {exc.lineno}", f"is not valid JSON: {exc.msg}") from None
-    return parse_race_definition(obj)
+        raise JsonFileError(path, f"is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise JsonFileError(path, "is nested too deeply to be read") from None
+
+
+def load_race_definition(path: str | Path) -> RaceDefinition:
+    """Read and check a race-definition JSON file."""
+    return parse_race_definition(read_json(path))
+
+
+def with_distance(race: RaceDefinition, laps: int) -> RaceDefinition:
+    """The race over ``laps`` laps: every car's planned stints scaled to the new distance.
+
+    Each stint keeps its share of the race (rounded, at least one lap); the last stint
+    takes what is left, and stints that no longer fit are dropped.
+    """
+    if isinstance(laps, bool) or not isinstance(laps, int) or not 1 <= laps <= 200:
+        raise TelemetryValidationError("laps", laps, "is not an integer from 1 to 200")
+    old = race.track.laps
+    cars = []
+    for car in race.cars:
+        stints, used = [], 0
+        for stint in car.strategy[:-1]:
+            n = max(1, round(stint.laps * laps / old))
+            if used + n >= laps:
+                break
+            stints.append(dataclasses.replace(stint, laps=n))
+            used += n
+        last = car.strategy[len(stints)] if len(stints) < len(car.strategy) else car.strategy[-1]
+        stints.append(dataclasses.replace(last, laps=laps - used))
+        cars.append(dataclasses.replace(car, strategy=tuple(stints)))
+    return dataclasses.replace(race, track=dataclasses.replace(race.track, laps=laps), cars=tuple(cars))
 
 
 def bundled_race() -> RaceDefinition:

@@ -38,7 +38,8 @@ def degradation_s(model, k1, k2, age):
 def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
               t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-              pit_lap, pit_compound, n_stops, out_position, out_time, out_stops, trace=None):
+              pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
+              out_position, out_time, out_stops, trace=None):
     """Simulate races ``sim0 .. sim0 + n_runs - 1``; fills the ``out_*`` arrays [run, car].
 
     ``trace``, a dict, receives lap-by-lap arrays [car, lap - 1] of race 0 (see
@@ -48,13 +49,15 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
     _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf,
          vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
          opportunistic, shift_plan, np.tile(pit_lap, (n_runs, 1, 1)), np.tile(pit_compound, (n_runs, 1, 1)),
-         np.tile(n_stops, (n_runs, 1)), out_position, out_time, out_stops, trace)
+         np.tile(n_stops, (n_runs, 1)), neutral_from, deg_factor, retire_at, np.tile(pit_age, (n_runs, 1, 1)),
+         out_position, out_time, out_stops, trace)
 
 
 def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, start_lap, n_laps,
                    track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf,
                    vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
-                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, out_position, out_time, out_stops):
+                   opportunistic, shift_plan, pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at,
+                   pit_age, out_position, out_time, out_stops):
     """Races ``0 .. n_runs - 1`` for each candidate plan of ``our_car`` (rows ``k * n_runs + r``)."""
     n_cand, width = cand_pit_lap.shape
     rows = n_cand * n_runs
@@ -67,14 +70,16 @@ def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
     counts[:, our_car] = cand_n_stops[k]
     _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf,
          vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0, compound0, age0, fuel0, pace, sigma, grid,
-         opportunistic, shift_plan, stops, comps, counts, out_position, out_time, out_stops, None)
+         opportunistic, shift_plan, stops, comps, counts, neutral_from, deg_factor, retire_at,
+         np.tile(pit_age, (rows, 1, 1)), out_position, out_time, out_stops, None)
 
 
 def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
          sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
          t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-         stops, pit_compound, n_stops, out_position, out_time, out_stops, trace):
-    """The model; ``stops``, ``pit_compound`` [run, car, stop] and ``n_stops`` [run, car] per race."""
+         stops, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position, out_time,
+         out_stops, trace):
+    """The model; ``stops``, ``pit_compound``, ``pit_age`` [run, car, stop] and ``n_stops`` [run, car] per race."""
     R, C = sims.size, t0.size
     cars = np.arange(C, dtype=np.int64)
     rows = np.arange(R)[:, None]
@@ -87,6 +92,7 @@ def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
     draw_lap = 1 + (uniform(seed, sk, ck, 0, L.P_RETIREMENT_LAP) * n_laps).astype(np.int64)
     retire_lap = np.where(alive0 & (uniform(seed, sk, ck, 0, L.P_RETIREMENT) < retire_p) & (draw_lap > start_lap),
                           draw_lap, 0)
+    retire_lap = np.where(alive0 & (retire_at > start_lap), retire_at, retire_lap)  # forced replaces the draw
     stops = stops.copy()
     for c in np.flatnonzero(shift_plan):
         prev = np.full(R, start_lap + 1 - L.MIN_STINT_LAPS)
@@ -111,18 +117,35 @@ def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
                      stops_before=np.zeros(shape, dtype=int), pit_in=np.zeros(shape, dtype=bool),
                      pit_out=np.zeros(shape, dtype=bool), fuel_kg=np.zeros(shape), status=status[0, 1:n_laps + 1],
                      retire_lap=retire_lap[0])
+    drs_gain = track[L.DRS_GAIN_S]
+    r = np.arange(R)
     for lap in range(start_lap + 1, n_laps + 1):
         st = status[:, lap][:, None]
+        frac = neutral_from[lap]  # share of the lap run green before a forced SC/VSC starts
         loss = np.where(st == L.SC, track[L.PIT_LOSS_SC_S],
                         np.where(st == L.VSC, track[L.PIT_LOSS_VSC_S], track[L.PIT_LOSS_GREEN_S]))
+        n_alive = alive.sum(axis=1)
+        in_drs = np.zeros((R, C), dtype=bool)
+        if drs_gain > 0.0 and lap > 1:  # within DRS_WINDOW_S of the car ahead at the line that started the lap
+            with np.errstate(invalid="ignore"):
+                for i in range(1, C):
+                    a, c = order[:, i - 1], order[:, i]
+                    in_drs[r, c] = (i < n_alive) & (t_prev[r, c] - t_prev[r, a] < L.DRS_WINDOW_S)
+            in_drs &= st == L.GREEN
         age = age + alive
-        z = normal(seed, sk, ck, lap, L.P_LAP_NOISE)
-        x = (base + pace + comp_offset[comp] + degradation_s(comp_model[comp], comp_k1[comp], comp_k2[comp], age)
+        z = normal(seed, sk, ck, lap, L.P_LAP_NOISE) * track[L.NOISE_SCALE]
+        x = (base + pace + comp_offset[comp]
+             + deg_factor * degradation_s(comp_model[comp], comp_k1[comp], comp_k2[comp], age)
              + mass * fuel + sigma * z)
-        if lap == 1:
+        if lap == 1:  # from the start signal; t0 is when the car crossed the start line
             x += (track[L.START_LOSS_S] + track[L.START_LOSS_PER_SLOT_S] * (grid - 1)
                   + track[L.START_SIGMA_S] * normal(seed, sk, ck, 1, L.P_START))
-        x = np.where(st == L.VSC, np.maximum(x, base * track[L.VSC_FACTOR] + L.VSC_NOISE_S * z), x)
+            x -= t0
+        x = np.where(in_drs, x - drs_gain, x)
+        xv = np.maximum(x, base * track[L.VSC_FACTOR] + L.VSC_NOISE_S * z)
+        if frac != 0.0:
+            xv = frac * x + (1.0 - frac) * xv
+        x = np.where(st == L.VSC, xv, x)
         has_plan = done < n_stops
         due = np.take_along_axis(stops, np.minimum(done, stops.shape[2] - 1)[:, :, None], axis=2)[:, :, 0]
         stopping = alive & has_plan & (lap < n_laps) & (
@@ -136,27 +159,40 @@ def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
         lt = x + pit_add
         with np.errstate(invalid="ignore"):
             t_new = t_prev + lt
-            n_alive = alive.sum(axis=1)
             sc = st[:, 0] == L.SC
-            lead = order[:, 0]
-            lead_t = t_prev[rows[:, 0], lead] + np.maximum(lt[rows[:, 0], lead], base * track[L.SC_FACTOR])
-            t_new[rows[:, 0], lead] = np.where(sc, lead_t, t_new[rows[:, 0], lead])
+            sc_lap = base * track[L.SC_FACTOR]
             min_gap, drs, diff = track[L.MIN_GAP_S], track[L.DRS_BONUS_S], track[L.OVERTAKING_DIFFICULTY]
-            r = rows[:, 0]
-            for i in range(1, C):
-                a, c = order[:, i - 1], order[:, i]
+            ref_t = np.zeros(R)  # line time of the last car ahead on track under SC
+            has_ref = np.zeros(R, dtype=bool)
+            for i in range(C):
+                c = order[:, i]
                 live = i < n_alive
+                own, pa = t_prev[r, c] + lt[r, c], pit_add[r, c]
+                # SC: behind the safety car (nobody ahead on track) or closing up on the car ahead on track
+                sc_t = np.where(has_ref, np.maximum(own, ref_t + L.SC_GAP_S + pa),
+                                t_prev[r, c] + (np.maximum(lt[r, c] - pa, sc_lap) + pa))
+                if frac > 0.0:
+                    sc_t = own + (1.0 - frac) * (sc_t - own)
+                on_track = live & sc & ~(stopping[r, c] | out_lap[r, c])
+                ref_t = np.where(on_track, sc_t, ref_t)
+                has_ref |= on_track
+                if i == 0:
+                    t_new[r, c] = np.where(live & sc, sc_t, t_new[r, c])
+                    continue
+                a = order[:, i - 1]
                 ta, tc = t_new[r, a], t_new[r, c]
-                sc_t = np.maximum(t_prev[r, c] + lt[r, c], ta + L.SC_GAP_S + pit_add[r, c])
                 busy = stopping[r, c] | stopping[r, a] | out_lap[r, c] | out_lap[r, a]
                 close = live & ~sc & ~busy & (tc < ta + min_gap)
                 margin = ta - tc
                 p = np.where(margin > -drs, (1.0 - diff) * (1.0 - np.exp(-(margin + drs) / L.PASS_SCALE_S)), 0.0)
-                passed = close & (uniform(seed, sims, c, lap, L.P_OVERTAKE) < p)
+                if track[L.DETERMINISTIC_PASS] > 0.0:
+                    passed = close & (margin + drs > track[L.PASS_THRESHOLD_S])
+                else:
+                    passed = close & (uniform(seed, sims, c, lap, L.P_OVERTAKE) < p)
                 t_new[r, a] = np.where(passed, np.maximum(ta, tc + L.PASS_HOLD_S), ta)
                 t_new[r, c] = np.where(live & sc, sc_t, np.where(close & ~passed, ta + min_gap, tc))
-            lap_time = t_new - t_prev
-        burn = np.where(st != L.GREEN, burn0 * L.NEUTRAL_BURN_FACTOR, burn0)
+            lap_time = t_new if lap == 1 else t_new - t_prev  # lap 1 from the start signal, as in FastF1
+        burn = np.where(st != L.GREEN, burn0 * (frac + (1.0 - frac) * L.NEUTRAL_BURN_FACTOR), burn0)
         if trace is not None:
             i = lap - 1
             live0 = alive[0]
@@ -169,8 +205,9 @@ def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
         out_lap = np.where(alive, stopping, out_lap)
         nxt = np.take_along_axis(pit_compound, np.minimum(done, pit_compound.shape[2] - 1)[:, :, None], axis=2)[:, :, 0]
         comp = np.where(stopping, nxt, comp)
+        fitted_age = np.take_along_axis(pit_age, np.minimum(done, pit_age.shape[2] - 1)[:, :, None], axis=2)[:, :, 0]
+        age = np.where(stopping, fitted_age, age)  # a used set keeps its age
         done = done + stopping
-        age = np.where(stopping, 0, age)
         t_prev = np.where(alive, t_new, t_prev)
         if trace is not None:
             trace["fuel_kg"][:, lap - 1] = fuel[0]

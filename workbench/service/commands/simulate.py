@@ -20,9 +20,21 @@ def add_parser(sub) -> None:
     )
     parser.add_argument("race_file", type=Path, metavar="RACE_FILE", help="race definition JSON (*.race.json)")
     parser.add_argument("--strategies", type=Path, default=None,
-                        help='JSON: {"VER": [{"compound": "SOFT", "laps": 18}, ...], ...} (stints add up to the race)')
+                        help='JSON: {"VER": [{"compound": "SOFT", "laps": 18}, {"compound": "HARD", "laps": 39, '
+                        '"tyre_age_laps": 3}], ...}: stints add up to the race; tyre_age_laps (default 0) is the age '
+                        'of the set when fitted; one compound is legal when a stint is INTERMEDIATE or WET (wet race)')
     parser.add_argument("--events", type=Path, default=None,
-                        help='JSON: [{"kind": "SC", "first_lap": 19, "last_lap": 22}, ...] forced SC/VSC/GREEN laps')
+                        help='JSON: [{"kind": "SC", "first_lap": 19, "last_lap": 22, "start_fraction": 0.4}, '
+                        '{"kind": "RETIREMENT", "driver": "VER", "lap": 30}, ...]: forced SC/VSC/GREEN laps (an SC/VSC '
+                        'may come out part-way through its first lap) and retirements')
+    parser.add_argument("--laps", type=integer_arg("--laps", 1, 200), default=None,
+                        help="race distance in laps, overriding the race file's (planned stints are scaled to it)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="no noise and no random events: passes decided by a threshold on the pace margin "
+                        "(reproduces one real race; every run is the same race)")
+    parser.add_argument("--pass-threshold-s", type=float, default=None, dest="pass_threshold_s",
+                        help="with --deterministic: pace margin (s, DRS bonus included) a pass needs "
+                        "(default: from the track's overtaking difficulty)")
     parser.add_argument("--runs", type=integer_arg("--runs", 1), default=1, help="races to simulate (default 1)")
     parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes every random draw (default 0)")
     parser.add_argument("--car", default=None, help="our car: without a given strategy, the sweep chooses it")
@@ -76,9 +88,34 @@ def _first_race(result, race) -> list[dict]:
     return rows
 
 
+class _Failed(Exception):
+    """One line for stderr: ``racetwin simulate: what: why``."""
+
+
+def _read(label: str, path: Path, parse):
+    """``parse(obj)`` of the JSON file at ``path``; any failure as `_Failed` naming the option and the file."""
+    from workbench.strategy.racedef import JsonFileError, read_json
+    from workbench.telemetry.schema import TelemetryValidationError
+
+    try:
+        return parse(read_json(path))
+    except JsonFileError as exc:
+        raise _Failed(f"{label} {path}: {exc.why}") from None
+    except TelemetryValidationError as exc:
+        raise _Failed(f"{label} {path}: {exc}") from None
+
+
 def run(args) -> int:
-    from workbench.strategy.montecarlo import RaceState, load_events, load_strategies, simulate
-    from workbench.strategy.racedef import load_race_definition
+    try:
+        return _run(args)
+    except _Failed as exc:
+        print(f"racetwin simulate: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    from workbench.strategy.montecarlo import RaceState, apply_stints, parse_events, simulate
+    from workbench.strategy.racedef import parse_race_definition, with_distance
     from workbench.strategy.sweep import decide, progress_bar
 
     if args.backend == "mojo":
@@ -86,35 +123,53 @@ def run(args) -> int:
 
         ok, why = available()
         if not ok:
-            print(f"racetwin simulate: --backend: {why}", file=sys.stderr)
-            return 2
-    race = load_race_definition(args.race_file)
-    strategies = load_strategies(args.strategies, race) if args.strategies else {}
-    events = load_events(args.events, race.track.laps) if args.events else []
+            raise _Failed(f"--backend: {why}")
+    if args.pass_threshold_s is not None:
+        if not args.deterministic:
+            raise _Failed(f"--pass-threshold-s: {args.pass_threshold_s} needs --deterministic (random passes "
+                          "use the overtaking model)")
+        if not math.isfinite(args.pass_threshold_s) or args.pass_threshold_s < 0:
+            raise _Failed(f"--pass-threshold-s: {args.pass_threshold_s} is not a number >= 0")
+    race = _read("RACE_FILE", args.race_file, parse_race_definition)
+    file_laps = race.track.laps
+    if args.laps is not None:
+        race = with_distance(race, args.laps)
+    strategies = {}
+    if args.strategies:
+        race, strategies = _read("--strategies", args.strategies, lambda obj: apply_stints(race, obj))
+    events = (_read("--events", args.events, lambda obj: parse_events(obj, race.track.laps, race.drivers))
+              if args.events else [])
     chosen = None
     if args.car is not None:
         if args.car not in race.drivers:
-            print(f"racetwin simulate: --car: {args.car!r} is not in the race; drivers are "
-                  f"{', '.join(race.drivers)}", file=sys.stderr)
-            return 2
+            raise _Failed(f"--car: {args.car!r} is not in the race; drivers are {', '.join(race.drivers)}")
         if args.car not in strategies:
             best = decide(race, args.car, RaceState.grid(race), total_runs=max(2000, args.runs), seed=args.seed,
                           events=events, backend=args.backend,
                           progress=progress_bar("sweep", not args.json and sys.stderr.isatty())).best
             strategies[args.car] = best.strategy
             chosen = best.to_json()
-    result = simulate(race, None, strategies, events, runs=args.runs, seed=args.seed, backend=args.backend)
+    result = simulate(race, None, strategies, events, runs=args.runs, seed=args.seed, backend=args.backend,
+                      deterministic=args.deterministic, pass_threshold_s=args.pass_threshold_s)
+    laps_note = (f"{race.track.laps} laps (--laps; the race file says {file_laps})" if args.laps is not None
+                 else f"{race.track.laps} laps (race file)")
     payload = {
         "race": race.name, "runs": args.runs, "seed": args.seed, "backend": args.backend,
-        "events": [{"kind": e.kind.value, "first_lap": e.first_lap, "last_lap": e.last_lap} for e in events],
+        "laps": race.track.laps, "laps_from": "--laps" if args.laps is not None else "race file",
+        "deterministic": args.deterministic,
+        "events": [e.to_json() for e in events],
         "strategies": {d: s.to_json() for d, s in strategies.items()}, "car": args.car, "chosen": chosen,
         "first_race": _first_race(result, race),
         "drivers": _summary(result, race) if args.runs > 1 else None,
     }
     if args.json:
+        if args.laps is not None:
+            print(f"racetwin simulate: race distance {laps_note}", file=sys.stderr)
         print(json.dumps(_jsonable(payload), allow_nan=False))
         return 0
-    print(f"{race.name}: {args.runs} race(s), seed {args.seed}, backend {args.backend}")
+    mode = "deterministic" if args.deterministic else f"seed {args.seed}"
+    print(f"{race.name}: {args.runs} race(s), {mode}, backend {args.backend}")
+    print(f"race distance: {laps_note}")
     if chosen:
         print(f"strategy chosen for {args.car}: {chosen['label']} (expected points {chosen['expected_points']:.2f})")
     print("\nrace 0 finishing order")
