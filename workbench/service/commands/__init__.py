@@ -16,4 +16,5 @@ COMMANDS = (
     "bench",
     "calibrate",
     "predict",
+    "fit",
 )
