@@ -200,9 +200,6 @@ def race_candidates(race: RaceDefinition, driver: str, state: RaceState | None =
     used, have, rounds, reason = 0, 0, 0, "max_rounds"
     alpha = 1.0 - rule.confidence
     while rounds < rule.max_rounds:
-        if len(alive) == 1 and rounds > 0:
-            reason = "single candidate"
-            break
         new = (rule.first_runs if n > 1 else budget) if rounds == 0 else have
         new = min(new, (budget - used) // len(alive))
         if new < 1:
@@ -213,6 +210,9 @@ def race_candidates(race: RaceDefinition, driver: str, state: RaceState | None =
             pos[k].append(p[row])
             times[k].append(t[row])
         used, have, rounds = used + new * len(alive), have + new, rounds + 1
+        if len(alive) == 1:
+            reason = "single candidate"
+            break
         shared = np.stack([np.concatenate(pos[k]) for k in alive])  # [survivor, race]: the same races
         scored = bool(points[shared - 1].any())
         score = points[shared - 1] if scored else -shared.astype(float)
