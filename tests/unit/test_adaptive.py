@@ -83,7 +83,7 @@ def test_racing_spends_a_fraction_on_the_close_ones(race, lap20):
     n = len(ad.result.ranked)
     assert n == len(candidates(race, lap20, DRIVER)) > 100
     assert ad.races_used == sum(c.runs for c in ad.result.ranked)
-    assert ad.races_used <= 0.25 * 10_000 + n and ad.races_used < ad.full_races / 3
+    assert ad.races_used <= 0.15 * 10_000 + n and ad.races_used < ad.full_races / 3
     runs = [c.runs for c in ad.result.ranked]
     assert runs[0] == max(runs) >= 8 * min(runs)  # the top plans got many more races than the dropped
     assert runs == sorted(runs, reverse=True)  # survivors first, then dropped, latest round first
@@ -118,7 +118,7 @@ def test_single_candidate_gets_the_budget(race, lap46):
     only = candidates(race, lap46, DRIVER)[:1]
     ad = race_candidates(race, DRIVER, lap46, total_runs=400, seed=1, strategies=only)
     assert ad.stop_reason == "single candidate" and ad.settled
-    assert ad.result.best.strategy == only[0] and ad.result.best.runs == ad.races_used == 100
+    assert ad.result.best.strategy == only[0] and ad.result.best.runs == ad.races_used == 60  # 15 % of 400
 
 
 def test_agreement_with_the_full_run_on_real_race_states(shared_data):
