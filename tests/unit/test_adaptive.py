@@ -132,3 +132,15 @@ def test_agreement_with_the_full_run_on_real_race_states(shared_data):
     assert res["races_fraction"] <= 0.2
     assert res["mean_points_gap"] < 0.2  # when they differ, the full run itself scores the two close
     assert all(np.isfinite(r["points_gap"]) and r["points_gap"] >= 0 for r in res["rows"])
+
+
+def test_bench_reports_the_adaptive_decision_beside_the_full_one():
+    from workbench.strategy.bench import run_bench
+    r = run_bench(races=64, races_numpy=16, single_runs=1000, single_runs_numpy=200, decisions=2, decision_runs=2000)
+    for key in ("decision_latency_p95_ms", "decision_latency_p95_ms_adaptive", "decision_latency_p50_ms_adaptive",
+                "decision_latency_p95_ms_numpy_adaptive", "decision_cpu_ms_adaptive"):
+        assert r[key] > 0, key
+    a, d = r["decision_adaptive"], r["decision"]
+    assert d["races"] >= 2000 and 0 < a["races_mean"] <= a["races_max"] < d["races"]
+    assert a["races_fraction"] == pytest.approx(a["races_mean"] / d["races"])
+    assert 0 <= a["top1_agreement"] <= 1 and 0 <= a["settled"] <= 1
