@@ -34,9 +34,10 @@ def main() -> None:
         return
     print(f"load average before: {os.getloadavg()}")
     for r in res["rows"]:
-        print(f"{r['state']:32} {r['driver']} {r['candidates']:4d} cand  full {r['full_top']:20} "
-              f"adaptive {r['adaptive_top']:20} {'=' if r['agree'] else 'x'} {r['adaptive_races']:5d}/"
+        print(f"{r['state']:28} {r['driver']} {r['candidates']:3d} cand  full {r['full_top']:18} "
+              f"adaptive {r['adaptive_top']:18} {'=' if r['agree'] else 'x'} {r['adaptive_races']:4d}/"
               f"{r['full_races']} races {r['stop_reason']:8} gap {r['points_gap']:.2f} pts  "
+              f"full vs itself {'=' if r['full_self_agree'] else 'x'}  "
               f"{r['full_ms']:6.0f} ms full {r['adaptive_ms']:5.0f} ms adaptive")
     n = res["states"]
     print(f"{n} states: adaptive top-1 = full top-1 in {res['agreement']:.0%}; full run vs itself (seed "
