@@ -144,3 +144,13 @@ def test_bench_reports_the_adaptive_decision_beside_the_full_one():
     assert d["races"] >= 2000 and 0 < a["races_mean"] <= a["races_max"] < d["races"]
     assert a["races_fraction"] == pytest.approx(a["races_mean"] / d["races"])
     assert 0 <= a["top1_agreement"] <= 1 and 0 <= a["settled"] <= 1
+
+
+def test_small_rounds_on_one_thread_give_the_same_decision(race, lap20, monkeypatch):
+    """Rounds of at most SERIAL_ROWS races run on one numba thread; races are pure functions of
+    their keys, so the decision is the same with every round forced parallel."""
+    from workbench.strategy import adaptive
+    a = race_candidates(race, DRIVER, lap20, total_runs=10_000, seed=4)
+    monkeypatch.setattr(adaptive, "SERIAL_ROWS", 0)
+    b = race_candidates(race, DRIVER, lap20, total_runs=10_000, seed=4)
+    assert a.result == b.result and a.races_used == b.races_used

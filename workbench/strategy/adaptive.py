@@ -57,6 +57,10 @@ from workbench.strategy.sweep import (
 __all__ = ["RacingRule", "AdaptiveDecision", "race_candidates", "round_seed"]
 
 _ROUND_PURPOSE = 1_000  # key purpose of the round seeds (apart from every kernel purpose)
+# Numba rounds of at most this many races run on one thread: a parallel launch costs ~7 ms
+# fixed on the 2-core development machine (run_races of 1 race: 7.2 ms on 2 threads, 0.04 ms on
+# one), more than ~400 races' difference. Races are pure functions of their keys: same results.
+SERIAL_ROWS = 384
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,6 +171,20 @@ def _summaries(strategies: Sequence[Strategy], positions: np.ndarray, times: np.
         p_retired=float(retired[i])) for i, s in enumerate(strategies)]
 
 
+def _launch(base, idx: int, strategies: list[Strategy], runs: int, seed: int,
+            backend: str) -> tuple[np.ndarray, np.ndarray]:
+    """`_run_candidates`, on one numba thread for a small round (see `SERIAL_ROWS`)."""
+    if backend != "numba" or len(strategies) * runs > SERIAL_ROWS:
+        return _run_candidates(base, idx, strategies, runs, seed, backend, None)
+    import numba
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)  # thread-local: other threads' kernels keep their count
+    try:
+        return _run_candidates(base, idx, strategies, runs, seed, backend, None)
+    finally:
+        numba.set_num_threads(before)
+
+
 def race_candidates(race: RaceDefinition, driver: str, state: RaceState | None = None, total_runs: int = 10_000,
                     seed: int = 0, events: Sequence[NeutralPhase] = (), backend: str = "numba",
                     rule: RacingRule | None = None, strategies: Sequence[Strategy] | None = None,
@@ -211,7 +229,7 @@ def race_candidates(race: RaceDefinition, driver: str, state: RaceState | None =
         if new < 1:
             reason = "budget"
             break
-        p, t = _run_candidates(base, idx, [cands[k] for k in alive], new, round_seed(seed, rounds), backend, None)
+        p, t = _launch(base, idx, [cands[k] for k in alive], new, round_seed(seed, rounds), backend)
         for row, k in enumerate(alive):
             pos[k].append(p[row])
             times[k].append(t[row])
