@@ -24,8 +24,8 @@ races them instead, in rounds on common random numbers, through the same
    recommendation is *settled* (at the stated confidence, no remaining candidate beats
    it by more than the indifference margin). Otherwise **successive halving**: keep the
    best ``ceil(n / eta)`` survivors by mean score (never fewer than 2) and run the next
-   round. Also stop when the race budget (``total_runs``, the full run's) or
-   ``max_rounds`` is spent.
+   round. Also stop when the race budget (``budget_fraction`` of ``total_runs``, 15 %;
+   never less than round 0 nor more than the full run) or ``max_rounds`` is spent.
 
 Candidates dropped by halving are not covered by the confidence statement (that is the
 price of the speed); how often the adaptive top-1 equals the full run's is measured on
@@ -194,7 +194,7 @@ def race_candidates(race: RaceDefinition, driver: str, state: RaceState | None =
     Parameters
     ----------
     total_runs : int
-        The race budget, as `decide`'s: racing never uses more races than the full run.
+        As `decide`'s; racing spends at most ``rule.budget_fraction`` of it (at least round 0).
     rule : RacingRule, optional
         Schedule, confidence and indifference margins (defaults as documented).
     strategies : sequence of Strategy, optional
