@@ -9,6 +9,10 @@ the same run on the same inputs:
 - decision latency: lap completed in the hub -> `RaceState.from_session` ->
   ranked strategies from 10,000 races (`decide`), p95 over repeats; also the CPU
   time per decision, which shared (busy) machines distort less than wall time.
+- adaptive decision latency: the same decisions by adaptive candidate racing
+  (`workbench.strategy.adaptive.race_candidates`), timed beside the full run in the
+  same loop (full, then adaptive, same seed and state), with the races each used and
+  how often the two top recommendations agree.
 
 Where Mojo is installed, the Mojo kernels' full-field races/s and single-car lap
 evaluations/s are measured on the same inputs too (None otherwise).
@@ -22,6 +26,7 @@ import time
 
 import numpy as np
 
+from workbench.strategy.adaptive import race_candidates
 from workbench.strategy.montecarlo import RaceState, pack
 from workbench.strategy.racedef import RaceDefinition, bundled_race
 from workbench.strategy.sweep import decide
@@ -113,16 +118,28 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
 
     session = live_session(race, driver, decision_lap)
     decide(race, driver, RaceState.from_session(session), total_runs=200)  # warm
-    latencies = []
-    cpu0 = time.process_time()
-    for i in range(decisions):
-        t0 = time.perf_counter()
+    race_candidates(race, driver, RaceState.from_session(session), total_runs=200)
+    latencies, latencies_ad, cpu_full, cpu_ad, races_ad, agree, settled = [], [], 0.0, 0.0, [], 0, 0
+    for i in range(decisions):  # full and adaptive alternate, so both see the same machine load
+        c0, t0 = time.process_time(), time.perf_counter()
         result = decide(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=i)
         latencies.append(time.perf_counter() - t0)
-    cpu_per_decision = (time.process_time() - cpu0) / decisions
+        cpu_full += time.process_time() - c0
+        c0, t0 = time.process_time(), time.perf_counter()
+        adaptive = race_candidates(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=i)
+        latencies_ad.append(time.perf_counter() - t0)
+        cpu_ad += time.process_time() - c0
+        races_ad.append(adaptive.races_used)
+        agree += adaptive.result.best.strategy == result.best.strategy
+        settled += adaptive.settled
+    cpu_per_decision = cpu_full / decisions
     t0 = time.perf_counter()
     decide(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=0, backend="numpy")
     latency_np = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    race_candidates(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=0, backend="numpy")
+    latency_np_ad = time.perf_counter() - t0
+    full_races = len(result.ranked) * result.ranked[0].runs
     return {
         "backend": "numba", "threads": numba.get_num_threads(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
         "full_field_races_per_s": ff, "full_field_races_per_s_numpy": ff_np, "full_field_races_per_s_mojo": mojo,
@@ -132,9 +149,15 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
         "decision_latency_p50_ms": 1000 * float(np.percentile(latencies, 50)),
         "decision_latency_p95_ms_numpy": 1000 * latency_np,
         "decision_cpu_ms": 1000 * cpu_per_decision,  # CPU time of all threads: wall time on idle cores x threads
+        "decision_latency_p95_ms_adaptive": 1000 * float(np.percentile(latencies_ad, 95)),
+        "decision_latency_p50_ms_adaptive": 1000 * float(np.percentile(latencies_ad, 50)),
+        "decision_latency_p95_ms_numpy_adaptive": 1000 * latency_np_ad,
+        "decision_cpu_ms_adaptive": 1000 * cpu_ad / decisions,
         "decision": {"lap": decision_lap, "driver": driver, "candidates": len(result.ranked),
-                     "races": len(result.ranked) * result.ranked[0].runs, "repeats": decisions,
-                     "numpy_repeats": 1},
+                     "races": full_races, "repeats": decisions, "numpy_repeats": 1},
+        "decision_adaptive": {"races_mean": float(np.mean(races_ad)), "races_max": int(max(races_ad)),
+                              "races_fraction": float(np.mean(races_ad)) / full_races,
+                              "top1_agreement": agree / decisions, "settled": settled / decisions},
         "sizes": {"races": races, "races_numpy": races_numpy, "single_car_runs": single_runs,
                   "single_car_runs_numpy": single_runs_numpy, "laps": n_laps, "cars": n_cars},
     }

@@ -250,15 +250,23 @@ def evaluate(race: RaceDefinition, driver: str, state: RaceState, strategies: Se
 
 def decide(race: RaceDefinition, driver: str, state: RaceState | None = None, total_runs: int = 10_000,
            seed: int = 0, events: Sequence[NeutralPhase] = (), backend: str = "numba",
-           progress: Callable[[int, int], None] | None = None, **grid) -> SweepResult:
+           progress: Callable[[int, int], None] | None = None, adaptive: bool = False, **grid) -> SweepResult:
     """Rank our default candidates from ``state`` using about ``total_runs`` races in all.
 
     The live decision: `candidates` (keyword arguments ``grid`` go to it), then
-    `sweep` with ``ceil(total_runs / n_candidates)`` races per candidate.
+    `sweep` with ``ceil(total_runs / n_candidates)`` races per candidate. With
+    ``adaptive=True`` the candidates are raced instead (`workbench.strategy.adaptive`):
+    the same ranking shape from a fraction of the races.
     """
     state = state if state is not None else RaceState.grid(race)
     if isinstance(total_runs, bool) or not isinstance(total_runs, (int, np.integer)) or total_runs < 1:
         raise ValueError(f"total_runs: {total_runs!r} is not an integer >= 1")
+    # -- adaptive candidate racing (owned by workbench/strategy/adaptive.py) --
+    if adaptive:
+        from workbench.strategy.adaptive import race_candidates
+        return race_candidates(race, driver, state, total_runs, seed, events, backend, progress=progress,
+                               **grid).result
+    # --
     cands = candidates(race, state, driver, **grid)
     runs = max(1, -(-int(total_runs) // max(1, len(cands))))
     return sweep(race, driver, state, cands, runs, seed, events, backend, progress=progress)

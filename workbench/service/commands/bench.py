@@ -1,4 +1,4 @@
-"""`racetwin bench`: Monte Carlo kernel throughput and decision latency, numba beside numpy."""
+"""`racetwin bench`: Monte Carlo kernel throughput and decision latency (full and adaptive), numba beside numpy."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import json
 def add_parser(sub) -> None:
     parser = sub.add_parser(
         "bench",
-        help="measure races/s, lap evaluations/s and decision latency (numba vs numpy reference)",
+        help="measure races/s, lap evaluations/s and decision latency, full and adaptive (numba vs numpy reference)",
         description="Full-field races/s, single-car lap evaluations/s and decision latency (lap completed -> "
-        "ranked strategies from 10,000 races, p95), each beside the numpy reference measured in the same run.",
+        "ranked strategies from 10,000 races, p95), each beside the numpy reference measured in the same run; "
+        "the adaptive decision (candidate racing, a fraction of the races) timed beside the full one.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--races", type=int, default=20_000, help="full-field races per timing (default 20000)")
@@ -43,6 +44,13 @@ def run(args) -> int:
     print(f"{'decision latency p95 (ms)':34} {result['decision_latency_p95_ms']:14,.1f} "
           f"{result['decision_latency_p95_ms_numpy']:16,.1f}")
     print(f"{'decision CPU time (ms, all threads)':34} {result['decision_cpu_ms']:14,.1f}")
+    a = result["decision_adaptive"]
+    print(f"{'adaptive decision latency p95 (ms)':34} {result['decision_latency_p95_ms_adaptive']:14,.1f} "
+          f"{result['decision_latency_p95_ms_numpy_adaptive']:16,.1f}")
+    print(f"{'adaptive decision CPU time (ms)':34} {result['decision_cpu_ms_adaptive']:14,.1f}")
     print(f"decision: {d['driver']} after lap {d['lap']}, {d['candidates']} candidates, {d['races']} races; "
           f"numba p95 over {d['repeats']} decisions, numpy timed once")
+    print(f"adaptive: {a['races_mean']:,.0f} races on average ({a['races_fraction']:.0%} of the full run's, "
+          f"at most {a['races_max']:,}); same top recommendation as the full run in {a['top1_agreement']:.0%} "
+          f"of the {d['repeats']} decisions, settled in {a['settled']:.0%}")
     return 0
