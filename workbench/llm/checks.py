@@ -36,7 +36,7 @@ reason              rule (all simple, documented, no second model)
 ``contradiction``   a phrase of the opposite action (``stay out`` for a stop, ``box now`` or
                     ``no stop`` for a planned later stop, opening with pit/box for a plan
                     without stops), a stop word followed within four words by a lap that is
-                    not the plan's stop lap, or a phrase that questions the decision
+                    not one of the plan's coming stops, or a phrase that questions the decision
                     (``not allowed``, ``bad idea``, ...)
 ``no_action``       the text does not name the action: a stop needs a stop word (pit, box,
                     stop...), staying out needs a stay word (stay, extend, wait, ...) or the
@@ -126,7 +126,9 @@ class Facts:
     action : str
         ``pit`` or ``stay_out``.
     stop_lap : int or None
-        The plan's next stop (the only lap a stop may be named on); None for no stop ahead.
+        The plan's next stop; None for no stop ahead.
+    stop_laps : frozenset of float
+        The plan's stops from the next one on: the only laps a stop may be named on.
     numbers, laps, positions, percents : frozenset of float
         Every number of the recommendation; its laps; its positions; its probabilities x 100.
     compounds : frozenset of str
@@ -139,6 +141,7 @@ class Facts:
 
     action: str
     stop_lap: int | None
+    stop_laps: frozenset[float]
     numbers: frozenset[float]
     laps: frozenset[float]
     positions: frozenset[float]
@@ -178,11 +181,15 @@ def facts_of(rec, driver: str | None = None) -> Facts:
     probabilities = [n.get("success_probability"), (rec.expected_benefit or {}).get("probability")]
     percents = {round(100.0 * p, 1) for p in probabilities if isinstance(p, (int, float))}
     compounds = {str(c).upper() for c in n.get("compounds") or ()}
-    compounds.update(w for w in re.findall(r"[A-Z]{4,}", rec.title) if w in COMPOUNDS.values())
-    for group in _LABEL_TYRES.findall(labels):
+    own = f"{n.get('strategy') or ''} {rec.title}"  # the plan's own compounds, not its alternative's
+    compounds.update(w for w in re.findall(r"[A-Z]{4,}", own) if w in COMPOUNDS.values())
+    for group in _LABEL_TYRES.findall(own):
         compounds.update(_COMPOUND_LETTER[c] for c in group.split("-"))
     numbers |= laps | positions | percents
-    return Facts(action=rec.action, stop_lap=n.get("next_stop_lap", rec.execution_lap),
+    stop_lap = n.get("next_stop_lap", rec.execution_lap)
+    stops = {float(x) for x in _LABEL_LAPS.findall(str(n.get("strategy") or rec.title))}
+    stop_laps = set() if stop_lap is None else {x for x in stops if x >= stop_lap} | {float(stop_lap)}
+    return Facts(action=rec.action, stop_lap=stop_lap, stop_laps=frozenset(stop_laps),
                  numbers=frozenset(numbers), laps=frozenset(laps), positions=frozenset(positions),
                  percents=frozenset(percents), compounds=frozenset(compounds),
                  driver=(driver or "").upper() or None, alternative=rec.title.startswith("Alternative"))
@@ -370,7 +377,7 @@ def _action_check(text: str, words: list[str], mentions: list[NumberMention], fa
         raise ExplanationRejected("contradiction", f"says there is no stop but one is planned on lap {facts.stop_lap}")
     for i in pit_at:  # a stop named on a lap must be the plan's stop lap
         for m in mentions:
-            if m.kind == "lap" and i < m.token_index <= i + 4 and m.value != facts.stop_lap:
+            if m.kind == "lap" and i < m.token_index <= i + 4 and m.value not in facts.stop_laps:
                 plan = "has no stop" if facts.stop_lap is None else f"stops on lap {facts.stop_lap}"
                 raise ExplanationRejected("contradiction", f"a stop on {m.written!r} but the plan {plan}")
     has_stay = any(w in _STAY_WORDS for w in words) or any(p in lowered for p in _NO_STOP_PLANNED)

@@ -85,11 +85,11 @@ def build_messages(recommendations: list, context: dict[str, Any]) -> list[dict[
     Everything from telemetry (driver, team) goes through `sanitize_text`, and so does each
     recommendation line: no line of the prompt can carry a newline, a quote or a brace.
     """
-    lap = context.get("lap")
-    head = one_line(f"Lap {lap if isinstance(lap, int) else '?'}, driver "
-                         f"{sanitize_text(context.get('driver') or '?', 4)}, team "
-                         f"{sanitize_text(context.get('team') or '?')}, "
-                         f"{sanitize_text(context.get('session_type') or 'race', 12)}.", 120)
+    lap, driver, team = context.get("lap"), context.get("driver"), context.get("team")
+    parts = [f"Lap {lap}" if isinstance(lap, int) and not isinstance(lap, bool) else None,
+             f"driver {sanitize_text(driver, 4)}" if driver else None, f"team {sanitize_text(team)}" if team else None,
+             sanitize_text(context.get("session_type") or "race", 12)]
+    head = one_line(", ".join(p for p in parts if p) + ".", 120)
     lines = [_line(i, r) for i, r in enumerate(recommendations)]
     user = f"CONTEXT: {head}\nDATA:\n" + "\n".join(lines) + f"\nWrite {len(lines)} explanation(s), index 0 to " \
                                                             f"{len(lines) - 1}."
