@@ -130,7 +130,8 @@ class RecommendationService:
             "text_truncated": text is not None and len(text) > AUDIT_TEXT_CHARS,
             "wordings": {str(i): w for i, w in outcome.wordings.items()},
             "ttft_s": outcome.ttft_s, "total_s": outcome.total_s},
-            session_time_s=payload.get("session_time_s"), input_hash=digest, actor=f"llm:{outcome.model}")
+            session_time_s=payload.get("session_time_s"), input_hash=digest,
+            actor=f"llm:{outcome.model or self.ai.client.model}")
 
     def state(self) -> dict[str, Any]:
         return {"published": self.published, "errors": self.errors, "latency_s": self.last_latency_s,
