@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="passes over the decision states")
     parser.add_argument("--samples", type=int, default=8, help="accepted wordings to print")
     parser.add_argument("--limit", type=int, help="use only the first LIMIT decision states")
+    parser.add_argument("--stride", type=int, default=1, help="use every STRIDE-th decision state")
     parser.add_argument("--timeout-s", type=float, default=120.0, help="limit of one LLM call")
     parser.add_argument("--verbose", action="store_true", help="print every call's verdict and answer")
     parser.add_argument("--make-states", action="store_true", help=f"rebuild {STATES.name} from the real races")
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
         STATES.write_text(json.dumps(make_states(), indent=1) + "\n")
         print(f"wrote {STATES}")
         return
-    states = json.loads(STATES.read_text())[:args.limit]
+    states = json.loads(STATES.read_text())[::args.stride][:args.limit]
     proc = None
     url = args.url
     if url is None:

@@ -25,10 +25,10 @@ HITS: dict[str, int] = {}
 def faithful_answer(body: dict) -> str:
     """One plain sentence per recommendation line of the request, naming its action (what a good model
     would write), as many as the schema asks for."""
-    lines = [line for line in body["messages"][1]["content"].split("\n") if line[:1].isdigit()]
-    wording = {"pit": "Box as planned for fresh tyres and track position.",
-               "stay out": "Stay out as planned and keep the track position."}
-    return json.dumps({"explanations": [{"index": i, "reasoning": wording[line.split(": ")[0].split(", ")[1]]}
+    lines = [line for line in body["messages"][1]["content"].split("\n") if line.startswith("Decision ")]
+    wording = {True: "Box as planned for fresh tyres and track position.",
+               False: "Stay out as planned and keep the track position."}
+    return json.dumps({"explanations": [{"index": i, "reasoning": wording[": Box" in line]}
                                         for i, line in enumerate(lines)]})
 
 

@@ -184,7 +184,8 @@ def test_request_carries_schema_and_max_tokens_for_its_recommendations():
     assert len(request.schema["properties"]["explanations"]["prefixItems"]) == len(RECS) == 2
     assert request.max_tokens == max_tokens_for(2)
     user = request.messages[1]["content"]
-    assert "Box next lap (lap 20)" in user and "P3.20" in user and "71%" in user
+    assert "Decision 0: Box next lap (lap 20) for the next set, the best plan found." in user
+    assert "Decision 1: fallback plan 1-stop (L24)" in user and "P3.20" not in user  # decisions, not figures
 
 
 @pytest.mark.parametrize("raw,clean", [
@@ -203,7 +204,8 @@ def test_prompt_injection_in_telemetry_text_is_neutralised():
     user = messages[1]["content"]
     lines = user.split("\n")
     assert len(lines) == 2 + len(RECS) + 1  # CONTEXT, DATA:, one per recommendation, the ask
-    assert sanitize_text(injected) in lines[0] and '"' not in user and "{" not in user and "SYSTEM:" not in user
+    assert lines[0] == f"CONTEXT: Lap 19, driver LEC, team {sanitize_text(injected)}, race."  # cut to 40 characters
+    assert '"' not in user and "{" not in user and "SYSTEM:" not in user
     # and whatever the model then writes, a contradiction of the decision is rejected
     with pytest.raises(ExplanationRejected, match="contradiction"):
         check_explanations(answer("Stay out, the tyres are fine.", "A stop on lap 24 is the fallback."), RECS)

@@ -1,6 +1,7 @@
 """The request to the LLM: what a small model can do, and a schema built for this request.
 
-The model writes only a short rationale per recommendation (one or two sentences, at most
+The model is told each decision in words (its title; no figures) and writes only a short
+rationale per recommendation (one or two sentences, at most
 `workbench.llm.checks.MAX_CHARS` characters); the title, the description and every number,
 lap and compound on the card come from the recommendation itself. The JSON schema is built
 per request: exactly one item per recommendation, in order, each index fixed (``const``,
@@ -76,7 +77,15 @@ def one_line(text: str, max_chars: int = 240) -> str:
 
 
 def _line(i: int, rec) -> str:
-    return one_line(f"{i}. {rec.priority}, {rec.action.replace('_', ' ')}: {rec.title}. {rec.description}")
+    """What the model is told of one recommendation: its decision in words, not its figures (the card
+    shows those; a small model given figures copies them, and tables, into its sentence)."""
+    if rec.title.startswith("Alternative"):
+        what = f"fallback plan {rec.numbers.get('strategy', '')}, ranked below the recommended plan"
+    else:
+        what = f"{rec.title}, the best plan found"
+        if rec.numbers.get("track_status") in ("SC", "VSC"):
+            what += f" under the {rec.numbers['track_status']}"
+    return one_line(f"Decision {i}: {what}.")
 
 
 def build_messages(recommendations: list, context: dict[str, Any]) -> list[dict[str, str]]:
@@ -91,8 +100,8 @@ def build_messages(recommendations: list, context: dict[str, Any]) -> list[dict[
              sanitize_text(context.get("session_type") or "race", 12)]
     head = one_line(", ".join(p for p in parts if p) + ".", 120)
     lines = [_line(i, r) for i, r in enumerate(recommendations)]
-    user = f"CONTEXT: {head}\nDATA:\n" + "\n".join(lines) + f"\nWrite {len(lines)} explanation(s), index 0 to " \
-                                                            f"{len(lines) - 1}."
+    user = f"CONTEXT: {head}\nDATA:\n" + "\n".join(lines) + f"\nWrite one sentence for each of the {len(lines)} " \
+                                                            "decisions."
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
