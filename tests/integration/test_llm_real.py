@@ -110,7 +110,7 @@ def test_the_per_request_schema_holds_on_the_real_server(llama_url):
 
 def test_ai_strategist_with_a_real_llm_keeps_decisions_and_checks_the_words(llama_url):
     async def go():
-        async with AIStrategist(base_url=llama_url, model="smollm2", timeout_s=300, retries=0) as s:
+        async with AIStrategist(base_url=llama_url, model="smollm2", timeout_s=900, retries=0) as s:
             outcomes = []
             for _ in range(3):
                 recs = s.recommend_now(CONTEXT)
