@@ -161,6 +161,8 @@ class LLMClient:
         parts: list[str] = []
         ttft = None
         finish = None
+        model = self.model
+        usage: dict | None = None
         chunks = 0
         done = False
         try:
@@ -176,15 +178,20 @@ class LLMClient:
                         done = True
                         break
                     try:
-                        choice = json.loads(payload)["choices"][0]
-                        delta = choice.get("delta", {}).get("content") or ""
+                        chunk = json.loads(payload)
+                        model = chunk.get("model") or model
+                        usage = chunk.get("usage") or usage
+                        if not chunk["choices"]:  # a usage-only chunk (stream_options.include_usage)
+                            continue
+                        choice = chunk["choices"][0]
+                        delta = (choice.get("delta") or {}).get("content") or ""
                         finish = choice.get("finish_reason") or finish
-                    except (ValueError, KeyError, IndexError, TypeError) as exc:
+                    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
                         raise LLMError("invalid_response", f"bad stream chunk ({exc})") from None
                     if delta and ttft is None:
                         ttft = time.perf_counter() - t0
                     parts.append(delta)
-                    chunks += 1
+                    chunks += 1 if delta else 0
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise LLMError("unreachable", f"{url}: {exc}") from None
         except httpx.TimeoutException:
@@ -193,8 +200,9 @@ class LLMClient:
             raise LLMError("truncated_stream", f"stream broke after {chunks} chunks ({exc})") from None
         if not done:
             raise LLMError("truncated_stream", f"stream ended after {chunks} chunks without [DONE]")
-        return ChatResult(text="".join(parts), model=self.model, structured=structured, ttft_s=ttft,
-                          total_s=time.perf_counter() - t0, completion_tokens=chunks, finish_reason=finish)
+        return ChatResult(text="".join(parts), model=model, structured=structured, ttft_s=ttft,
+                          total_s=time.perf_counter() - t0,
+                          completion_tokens=(usage or {}).get("completion_tokens") or chunks, finish_reason=finish)
 
     @staticmethod
     def _raise_for_status(response: httpx.Response, structured: bool) -> None:

@@ -6,8 +6,9 @@ with the deterministic `Strategist` (built-in wording) and publishes them on the
 (``hub.strategy_recommendations``, served at ``/api/v1/strategy-recommendations``);
 then, when an LLM is configured, it asks the `AIStrategist` to reword them and
 republishes only if the wording passed the checks and the result is still the
-latest. Every decision and every accepted wording goes to the store's audit log
-with a hash of its inputs. Framework-free: the REST handler only reads the hub.
+latest. Every decision (with the reasoning it was published with) and every LLM
+verdict (the model's raw answer, accepted or rejected, with the reason) goes to the
+store's audit log with a hash of the decision's inputs. Framework-free: the REST handler only reads the hub.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import time
 from typing import Any
 
-from workbench.llm.ai_strategist import AIStrategist
+from workbench.llm.ai_strategist import AIStrategist, ExplainOutcome
 from workbench.service.session import RaceSession
 from workbench.strategy.strategist import StrategyInputError
 
@@ -27,6 +28,7 @@ __all__ = ["RecommendationService", "POLL_S"]
 
 log = logging.getLogger("racetwin")
 POLL_S = 0.25
+AUDIT_TEXT_CHARS = 4000  # an answer is at most ~700 tokens (request.max_tokens_for); this keeps any of them
 
 
 def input_hash(payload: dict[str, Any]) -> str:
@@ -91,24 +93,45 @@ class RecommendationService:
         if self.hub.store is not None:
             self.hub.store.audit(self.hub.session_id, "recommendations", {
                 "generation": payload.get("generation"), "titles": [r.title for r in recs],
-                "priorities": [r.priority for r in recs]},
+                "priorities": [r.priority for r in recs], "reasoning": [r.reasoning for r in recs],
+                "explainers": [r.explainer for r in recs]},
                 session_time_s=payload.get("session_time_s"), input_hash=digest, actor=recs[0].explainer)
 
     async def _explain(self, payload, recs, context, digest) -> None:
         try:
-            accepted = await asyncio.wait_for(self.ai.explain(recs, context), self.explain_timeout_s)
+            outcome = await asyncio.wait_for(self.ai.explain(recs, context), self.explain_timeout_s)
         except TimeoutError:
-            self.ai.fallbacks["timeout"] += 1
-            accepted = False
+            outcome = ExplainOutcome(False, "timeout", f"no verdict within {self.explain_timeout_s} s",
+                                     model=self.ai.model_name, total_s=self.explain_timeout_s)
+            self.ai.record(outcome)
         latest = self.hub.strategy_results
-        if accepted:
+        published = False
+        if outcome.accepted:
             if latest is not None and latest.get("generation") == payload.get("generation"):
                 self._publish(payload, recs, digest)
+                published = True
             else:
                 self.ai.fallbacks["superseded"] += 1  # worded, but a newer decision is already out
+        self._audit_explanation(payload, outcome, digest, published)
         if self._queued is not None:
             job, self._queued = self._queued, None
             self._explaining = asyncio.get_running_loop().create_task(self._explain(*job))
+
+    def _audit_explanation(self, payload: dict[str, Any], outcome: ExplainOutcome, digest: str,
+                           published: bool) -> None:
+        """Every LLM verdict goes to the audit log: the raw answer, accepted or rejected, and why."""
+        if self.hub.store is None:
+            return
+        text = outcome.text
+        self.hub.store.audit(self.hub.session_id, "explanation", {
+            "generation": payload.get("generation"), "accepted": outcome.accepted, "published": published,
+            "reason": outcome.reason, "message": outcome.message, "finish_reason": outcome.finish_reason,
+            "text": None if text is None else text[:AUDIT_TEXT_CHARS],
+            "text_truncated": text is not None and len(text) > AUDIT_TEXT_CHARS,
+            "wordings": {str(i): w for i, w in outcome.wordings.items()},
+            "ttft_s": outcome.ttft_s, "total_s": outcome.total_s},
+            session_time_s=payload.get("session_time_s"), input_hash=digest,
+            actor=f"llm:{outcome.model or self.ai.client.model}")
 
     def state(self) -> dict[str, Any]:
         return {"published": self.published, "errors": self.errors, "latency_s": self.last_latency_s,

@@ -38,9 +38,17 @@ class HealthStrip(pn.viewable.Viewer):
         self.rate = 0.0
         self.refresh()
 
-    def _llm_state(self) -> str:
-        state = self.service.llm_state()["state"] if self.service is not None else "off"
-        return "off (built-in explainer)" if state == "off" else str(state)
+    def _llm_state(self) -> tuple[str, bool]:
+        """The explainer's chip: its state and, once it has answered, how many wordings passed the checks
+        in the acceptance window; red when ``degraded``."""
+        llm = self.service.llm_state() if self.service is not None else {"state": "off"}
+        state = str(llm["state"])
+        if state == "off":
+            return "off (built-in explainer)", True
+        acceptance = llm.get("acceptance") or {}
+        if acceptance.get("window_calls"):
+            state += f", {acceptance['accepted']}/{acceptance['window_calls']} accepted"
+        return state, llm["state"] != "degraded"
 
     def refresh(self) -> None:
         """Recompute the rate since the last call and redraw."""
@@ -63,7 +71,7 @@ class HealthStrip(pn.viewable.Viewer):
                        cls="lag"),
                  _chip("rejects", str(health["rejected_total"]), ok=health["rejected_total"] == 0, cls="rejects"),
                  _chip("source", str(source["state"]), ok=source["state"] != "failed", cls="source"),
-                 _chip("strategy", engine, cls="engine"), _chip("LLM", self._llm_state(), cls="llm")]
+                 _chip("strategy", engine, cls="engine"), _chip("LLM", *self._llm_state(), cls="llm")]
         self._html.object = f"<div data-session-time='{hub.environment.session_time_s:.1f}'>{''.join(chips)}</div>"
 
     def __panel__(self):
