@@ -27,7 +27,7 @@ S, M, H = Compound.SOFT, Compound.MEDIUM, Compound.HARD
     ([Stop(57, H)], 0, "strategy.stops[0].lap: 57 is not between 1 and 56"),
     ([Stop(20, H), Stop(20, M)], 0, "strategy.stops[1].lap: 20 is not between 21 and 56"),
     ([Stop(20, Compound.WET)], 0, "strategy.stops[0].compound: 'WET' is not available"),
-    ([Stop(20, S)], 0, "strategy.stops: [{'lap': 20, 'compound': 'SOFT'}] breaks the two-dry-compound rule"),
+    ([Stop(20, S)], 0, "strategy.stops: [{'compound': 'SOFT', 'lap': 20}] breaks the two-dry-compound rule"),
     ([], 0, "strategy.stops: [] breaks the two-dry-compound rule (only SOFT used)"),
 ])
 def test_illegal_strategies_are_named(race, stops, laps_completed, message):
@@ -51,7 +51,7 @@ def test_legal_strategy_passes(race):
     ({"VER": [{"compound": "SOFT", "laps": 20}, {"compound": "HARD", "laps": 20}]},
      "strategies.VER: [20, 20] adds up to 40 laps, not the race distance 57"),
     ({"VER": [{"compound": "SOFT", "laps": 20}, {"compound": "SOFT", "laps": 37}]},
-     "strategies.VER.stops: [{'lap': 20, 'compound': 'SOFT'}] breaks the two-dry-compound rule"),
+     "strategies.VER.stops: [{'compound': 'SOFT', 'lap': 20}] breaks the two-dry-compound rule"),
 ])
 def test_bad_strategy_files_are_named(race, obj, message):
     with pytest.raises(TelemetryValidationError, match=re.escape(message)):
