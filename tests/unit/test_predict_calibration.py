@@ -5,47 +5,31 @@ race definition), so the truth is known: a prediction fitted from the laps of on
 probabilities that match how often the simulator's races actually end that way.
 """
 
-import numpy as np
 import pytest
 
 from workbench.strategy.bench import live_session
 from workbench.strategy.live_predict import predict_session
 from workbench.strategy.montecarlo import RaceState, simulate
-from workbench.strategy.predict import predict_from_laps
-from workbench.telemetry.simulator import TelemetrySimulator
+from workbench.strategy.predict_calibration import binned_calibration, calibration_outcomes
 
 SEEDS = 16  # simulated races in the calibration (about 2 s each)
-AT_LAP = 20
-RUNS = 400
-BINS = ((0.0, 0.05), (0.05, 0.3), (0.3, 0.7), (0.7, 1.01))
 
 
 @pytest.fixture(scope="module")
 def outcomes(race):
     """Predicted P(win), P(podium) at lap 20 and what happened, per car of each of SEEDS simulated races."""
-    rows = []
-    for s in range(SEEDS):
-        laps = TelemetrySimulator(race, seed=100 + s, sample_drivers=[]).laps_frame()
-        pred = predict_from_laps(laps, AT_LAP, runs=RUNS, seed=s, track=race, race_priors=True)  # as live
-        for r in pred.drivers:
-            rows.append((r["p_win"], r["p_podium"], pred.actual["position"][r["driver"]]))
-    return np.array(rows)
+    return calibration_outcomes(race, seeds=SEEDS, at_lap=20, runs=400)
 
 
-@pytest.mark.parametrize("event, column, places", [("win", 0, 1), ("podium", 1, 3)])
-def test_predicted_probabilities_match_observed_frequencies(outcomes, event, column, places):
+@pytest.mark.parametrize("event", ["win", "podium"])
+def test_predicted_probabilities_match_observed_frequencies(outcomes, event):
     """Cars binned by predicted probability: the number that won (reached the podium) in each bin is
     the sum of their predicted probabilities within 3 binomial standard deviations (+1 for small bins)."""
-    p, happened = outcomes[:, column], outcomes[:, 2] <= places
-    for lo, hi in BINS:
-        m = (p >= lo) & (p < hi)
-        if not m.any():
-            continue
-        expected, sd = p[m].sum(), np.sqrt((p[m] * (1 - p[m])).sum())
-        observed = int(happened[m].sum())
-        print(f"P({event}) in [{lo:.2f}, {hi:.2f}): {int(m.sum())} cars, expected {expected:.1f}, "
-              f"observed {observed}, sd {sd:.2f}")
-        assert abs(observed - expected) <= 3 * sd + 1, (event, lo, hi, expected, observed, sd)
+    rows = binned_calibration(outcomes, event)
+    assert sum(r["cars"] for r in rows) == len(outcomes)
+    for r in rows:
+        print(r)
+        assert abs(r["observed"] - r["expected"]) <= 3 * r["sd"] + 1, r
 
 
 @pytest.fixture(scope="module")
