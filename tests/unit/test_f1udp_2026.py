@@ -75,9 +75,18 @@ def test_2026_changed_fields_land_where_the_spec_puts_them():
     assert len(packet(2026, 14)) == 104
 
 
+TRACK_M = 5412
+STREAM_HZ = 2.0  # the game streams continuously (the Session packet's own rate); no gaps in its clock
+
+
 def race_2026(laps: int = 3) -> list[tuple[float, bytes]]:
-    """A 22-car, ``laps``-lap race in format 2026: every packet id, one lap per 90 s."""
-    out = [(0.0, packet(2026, 1, 0.0, totalLaps=laps, trackId=3, sessionType=15, trackLength=5412,
+    """A 22-car, ``laps``-lap race in format 2026: every packet id, one lap per 90 s.
+
+    Like a real game stream, the clock runs without gaps: between the once-a-lap bursts of every
+    packet id, LapData (cars moving round the lap) and Motion go out at `STREAM_HZ`. A stream that
+    jumped 90 s from one packet to the next would be held as a clock jump (issue 15), as it should be.
+    """
+    out = [(0.0, packet(2026, 1, 0.0, totalLaps=laps, trackId=3, sessionType=15, trackLength=TRACK_M,
                         safetyCarStatus=0)),
            (0.0, packet(2026, 4, 0.0, numActiveCars=CARS,
                         cars={i: {"name": f"DRIVER{i}".encode(), "teamId": 476 + i % 11, "yourTelemetry": 1,
@@ -98,6 +107,14 @@ def race_2026(laps: int = 3) -> list[tuple[float, bytes]]:
                                                  for i in range(CARS)})))
         for pid in (0, 5, 10, 12, 13, 15):
             out.append((t, packet(2026, pid, t)))
+        if lap <= laps:  # the lap itself: the cars go round, the game keeps sending
+            steps = int(90.0 * STREAM_HZ)
+            for k in range(1, steps):
+                tk = t + k / STREAM_HZ
+                moving = {i: {**car, "lapDistance": 10.0 + (TRACK_M - 20.0) * k / steps,
+                              "currentLapTimeInMS": int(1000 * k / STREAM_HZ)} for i, car in cars.items()}
+                out.append((tk, lap_data(2026, tk, moving)))
+                out.append((tk, packet(2026, 0, tk)))
     t = 90.0 * laps + 2
     out += [(t, packet(2026, 11, t, carIdx=0, numLaps=laps)),
             (t, packet(2026, 8, t, numCars=CARS, cars={i: {"position": i + 1, "numLaps": laps, "resultStatus": 3}
