@@ -633,6 +633,9 @@ class SimulationResult:
         return [self.drivers[c] for c in np.argsort(self.position[run])]
 
 
+PROGRESS_CHUNKS = 20  # slices of the races when `simulate` reports progress
+
+
 def _run_kernel(packed: PackedRace, runs: int, seed: int, sim0: int, backend: str):
     n = len(packed.t0)
     position = np.zeros((runs, n), dtype=np.int64)
@@ -653,7 +656,7 @@ def _run_kernel(packed: PackedRace, runs: int, seed: int, sim0: int, backend: st
 def simulate(race: RaceDefinition, state: RaceState | None = None, strategies: Mapping[str, Strategy] | None = None,
              events: Sequence[NeutralPhase | Retirement] = (), runs: int = 1000, seed: int = 0,
              backend: str = "numba", sim0: int = 0, packed: PackedRace | None = None, deterministic: bool = False,
-             pass_threshold_s: float | None = None) -> SimulationResult:
+             pass_threshold_s: float | None = None, progress=None) -> SimulationResult:
     """Simulate ``runs`` full-field races (numbers ``sim0 ..``) from ``state`` (the grid by default).
 
     Parameters
@@ -675,6 +678,9 @@ def simulate(race: RaceDefinition, state: RaceState | None = None, strategies: M
         deterministic options are ignored).
     deterministic, pass_threshold_s
         No noise, no random events, passes decided by a threshold (see `pack`).
+    progress : callable(done, total), optional
+        Called as races finish (`workbench.strategy.sweep.progress_bar`); the races then run in
+        `PROGRESS_CHUNKS` slices numbered on with ``sim0``, so the result is the same as without.
     """
     for name, value, low in (("runs", runs, 1), ("seed", seed, 0), ("sim0", sim0, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -682,5 +688,13 @@ def simulate(race: RaceDefinition, state: RaceState | None = None, strategies: M
     if backend not in BACKENDS:
         raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
     packed = packed if packed is not None else pack(race, state, strategies, events, deterministic, pass_threshold_s)
-    position, race_time, stops = _run_kernel(packed, int(runs), int(seed), int(sim0), backend)
+    if progress is None:
+        position, race_time, stops = _run_kernel(packed, int(runs), int(seed), int(sim0), backend)
+    else:
+        parts, done = [], 0
+        for n in np.diff(np.linspace(0, int(runs), min(PROGRESS_CHUNKS, int(runs)) + 1).astype(int)):
+            parts.append(_run_kernel(packed, int(n), int(seed), int(sim0) + done, backend))
+            done += int(n)
+            progress(done, int(runs))
+        position, race_time, stops = (np.concatenate([p[i] for p in parts]) for i in range(3))
     return SimulationResult(packed.drivers, position, race_time, stops, int(seed), int(sim0))

@@ -268,13 +268,15 @@ class Prediction:
                 "score": self.score, "retirements_after_k": self.retirements_after_k, "fit": self.fit}
 
 
-def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, backend: str = "numba"):
+def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, backend: str = "numba",
+                                   progress=None):
     """Monte Carlo races from the fitted state, the cars' pace drawn from its fit.
 
     The races run in `PACE_DRAW_BATCHES` batches; in each, every car's ``pace_delta_s`` is
     moved by a normal draw with the standard error of its fit (``fit["pace_se_s"]``; seeded by
     (seed, batch)), so a pace advantage measured on a few laps is not taken as certain. Race
-    numbers run on across batches (``sim0``), as in one call.
+    numbers run on across batches (``sim0``), as in one call. ``progress(done, total)``, when
+    given, is called after each batch.
     """
     batches = max(1, min(PACE_DRAW_BATCHES, runs))
     sizes = [runs // batches + (1 if b < runs % batches else 0) for b in range(batches)]
@@ -287,14 +289,16 @@ def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, bac
         race = dataclasses.replace(fitted.race, cars=cars)
         parts.append(simulate(race, fitted.state, runs=n, seed=seed, backend=backend, sim0=sim0))
         sim0 += n
+        if progress is not None:
+            progress(sim0, runs)
     first = parts[0]
     return dataclasses.replace(first, position=np.concatenate([p.position for p in parts]),
                                race_time_s=np.concatenate([p.race_time_s for p in parts]),
                                stops=np.concatenate([p.stops for p in parts]))
 
 
-def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str) -> list[dict[str, Any]]:
-    res = simulate_with_pace_uncertainty(fitted, runs, seed, backend)
+def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str, progress=None) -> list[dict[str, Any]]:
+    res = simulate_with_pace_uncertainty(fitted, runs, seed, backend, progress)
     n = len(res.drivers)
     rows = []
     by_driver = {c.driver: c for c in fitted.state.cars}
@@ -356,7 +360,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
                       track: RaceDefinition | None = None, race_name: str | None = None,
                       backend: str = "numba", retired: Collection[str] | None = None,
                       race_laps: int | None = None, file_race: str | None = None,
-                      race_priors: bool = False) -> Prediction:
+                      race_priors: bool = False, progress=None) -> Prediction:
     """Predict the finish of the race in ``laps`` from the end of lap ``at_lap``.
 
     Parameters
@@ -387,6 +391,8 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
         the fit (the live hub: its race definition is what is known before the race). Off by
         default: a catalogue definition is fitted on the whole race, so offline it would carry
         laps after K into a scored prediction.
+    progress : callable(done, total), optional
+        Called as the Monte Carlo races finish (`workbench.strategy.sweep.progress_bar`).
 
     Raises
     ------
@@ -420,7 +426,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     fitted.report["priors"] = {**fitted.report["priors"],
                                **{f: {"value": getattr(base.track, f), "from": facts_from}
                                   for f in UNFITTED_TRACK_FACTS}}
-    rows = _summarise(fitted, runs, seed, backend)
+    rows = _summarise(fitted, runs, seed, backend, progress)
     pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report, distance.source)
     if table_last >= n_laps:
         actual = actual_classification(laps)
@@ -433,11 +439,12 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
 
 def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefinition | None = None,
           fractions: Sequence[float] = SWEEP_FRACTIONS, race_name: str | None = None,
-          race_laps: int | None = None, file_race: str | None = None) -> list[dict[str, Any]]:
+          race_laps: int | None = None, file_race: str | None = None, progress=None) -> list[dict[str, Any]]:
     """Score predictions at K = round(fraction x race distance): one row per K, model vs naive.
 
     The distance comes from `race_distance` (never assumed). Raises ValueError when the
-    table does not reach the finish (there is nothing to score against).
+    table does not reach the finish (there is nothing to score against). ``progress(done,
+    total)``, when given, counts Monte Carlo races over all the K.
     """
     _checked_table(laps)
     entry, _ = identify_race(race_name, track, file_race)
@@ -448,10 +455,12 @@ def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefini
         raise ValueError(f"laps: ends at lap {last}, before the finish (lap {n_laps}, {distance.source}); a sweep "
                          "needs the finish")
     out = []
-    for f in fractions:
+    for i, f in enumerate(fractions):
         k = max(1, min(n_laps - 1, int(round(f * n_laps))))
+        step = (None if progress is None
+                else lambda done, total, i=i: progress(i * total + done, len(fractions) * total))
         p = predict_from_laps(laps, k, runs=runs, seed=seed, track=track, race_name=race_name,
-                              race_laps=n_laps, file_race=file_race)
+                              race_laps=n_laps, file_race=file_race, progress=step)
         out.append({"fraction": f, "at_lap": k, "race_laps": n_laps, "race_laps_source": distance.source,
                     **p.score, "retirements_after_k": p.retirements_after_k})
     return out

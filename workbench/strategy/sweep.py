@@ -272,8 +272,13 @@ def decide(race: RaceDefinition, driver: str, state: RaceState | None = None, to
     return sweep(race, driver, state, cands, runs, seed, events, backend, progress=progress)
 
 
-def progress_bar(description: str, enabled: bool = True) -> Callable[[int, int], None] | None:
-    """A tqdm progress callback (notebook or terminal) for `sweep`, or None without tqdm."""
+def progress_bar(description: str, enabled: bool = True, unit: str = "candidate"
+                 ) -> Callable[[int, int], None] | None:
+    """A tqdm progress callback ``update(done, total)`` (notebook, or stderr in a terminal), or None.
+
+    None when not ``enabled`` (the CLI passes ``sys.stderr.isatty()``) or without tqdm; used by
+    `sweep`, `simulate`, `predict` and the leave-one-race-out backtest (``unit`` names what is counted).
+    """
     if not enabled:
         return None
     try:
@@ -285,7 +290,7 @@ def progress_bar(description: str, enabled: bool = True) -> Callable[[int, int],
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=description, unit="candidate", leave=False)
+            bar = tqdm(total=total, desc=description, unit=unit, leave=False)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

@@ -132,7 +132,7 @@ def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = N
 
 # --- Leave-one-race-out backtest of the cross-race pace model -----------------------------------------------------
 
-def leave_one_race_out(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def leave_one_race_out(tables: dict[str, pd.DataFrame], progress=None) -> dict[str, Any]:
     """Out-of-sample next-5-lap backtest of `workbench.twins.pace_model` on each race, fitted on the others.
 
     For every race: the cross-race parameters are fitted on the other races only; the race
@@ -144,7 +144,8 @@ def leave_one_race_out(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     dict
         ``races``: one row per race (``race``, ``laps_scored``, ``model_mae_s``, ``naive_mae_s``,
         ``winner``, ``params``); ``mean``: the unweighted means over races; ``horizon_laps``,
-        ``scored``, ``out_of_sample``.
+        ``scored``, ``out_of_sample``. ``progress(done, total)``, when given, is called after
+        each held-out race.
 
     Raises
     ------
@@ -165,6 +166,8 @@ def leave_one_race_out(tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
         rows.append({"race": held_out.name, "laps_scored": len(held_out), "model_mae_s": round(model, 4),
                      "naive_mae_s": round(naive, 4), "winner": "model" if model < naive else "naive",
                      "params": params.to_dict()})
+        if progress is not None:
+            progress(len(rows), len(races))
     mean = {"model_mae_s": round(float(np.mean([r["model_mae_s"] for r in rows])), 4),
             "naive_mae_s": round(float(np.mean([r["naive_mae_s"] for r in rows])), 4)}
     mean["winner"] = "model" if mean["model_mae_s"] < mean["naive_mae_s"] else "naive"

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg
+from workbench.service.commands.common import integer_arg, output_file
 
 _LAP_TABLE_SUFFIXES = ("-race-laps.csv", "-laps.csv", ".csv")
 
@@ -33,6 +33,10 @@ def add_parser(sub) -> None:
     parser.add_argument("--laps", dest="race_laps", type=integer_arg("--laps", 1, 200), default=None, metavar="N",
                         help="one table: the race distance in laps (default: the table's, when it shows the "
                              "chequered flag)")
+    parser.add_argument("--plot", type=Path, default=None, metavar="FILE.html",
+                        help="also write the plot as a standalone HTML page (HoloViews/Bokeh, works offline): one "
+                             "table, lap time vs tyre age per compound with the fit; several, the leave-one-race-out "
+                             "MAE per race, model vs naive")
 
 
 def _table_paths(paths: list[Path]) -> list[Path]:
@@ -140,13 +144,23 @@ def _single(args, path: Path) -> dict:
     fuel = FuelCorrection(start_kg=base.start_kg, mass_effect_s_per_kg=base.mass_effect_s_per_kg,
                           burn_kg_per_lap=base.burn_kg_per_lap if base.burn_kg_per_lap is not None
                           else base.start_kg / distance)
-    return {"race_laps": distance, "race_laps_source": source, **calibrate(laps, priors=priors, fuel=fuel)}
+    report = {"race_laps": distance, "race_laps_source": source, **calibrate(laps, priors=priors, fuel=fuel)}
+    if args.plot is not None:
+        from workbench.plots import write_plot
+        from workbench.twins.lap_table import mark_clean_laps
+
+        marked = mark_clean_laps(laps, fuel)
+        write_plot("degradation", report, args.plot, clean=marked[marked.Clean])
+    return report
 
 
 def run(args) -> int:
+    from workbench.strategy.sweep import progress_bar
     from workbench.twins.calibrate import leave_one_race_out
 
     try:
+        if args.plot is not None:
+            output_file("--plot", args.plot)
         paths = _table_paths(args.laps)
         if len(paths) == 1:
             report = _single(args, paths[0])
@@ -162,8 +176,13 @@ def run(args) -> int:
                 if name in tables:
                     raise ValueError(f"{path}: race name {name!r} repeats another table's")
                 tables[name] = read_lap_table(path)
-            report = leave_one_race_out(tables)
+            report = leave_one_race_out(tables, progress=progress_bar(
+                "leave-one-race-out", not args.json and sys.stderr.isatty(), unit="race"))
             text = loro_text(report)
+            if args.plot is not None:
+                from workbench.plots import write_plot
+
+                write_plot("loro", report, args.plot)
     except ValueError as exc:
         print(f"racetwin calibrate: {exc}", file=sys.stderr)
         return 2

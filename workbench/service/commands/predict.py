@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg
+from workbench.service.commands.common import integer_arg, output_file
 
 
 def add_parser(sub) -> None:
@@ -38,6 +38,9 @@ def add_parser(sub) -> None:
                         help="race in data/event-history.json whose date limits the history used (default: the race "
                              "definition's name, else the race the file name names, e.g. 2024-bahrain-race-laps.csv)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plot", type=Path, default=None, metavar="FILE.html",
+                        help="also write a plot as a standalone HTML page (HoloViews/Bokeh, works offline): "
+                             "positions per driver (mean, predicted, at lap K, actual); with --sweep, MAE per K")
 
 
 def _pct(p: float) -> str:
@@ -144,13 +147,16 @@ def _load_race(spec: str | None):
 
 def run(args) -> int:
     from workbench.strategy.predict import predict_from_laps, race_from_file_name, sweep
+    from workbench.strategy.sweep import progress_bar
     from workbench.telemetry.schema import TelemetryValidationError
 
     try:
+        plot = output_file("--plot", args.plot) if args.plot is not None else None
         laps = read_lap_csv(args.laps)
         track = _load_race(args.race)
         kw = dict(runs=args.runs, seed=args.seed, track=track, race_name=args.race_name, race_laps=args.race_laps,
-                  file_race=race_from_file_name(args.laps))
+                  file_race=race_from_file_name(args.laps),
+                  progress=progress_bar("predict", not args.json and sys.stderr.isatty(), unit="race"))
         try:
             if args.sweep:
                 rows = sweep(laps, **kw)
@@ -165,6 +171,10 @@ def run(args) -> int:
     if args.sweep:
         print(json.dumps({"runs": args.runs, "seed": args.seed, "sweep": rows}, indent=1) if args.json
               else sweep_text(rows))
-        return 0
-    print(json.dumps(pred.to_json(), indent=1) if args.json else _text(pred))
+    else:
+        print(json.dumps(pred.to_json(), indent=1) if args.json else _text(pred))
+    if plot is not None:
+        from workbench.plots import write_plot
+
+        write_plot(*(("sweep", rows) if args.sweep else ("predict", pred)), plot)
     return 0

@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg, race_path
+from workbench.service.commands.common import CliError, integer_arg, output_file, race_path
 
 
 def add_parser(sub) -> None:
@@ -42,6 +42,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--backend", choices=("numba", "numpy", "mojo"), default="numba",
                         help="kernel (default numba; mojo needs the optional extra: pip install .[mojo])")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--plot", type=Path, default=None, metavar="FILE.html",
+                        help="also write the finishing-position distribution per driver as a standalone HTML "
+                             "page (HoloViews/Bokeh, works offline)")
 
 
 def _jsonable(value):
@@ -108,8 +111,10 @@ def _read(label: str, path: Path, parse):
 
 def run(args) -> int:
     try:
+        if args.plot is not None:
+            output_file("--plot", args.plot)
         return _run(args)
-    except _Failed as exc:
+    except (_Failed, CliError) as exc:
         print(f"racetwin simulate: {exc}", file=sys.stderr)
         return 2
 
@@ -151,7 +156,8 @@ def _run(args) -> int:
             strategies[args.car] = best.strategy
             chosen = best.to_json()
     result = simulate(race, None, strategies, events, runs=args.runs, seed=args.seed, backend=args.backend,
-                      deterministic=args.deterministic, pass_threshold_s=args.pass_threshold_s)
+                      deterministic=args.deterministic, pass_threshold_s=args.pass_threshold_s,
+                      progress=progress_bar("simulate", not args.json and sys.stderr.isatty(), unit="race"))
     laps_note = (f"{race.track.laps} laps (--laps; the race file says {file_laps})" if args.laps is not None
                  else f"{race.track.laps} laps (race file)")
     payload = {
@@ -167,6 +173,7 @@ def _run(args) -> int:
         if args.laps is not None:
             print(f"racetwin simulate: race distance {laps_note}", file=sys.stderr)
         print(json.dumps(_jsonable(payload), allow_nan=False))
+        _plot(args, payload)
         return 0
     mode = "deterministic" if args.deterministic else f"seed {args.seed}"
     print(f"{race.name}: {args.runs} race(s), {mode}, backend {args.backend}")
@@ -187,4 +194,12 @@ def _run(args) -> int:
             hist = " ".join(f"{100 * p:3.0f}" for p in s["position_p"])
             print(f"{driver:<6} {s['mean_position']:5.2f} {100 * s['p_win']:5.1f} {100 * s['p_podium']:6.1f} "
                   f"{100 * s['p_points']:6.1f} {100 * s['p_retired']:5.1f}  {hist}")
+    _plot(args, payload)
     return 0
+
+
+def _plot(args, payload: dict) -> None:
+    if args.plot is not None:
+        from workbench.plots import write_plot
+
+        write_plot("simulate", payload, args.plot)
