@@ -50,18 +50,20 @@ def fit_compounds(clean: pd.DataFrame, priors: dict[str, DegradationPrior] | Non
 
 
 def backtest_predictions(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None,
-                         fuel: FuelCorrection | None = None) -> pd.DataFrame:
+                         fuel: FuelCorrection | None = None, progress=None) -> pd.DataFrame:
     """Every scored prediction: made at lap ``k`` for ``LapNumber`` (k..k+4) of a stint.
 
     Columns ``k``, ``Driver``, ``Stint``, ``LapNumber``, ``Predicted``, ``Naive``, ``Actual``.
-    Only laps before ``k`` (all cars) inform a prediction made at ``k``.
+    Only laps before ``k`` (all cars) inform a prediction made at ``k``. ``progress(done, total)``,
+    when given, is called after each ``k``.
     """
     df = laps if "Clean" in laps.columns else mark_clean_laps(laps, fuel)
     fuel = fuel or FuelCorrection()
     clean = df[df.Clean]
     out = []
     stints = {key: rows for key, rows in df.groupby(["Driver", "Stint"])}
-    for k in range(2, int(df.LapNumber.max()) + 1):
+    last = int(df.LapNumber.max())
+    for k in range(2, last + 1):
         before = clean[clean.LapNumber < k]
         fits = {c: best(f) for c, f in fit_compounds(before, priors).items()} if len(before) else {}
         for (driver, stint), rows in stints.items():
@@ -81,6 +83,8 @@ def backtest_predictions(laps: pd.DataFrame, priors: dict[str, DegradationPrior]
             out.append(pd.DataFrame({"k": k, "Driver": driver, "Stint": stint, "LapNumber": targets.LapNumber,
                                      "Predicted": predicted, "Naive": float(earlier.LapTime.iloc[-1]),
                                      "Actual": targets.LapTime.to_numpy()}))
+        if progress is not None:
+            progress(k - 1, last - 1)
     if not out:
         raise ValueError("laps: no stint has enough clean laps for a backtest "
                          f"(needs {MIN_EARLIER_CLEAN_LAPS} clean laps before a lap to predict)")
@@ -88,7 +92,7 @@ def backtest_predictions(laps: pd.DataFrame, priors: dict[str, DegradationPrior]
 
 
 def backtest(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None,
-             fuel: FuelCorrection | None = None) -> dict[str, Any]:
+             fuel: FuelCorrection | None = None, progress=None) -> dict[str, Any]:
     """Predict laps k..k+4 from laps before k; MAE of the model and of "repeat the last clean lap".
 
     Returns
@@ -97,7 +101,7 @@ def backtest(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = No
         ``mae_s``, ``naive_mae_s``, ``n`` (scored predictions), ``horizon_laps``, and both
         MAEs per lead (``mae_by_lead_s``; lead 0 = lap k itself).
     """
-    p = backtest_predictions(laps, priors, fuel)
+    p = backtest_predictions(laps, priors, fuel, progress)
     err = (p.Predicted - p.Actual).abs()
     naive = (p.Naive - p.Actual).abs()
     lead = p.LapNumber - p.k
@@ -108,8 +112,9 @@ def backtest(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = No
 
 
 def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = None,
-              fuel: FuelCorrection | None = None) -> dict[str, Any]:
-    """Per-compound degradation models (every family, the chosen one first) and the backtest."""
+              fuel: FuelCorrection | None = None, progress=None) -> dict[str, Any]:
+    """Per-compound degradation models (every family, the chosen one first) and the backtest
+    (``progress(done, total)`` over its laps k, when given)."""
     df = mark_clean_laps(laps, fuel)
     clean = df[df.Clean]
     compounds = {}
@@ -127,7 +132,7 @@ def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = N
                                                        "Outlier", "NoTime")}
     return {"laps": int(len(df)), "clean_laps": int(df.Clean.sum()), "excluded": excluded,
             "fuel": {"mass_effect_s_per_kg": (fuel or FuelCorrection()).mass_effect_s_per_kg},
-            "compounds": compounds, "backtest": backtest(df, priors, fuel)}
+            "compounds": compounds, "backtest": backtest(df, priors, fuel, progress)}
 
 
 # --- Leave-one-race-out backtest of the cross-race pace model -----------------------------------------------------

@@ -144,7 +144,11 @@ def _single(args, path: Path) -> dict:
     fuel = FuelCorrection(start_kg=base.start_kg, mass_effect_s_per_kg=base.mass_effect_s_per_kg,
                           burn_kg_per_lap=base.burn_kg_per_lap if base.burn_kg_per_lap is not None
                           else base.start_kg / distance)
-    report = {"race_laps": distance, "race_laps_source": source, **calibrate(laps, priors=priors, fuel=fuel)}
+    from workbench.strategy.sweep import progress_bar
+
+    progress = progress_bar("backtest", not args.json and sys.stderr.isatty(), unit="lap")
+    report = {"race_laps": distance, "race_laps_source": source,
+              **calibrate(laps, priors=priors, fuel=fuel, progress=progress)}
     if args.plot is not None:
         from workbench.plots import write_plot
         from workbench.twins.lap_table import mark_clean_laps
