@@ -106,6 +106,8 @@ class HealthComponents(BaseModel):
     llm: dict[str, Any] | None = Field(None, description="Explainer: state (off/unknown/ok/degraded), model, "
                                                          "fallbacks by reason, last call's timings.")
     views: ViewsState | None = Field(None, description="Panel app sessions (racetwin serve only).")
+    kernel: dict[str, Any] | None = Field(None, description="Race kernel auto-selected (cuda/numba) and the GPU "
+                                                            "found (workbench.kernels.select).")
 
 
 class HealthResponse(Envelope):

@@ -138,6 +138,8 @@ class HealthHandler(ApiHandler):
         if ingestor is not None:
             components["sources"] = ingestor.metrics()
         components["llm"] = self.service.llm_state()
+        from workbench.kernels.select import kernel_report  # race kernel auto-selected, GPU found
+        components["kernel"] = kernel_report()
         view_state = getattr(self.service, "view_state", None)
         if view_state is not None:
             components["views"] = view_state()
