@@ -166,7 +166,7 @@ def _evaluate_on_gpu(base: PackedRace, idx: int, strategies: Sequence[Strategy],
     """`evaluate` with the summaries reduced on the GPU (`workbench.kernels.cuda_race.candidate_summaries`).
 
     One launch over every (candidate, race) pair; only histograms come back. The
-    race-time quantiles are histogram-based (within two bins of the exact ones, see
+    race-time quantiles are histogram-based (within half a bin of the exact ones, see
     `workbench.kernels.cuda_race`); everything else equals the CPU summary.
     """
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
