@@ -88,3 +88,13 @@ def test_unknown_backend_names_the_choices(race):
     from workbench.strategy.montecarlo import simulate
     with pytest.raises(ValueError, match=r"backend: 'gpu' is not one of auto, numba, numpy, mojo, cuda"):
         simulate(race, runs=2, backend="gpu")
+
+
+@pytest.mark.skipif(gpu_status().usable, reason="a GPU (or the simulator) is present: cuda runs here")
+def test_simulate_cli_with_cuda_and_no_gpu_says_why(repo_root):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    done = subprocess.run([sys.executable, "-m", "workbench", "simulate", "data/bahrain-2024.race.json",
+                           "--backend", "cuda"], capture_output=True, text=True, cwd=repo_root, env=env, timeout=300)
+    assert done.returncode != 0
+    assert "--backend: cuda is not usable here: numba-cuda installed; no CUDA GPU" in done.stderr
+    assert "Traceback" not in done.stderr
