@@ -123,7 +123,10 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     t0 = time.perf_counter()
     decide(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=0, backend="numpy")
     latency_np = time.perf_counter() - t0
+    from workbench.kernels.cuda_bench import cuda_fields  # GPU numbers (None without a GPU); cuda engineer's module
+    gpu = cuda_fields(race, driver, decision_lap, decisions, decision_runs)
     return {
+        **gpu,
         "backend": "numba", "threads": numba.get_num_threads(), "cpu": cpu_model(), "cpu_count": os.cpu_count(),
         "full_field_races_per_s": ff, "full_field_races_per_s_numpy": ff_np, "full_field_races_per_s_mojo": mojo,
         "single_car_lap_evals_per_s": sc, "single_car_lap_evals_per_s_numpy": sc_np,
