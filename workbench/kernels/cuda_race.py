@@ -49,6 +49,7 @@ THREADS_PER_BLOCK = 128
 TIME_BINS = 4096  # race-time histogram bins per candidate (quantile resolution: range / TIME_BINS)
 
 _N_LAPS, _T0, _PIT_LAP = 1, 13, 23  # positions in `PackedRace.kernel_args`
+_STATUS_LEN = MAX_LAPS + 1  # a compile-time constant for cuda.local.array
 _NF = race_step.N_FLOAT_SCRATCH
 _NI = race_step.N_INT_SCRATCH
 
@@ -87,7 +88,7 @@ def _pair(j, seed, sim0, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
             pl[our_car, s] = cand_pit_lap[k, s]
             pc[our_car, s] = cand_pit_compound[k, s]
         ns[our_car] = cand_n_stops[k]
-    status = cuda.local.array(MAX_LAPS + 1, np.int64)
+    status = cuda.local.array(_STATUS_LEN, np.int64)
     stops = cuda.local.array((MAX_CARS, MAX_STOPS), np.int64)
     prefix = cuda.local.array(MAX_CARS, np.uint64)
     fs = cuda.local.array((_NF, MAX_CARS), np.float64)
