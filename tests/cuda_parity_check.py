@@ -7,6 +7,7 @@ tiny: the simulator runs every GPU thread as Python.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -20,6 +21,7 @@ from workbench.kernels.select import resolve_backend  # noqa: E402
 from workbench.strategy.montecarlo import RaceState, Strategy, pack, simulate  # noqa: E402
 from workbench.strategy.racedef import bundled_race, with_distance  # noqa: E402
 from workbench.strategy.sweep import _candidate_arrays, _run_candidates, candidates, decide  # noqa: E402
+from workbench.telemetry.records import TrackStatus  # noqa: E402
 
 
 def _compare(a, b) -> dict:
@@ -37,6 +39,12 @@ def main() -> None:
     live = RaceState.grid(race)
     out["sim0"] = _compare(simulate(race, live, runs=3, seed=8, sim0=5, backend="numba"),
                            simulate(race, live, runs=3, seed=8, sim0=5, backend="cuda"))
+    # a live state under the safety car, cars on used tyres (as tests/unit/test_montecarlo.py does)
+    cars = tuple(dataclasses.replace(c, gap_to_leader_s=2.5 * i, tyre_age_laps=6)
+                 for i, c in enumerate(sorted(live.cars, key=lambda c: c.position)))
+    sc = RaceState(5, cars, TrackStatus.SC, 3)
+    out["live_sc"] = _compare(simulate(race, sc, runs=3, seed=4, backend="numba"),
+                              simulate(race, sc, runs=3, seed=4, backend="cuda"))
     # run_candidates: full outputs, one launch over every (candidate, race) pair
     driver = race.drivers[0]
     cands = candidates(race, live, driver)[:3]

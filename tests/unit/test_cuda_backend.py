@@ -32,7 +32,7 @@ def parity(repo_root):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("case", ["grid", "sim0", "candidates"])
+@pytest.mark.parametrize("case", ["grid", "sim0", "live_sc", "candidates"])
 def test_cuda_kernel_matches_numba_race_by_race(parity, case):
     found = parity[case]
     assert found["positions_equal"] and found["stops_equal"], found
