@@ -113,3 +113,13 @@ def test_health_kernel_report_names_the_auto_choice():
     report = kernel_report()
     assert report["backend"] == resolve_backend("auto") and report["numba_cuda_installed"] is True
     assert startup_line().startswith(f"kernel {report['backend']} (")
+
+
+@pytest.mark.integration
+def test_serve_says_which_kernel_at_start_up_and_in_health(tmp_path):
+    from tests.util import ServerProcess
+    with ServerProcess("--speed", "50", "--seed", "1", "--car", "LEC", tmp_path=tmp_path) as srv:
+        kernel = srv.get("/api/v1/health").json()["components"]["kernel"]
+        banner = srv.log()
+    assert kernel["backend"] == resolve_backend("auto") and kernel["detail"] == gpu_status().reason
+    assert f"kernel {kernel['backend']} (" in banner
