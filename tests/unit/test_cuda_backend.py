@@ -123,3 +123,13 @@ def test_serve_says_which_kernel_at_start_up_and_in_health(tmp_path):
         banner = srv.log()
     assert kernel["backend"] == resolve_backend("auto") and kernel["detail"] == gpu_status().reason
     assert f"kernel {kernel['backend']} (" in banner
+
+
+def test_numpy_compat_restores_row_stack_only_where_missing(monkeypatch):
+    from workbench.kernels.select import numpy_compat
+    present = getattr(np, "row_stack", None)
+    numpy_compat()
+    assert getattr(np, "row_stack", None) is present or present is None  # an existing one is left alone
+    monkeypatch.delattr(np, "row_stack", raising=False)
+    numpy_compat()
+    assert np.row_stack is np.vstack

@@ -36,11 +36,15 @@ import warnings
 from collections.abc import Iterator
 
 import numpy as np
-from numba import cuda
-from numba.cuda import config as cuda_config
 
 from workbench.kernels import numba_rng, race_step
 from workbench.kernels.retarget import compile_functions
+from workbench.kernels.select import numpy_compat
+
+numpy_compat()  # before numba.cuda loads: np.row_stack on numpy >= 2.5
+
+from numba import cuda  # noqa: E402
+from numba.cuda import config as cuda_config  # noqa: E402
 
 MAX_CARS = 32
 MAX_LAPS = 127

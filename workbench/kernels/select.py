@@ -40,6 +40,18 @@ class GpuStatus:
                 "detail": self.reason}
 
 
+def numpy_compat() -> None:
+    """The one shim numba-cuda 0.30 needs: ``np.row_stack`` (removed in numpy 2.5) as ``np.vstack``.
+
+    numba-cuda 0.30 registers an overload for ``np.row_stack`` when it loads, so on
+    numpy >= 2.5 it fails without the alias (issue 18). Does nothing on older numpy,
+    where ``np.row_stack`` still exists. Called before every import of numba.cuda.
+    """
+    import numpy as np
+    if not hasattr(np, "row_stack"):
+        np.row_stack = np.vstack
+
+
 def _simulator() -> bool:
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 
@@ -52,6 +64,7 @@ def gpu_status() -> GpuStatus:
     if _simulator():
         return GpuStatus(True, True, None, "numba-cuda installed; NUMBA_ENABLE_CUDASIM=1 (CPU simulator)")
     try:
+        numpy_compat()
         from numba import cuda
         if not cuda.is_available():
             return GpuStatus(True, False, None, "numba-cuda installed; no CUDA GPU or driver found")
