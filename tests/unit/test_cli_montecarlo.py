@@ -53,7 +53,7 @@ def test_simulate_chooses_our_strategy_with_car():
     (("--runs", "0"), "--runs: 0 is below minimum 1"),
     (("--seed", "x"), "--seed: 'x' is not an integer"),
     (("--car", "XXX"), "--car: 'XXX' is not in the race"),
-    (("--backend", "cuda"), "invalid choice: 'cuda'"),
+    (("--backend", "gpu"), "invalid choice: 'gpu'"),
 ])
 def test_bad_simulate_arguments_fail_clearly(args, message):
     out = _cli("simulate", RACE, *args)

@@ -16,6 +16,7 @@ def test_doctor_passes_here(tmp_path):
     result = _doctor("--data-dir", str(tmp_path), "--port", str(free_port()))
     assert result.returncode == 0, result.stdout
     assert "all checks passed" in result.stdout and "numba" in result.stdout
+    assert "auto-selected kernel: " in result.stdout  # the gpu check
 
 
 def test_doctor_fails_on_a_taken_port_and_a_dead_llm(tmp_path):
@@ -28,4 +29,4 @@ def test_doctor_fails_on_a_taken_port_and_a_dead_llm(tmp_path):
     assert result.returncode == 1
     assert f"port {port} is taken" in result.stdout
     assert f"http://127.0.0.1:{dead}/v1: not reachable" in result.stdout
-    assert "6 of 8 checks passed" in result.stdout
+    assert "7 of 9 checks passed" in result.stdout  # 9: the gpu check (skip without a GPU) counts as passed

@@ -94,7 +94,7 @@ def test_events_file_is_read_and_forced_into_the_race(race, tmp_path):
     ({"runs": 0}, "runs: 0 is not an integer >= 1"),
     ({"runs": 2.5}, "runs: 2.5 is not an integer >= 1"),
     ({"seed": -1}, "seed: -1 is not an integer >= 0"),
-    ({"backend": "cuda"}, "backend: 'cuda' is not one of numba, numpy, mojo"),
+    ({"backend": "gpu"}, "backend: 'gpu' is not one of auto, numba, numpy, mojo, cuda"),
 ])
 def test_bad_simulate_arguments_are_named(race, kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -109,6 +109,8 @@ class HealthComponents(BaseModel):
     on_demand: dict[str, int] | None = Field(None, description=(
         "Server-wide budget of on-demand runs (what-if): pending (running + waiting), max_waiting, "
         "completed, refused as busy."))
+    kernel: dict[str, Any] | None = Field(None, description="Race kernel auto-selected (cuda/numba) and the GPU "
+                                                            "found (workbench.kernels.select).")
 
 
 class HealthResponse(Envelope):

@@ -143,6 +143,8 @@ class HealthHandler(ApiHandler):
         components["llm"] = self.service.llm_state()
         from workbench.service.budget import shared_budget
         components["on_demand"] = shared_budget().state()
+        from workbench.kernels.select import kernel_report  # race kernel auto-selected, GPU found
+        components["kernel"] = kernel_report()
         view_state = getattr(self.service, "view_state", None)
         if view_state is not None:
             components["views"] = view_state()

@@ -392,10 +392,11 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
                     "address; writes still need the bearer token", host)
     hub = service.hub
     if strategy_runs > 0 and hub.race is not None:
+        from workbench.kernels.select import resolve_backend  # cuda on a GPU with the gpu extra, else numba
         from workbench.strategy.orchestrator import HPCOrchestrator
 
         service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
-                                               dask_scheduler=dask_scheduler)
+                                               dask_scheduler=dask_scheduler, backend=resolve_backend("auto"))
         service.orchestrator.attach(hub)
         from workbench.llm.ai_strategist import AIStrategist
         from workbench.llm.client import DEFAULT_MODEL
@@ -443,6 +444,10 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    def _kernel_line() -> str:  # the race kernel auto-selected (workbench.kernels.select)
+        from workbench.kernels.select import startup_line
+        return startup_line()
+
     loop.add_callback(service.start)
     server.start()
     source = service.simulator
@@ -453,6 +458,7 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
           f"speed {speed}x\n  app  http://{host}:{port}/\n  api  http://{host}:{port}/api/v1/health\n"
           f"  store {hub.store.path} (session {hub.session_id})\n  write token: {token_source}"
           + (f"\n  udp  {host}:{ingest.udp_port}" if ingest and ingest.udp_port else "")
-          + (f"\n  ws   ws://{host}:{ingest.ws_port}/telemetry" if ingest and ingest.ws_port else ""),
+          + (f"\n  ws   ws://{host}:{ingest.ws_port}/telemetry" if ingest and ingest.ws_port else "")
+          + f"\n  {_kernel_line()}",
           flush=True)
     loop.start()

@@ -31,7 +31,8 @@ __all__ = ["Stop", "Strategy", "CarState", "RaceState", "NeutralPhase", "Retirem
            "strategies_from_stints", "apply_stints", "parse_events", "load_events", "load_strategies",
            "default_pass_threshold_s", "read_json"]
 
-BACKENDS = ("numba", "numpy", "mojo")  # mojo: optional extra, see workbench.kernels.mojo_backend
+BACKENDS = ("numba", "numpy", "mojo", "cuda")  # mojo, cuda: optional extras (workbench.kernels.mojo_backend, .select)
+BACKEND_CHOICES = ("auto",) + BACKENDS  # auto: workbench.kernels.select.resolve_backend
 
 
 @dataclasses.dataclass(frozen=True)
@@ -636,6 +637,14 @@ class SimulationResult:
 PROGRESS_CHUNKS = 20  # slices of the races when `simulate` reports progress
 
 
+def check_backend(backend: str) -> str:
+    """``backend`` validated and ``auto`` resolved (`workbench.kernels.select.resolve_backend`)."""
+    if backend not in BACKEND_CHOICES:
+        raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKEND_CHOICES)}")
+    from workbench.kernels.select import resolve_backend
+    return resolve_backend(backend)
+
+
 def _run_kernel(packed: PackedRace, runs: int, seed: int, sim0: int, backend: str):
     n = len(packed.t0)
     position = np.zeros((runs, n), dtype=np.int64)
@@ -647,6 +656,9 @@ def _run_kernel(packed: PackedRace, runs: int, seed: int, sim0: int, backend: st
         from workbench.strategy.reference import run_races
     elif backend == "mojo":
         from workbench.kernels.mojo_backend import run_races  # raises MojoUnavailable, saying how to install
+    elif backend == "cuda":
+        from workbench.kernels.select import cuda_kernels
+        run_races = cuda_kernels().run_races  # raises CudaUnavailable, saying how to install
     else:
         raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
     run_races(seed, sim0, runs, *packed.kernel_args(), position, race_time, stops)
@@ -671,8 +683,10 @@ def simulate(race: RaceDefinition, state: RaceState | None = None, strategies: M
         forced retirements; random neutralisations fill the other laps.
     runs, seed, sim0 : int
         How many races, the seed, and the number of the first race.
-    backend : {"numba", "numpy", "mojo"}
-        ``mojo`` raises `workbench.kernels.mojo_backend.MojoUnavailable` when Mojo is not installed.
+    backend : {"numba", "numpy", "mojo", "cuda", "auto"}
+        ``mojo`` raises `workbench.kernels.mojo_backend.MojoUnavailable` when Mojo is not installed,
+        ``cuda`` raises `workbench.kernels.select.CudaUnavailable` without numba-cuda or a GPU;
+        ``auto`` is `workbench.kernels.select.resolve_backend` (cuda on a GPU, else numba).
     packed : PackedRace, optional
         Already packed arrays (then ``state``, ``strategies``, ``events`` and the
         deterministic options are ignored).
@@ -685,8 +699,7 @@ def simulate(race: RaceDefinition, state: RaceState | None = None, strategies: M
     for name, value, low in (("runs", runs, 1), ("seed", seed, 0), ("sim0", sim0, 0)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ValueError(f"{name}: {value!r} is not an integer >= {low}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: {backend!r} is not one of {', '.join(BACKENDS)}")
+    backend = check_backend(backend)
     packed = packed if packed is not None else pack(race, state, strategies, events, deterministic, pass_threshold_s)
     if progress is None:
         position, race_time, stops = _run_kernel(packed, int(runs), int(seed), int(sim0), backend)

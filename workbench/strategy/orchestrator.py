@@ -96,8 +96,9 @@ class HPCOrchestrator:
         Races per decision, shared between the candidates.
     seed : int
         Seed of every decision (common random numbers between candidates).
-    backend : {"numba", "numpy", "mojo"}
-        Kernel of the decisions; ``"mojo"`` needs the optional extra ``race-twin-edge[mojo]``.
+    backend : {"numba", "numpy", "mojo", "cuda", "auto"}
+        Kernel of the decisions; ``"mojo"`` and ``"cuda"`` need the optional extras ``race-twin-edge[mojo]`` /
+        ``[gpu]``; ``"auto"`` is `workbench.kernels.select.resolve_backend` (``racetwin serve`` passes its result).
     dask_scheduler : str, optional
         ``tcp://host:port`` of a Dask scheduler; work goes there instead of a local thread.
     client : distributed.Client, optional

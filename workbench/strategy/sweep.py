@@ -21,6 +21,7 @@ from workbench.strategy.montecarlo import (
     RaceState,
     Stop,
     Strategy,
+    check_backend,
     check_strategy,
     pack,
 )
@@ -144,6 +145,56 @@ def _summarise(strategy: Strategy, positions: np.ndarray, times: np.ndarray, n_c
         p_retired=float(1.0 - finished.size / len(positions)))
 
 
+def _candidate_arrays(base: PackedRace, strategies: Sequence[Strategy], width: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates' stop laps and compound indices [candidate, stop] and stop counts."""
+    cand_lap = np.zeros((len(strategies), width), dtype=np.int64)
+    cand_comp = np.zeros((len(strategies), width), dtype=np.int64)
+    for k, strategy in enumerate(strategies):
+        for j, stop in enumerate(strategy.stops):
+            cand_lap[k, j], cand_comp[k, j] = stop.lap, base.compounds.index(stop.compound)
+    return cand_lap, cand_comp, np.array([len(s.stops) for s in strategies], dtype=np.int64)
+
+
+def _points(n_cars: int) -> np.ndarray:
+    """Points for P1 .. P``n_cars``."""
+    return np.array(POINTS + (0,) * max(0, n_cars - len(POINTS)), dtype=np.float64)[:n_cars]
+
+
+def _evaluate_on_gpu(base: PackedRace, idx: int, strategies: Sequence[Strategy], runs: int, seed: int,
+                     current: int, target: int) -> list[CandidateResult]:
+    """`evaluate` with the summaries reduced on the GPU (`workbench.kernels.cuda_race.candidate_summaries`).
+
+    One launch over every (candidate, race) pair; only histograms come back. The
+    race-time quantiles are histogram-based (within half a bin of the exact ones, see
+    `workbench.kernels.cuda_race`); everything else equals the CPU summary.
+    """
+    if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
+        raise ValueError(f"runs_per_candidate: {runs!r} is not an integer >= 1")
+    from workbench.kernels.select import cuda_kernels
+    kernels = cuda_kernels()  # raises CudaUnavailable, saying how to install
+    width = max(1, max(len(s.stops) for s in strategies))
+    base = base.with_strategy(idx, Strategy()).widened(width)
+    n_cars = len(base.drivers)
+    cand_lap, cand_comp, n_stops = _candidate_arrays(base, strategies, width)
+    out = kernels.candidate_summaries(int(seed), int(runs), idx, cand_lap, cand_comp, n_stops, _points(n_cars),
+                                      *base.kernel_args())
+    results = []
+    for k, strategy in enumerate(strategies):
+        hist = out["position_hist"][k]
+        p = hist / runs
+        pos = np.arange(1, n_cars + 1)
+        q = out["time_quantiles_s"][k]
+        results.append(CandidateResult(
+            strategy=strategy, runs=int(runs), position_p=tuple(float(x) for x in p),
+            mean_position=float(hist @ pos / runs), expected_points=float(p @ _points(n_cars)),
+            p_gain=float(hist[:max(0, current - 1)].sum() / runs),
+            success_probability=float(hist[:max(0, target)].sum() / runs),
+            race_time_quantiles_s={"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])},
+            p_retired=float(1.0 - out["finished"][k] / runs)))
+    return results
+
+
 def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], runs: int, seed: int,
                     backend: str, progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, np.ndarray]:
     """Our car's positions and race times [candidate, run] on races ``0 .. runs - 1``."""
@@ -158,14 +209,12 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
         from workbench.kernels.mojo_backend import run_candidates  # raises MojoUnavailable, saying how to install
     elif backend == "numpy":
         from workbench.strategy.reference import run_candidates
+    elif backend == "cuda":
+        from workbench.kernels.select import cuda_kernels
+        run_candidates = cuda_kernels().run_candidates  # raises CudaUnavailable, saying how to install
     else:
-        raise ValueError(f"backend: {backend!r} is not one of numba, numpy, mojo")
-    cand_lap = np.zeros((n_cand, width), dtype=np.int64)
-    cand_comp = np.zeros((n_cand, width), dtype=np.int64)
-    for k, strategy in enumerate(strategies):
-        for j, stop in enumerate(strategy.stops):
-            cand_lap[k, j], cand_comp[k, j] = stop.lap, base.compounds.index(stop.compound)
-    n_stops = np.array([len(s.stops) for s in strategies], dtype=np.int64)
+        raise ValueError(f"backend: {backend!r} is not one of numba, numpy, mojo, cuda")
+    cand_lap, cand_comp, n_stops = _candidate_arrays(base, strategies, width)
     # One launch per chunk of candidates: parallel over every (candidate, race) pair.
     chunk = max(1, (4_000 if backend == "numpy" else 20_000) // runs)
     positions, times = np.zeros((n_cand, runs), dtype=np.int64), np.zeros((n_cand, runs))
@@ -243,6 +292,12 @@ def evaluate(race: RaceDefinition, driver: str, state: RaceState, strategies: Se
     base = pack(race, state, None, events)
     idx = base.drivers.index(driver)
     current, target = positions_of(state, driver, target_position)
+    backend = check_backend(backend)
+    if backend == "cuda":
+        results = _evaluate_on_gpu(base, idx, strategies, runs_per_candidate, seed, current, target)
+        if progress is not None:
+            progress(len(strategies), len(strategies))
+        return results
     positions, times = _run_candidates(base, idx, strategies, runs_per_candidate, seed, backend, progress)
     return [_summarise(s, positions[k], times[k], len(base.drivers), current, target)
             for k, s in enumerate(strategies)]

@@ -91,6 +91,12 @@ def _mojo() -> tuple[str, str]:
     return OK, f"MAX {importlib.metadata.version('max')} installed"
 
 
+def _gpu() -> tuple[str, str]:
+    from workbench.kernels.select import gpu_status, resolve_backend
+    status = gpu_status()
+    return (OK if status.gpu_name else SKIP), f"{status.reason}; auto-selected kernel: {resolve_backend('auto')}"
+
+
 def _llm(url: str | None) -> Callable[[], tuple[str, str]]:
     def check() -> tuple[str, str]:
         if not url:
@@ -111,7 +117,7 @@ def run(args) -> int:
         ("python", _python), ("packages", _packages), ("bundled race", _bundled_race), ("numba", _numba),
         ("data dir + store", _store(args.data_dir)),
         *[(f"port {p}", _port(p)) for p in (args.port or [5006])],
-        ("mojo", _mojo), ("llm", _llm(args.llm_url)),
+        ("mojo", _mojo), ("gpu", _gpu), ("llm", _llm(args.llm_url)),
     ]
     failed = skipped = 0
     width = max(len(name) for name, _ in checks)

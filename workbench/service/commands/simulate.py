@@ -39,8 +39,9 @@ def add_parser(sub) -> None:
     parser.add_argument("--runs", type=integer_arg("--runs", 1), default=1, help="races to simulate (default 1)")
     parser.add_argument("--seed", type=integer_arg("--seed", 0), default=0, help="fixes every random draw (default 0)")
     parser.add_argument("--car", default=None, help="our car: without a given strategy, the sweep chooses it")
-    parser.add_argument("--backend", choices=("numba", "numpy", "mojo"), default="numba",
-                        help="kernel (default numba; mojo needs the optional extra: pip install .[mojo])")
+    parser.add_argument("--backend", choices=("numba", "numpy", "mojo", "cuda", "auto"), default="numba",
+                        help="kernel (default numba; mojo and cuda need their optional extras: pip install "
+                        "'.[mojo]' / '.[gpu]'; auto: cuda when a GPU is present, else numba)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--plot", type=Path, default=None, metavar="FILE.html",
                         help="also write the finishing-position distribution per driver as a standalone HTML "
@@ -130,6 +131,10 @@ def _run(args) -> int:
         ok, why = available()
         if not ok:
             raise _Failed(f"--backend: {why}")
+    from workbench.kernels.select import gpu_status, resolve_backend
+    args.backend = resolve_backend(args.backend)
+    if args.backend == "cuda" and not gpu_status().usable:
+        raise _Failed(f"--backend: cuda is not usable here: {gpu_status().reason}")
     if args.pass_threshold_s is not None:
         if not args.deterministic:
             raise _Failed(f"--pass-threshold-s: {args.pass_threshold_s} needs --deterministic (random passes "
