@@ -44,7 +44,9 @@ CASES = [
     (["simulate", "x.race.json", "--runs", "--runs", "-5"], 2, "racetwin simulate: --runs: expected one argument"),
     (["simulate", "x.race.json", "--runs=-5"], 2, "racetwin simulate: --runs: -5 is below minimum 1"),
     (["decode", "{tmp}/junk.jsonl"], 1, "racetwin decode: '{tmp}/junk.jsonl': every item was rejected (2); no records"),
-    (["decode", "{tmp}/folder"], 2, "racetwin decode: path: '{tmp}/folder' is not a file"),
+    (["decode", "{tmp}/folder"], 1, "racetwin decode: '{tmp}/folder': every item was rejected (1); no records"),
+    (["decode", "{tmp}/missing.pcap"], 2,
+     "racetwin decode: path: '{tmp}/missing.pcap' is not a file or an OpenF1 folder"),
     (["record", "-o", "{tmp}/nowhere/x.pcap"], 2, "racetwin record: -o: '{tmp}/nowhere/x.pcap' is in a folder that "
      "does not exist ('{tmp}/nowhere')"),
     (["record", "-o", "{tmp}/folder"], 2, "racetwin record: -o: '{tmp}/folder' is a folder; give a file name"),

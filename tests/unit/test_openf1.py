@@ -229,3 +229,24 @@ def test_a_big_bad_file_is_not_echoed(tmp_path):
     (reason, examples), = s["reject_examples"].items()
     assert examples == [f"{path}: laps[4999]: driver_number: 'x' is not an integer >= 0"] or \
         examples == ["laps[4999]: driver_number: 'x' is not an integer >= 0"]
+
+
+def test_racetwin_decode_reads_an_openf1_folder(bahrain, tmp_path):
+    import subprocess
+    import sys
+
+    data, _ = bahrain
+    folder = tmp_path / "openf1"
+    folder.mkdir()
+    for name, records in data.items():
+        (folder / f"{name}.json").write_text(json.dumps(records))
+    out = subprocess.run([sys.executable, "-m", "workbench", "decode", str(folder), "--json"], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout)
+    assert summary["kind"] == "openf1-json" and summary["records"]["lap"] == 1129 and summary["rejected"] == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = subprocess.run([sys.executable, "-m", "workbench", "decode", str(tmp_path / "nope")], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 2 and "is not a file or an OpenF1 folder" in out.stderr and "Traceback" not in out.stderr

@@ -22,8 +22,8 @@ def run(args) -> int:
     from workbench.telemetry.pcap import PcapError
     from workbench.telemetry.summary import format_summary, summarize
 
-    if not args.path.is_file():
-        print(f"racetwin decode: path: {str(args.path)!r} is not a file", file=sys.stderr)
+    if not (args.path.is_file() or args.path.is_dir()):  # a folder: OpenF1, one JSON file per endpoint
+        print(f"racetwin decode: path: {str(args.path)!r} is not a file or an OpenF1 folder", file=sys.stderr)
         return 2
     try:
         summary = summarize(args.path)

@@ -165,8 +165,9 @@ def run(args) -> int:
         from workbench.telemetry.pcap import PcapError
         from workbench.telemetry.sources import ReplaySource
 
-        if not args.replay.is_file():
-            print(f"racetwin serve: --replay: {str(args.replay)!r} is not a file", file=sys.stderr)
+        if not (args.replay.is_file() or args.replay.is_dir()):  # a folder: OpenF1, one JSON file per endpoint
+            print(f"racetwin serve: --replay: {str(args.replay)!r} is not a file or an OpenF1 folder",
+                  file=sys.stderr)
             return 2
         try:
             replay = ReplaySource(args.replay)
