@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
 def parity(repo_root):
     env = {**os.environ, "NUMBA_ENABLE_CUDASIM": "1", "PYTHONPATH": str(repo_root)}
     done = subprocess.run([sys.executable, str(repo_root / "tests" / "cuda_parity_check.py")], env=env,
-                          capture_output=True, text=True, timeout=600, cwd=repo_root)
+                          capture_output=True, text=True, timeout=300, cwd=repo_root)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout)
 

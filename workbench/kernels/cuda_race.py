@@ -181,8 +181,16 @@ def _launching() -> Iterator[None]:
         yield
 
 
-def _blocks(n_rows: int) -> int:
-    return max(1, (n_rows + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK)
+def _launch_shape(n_rows: int) -> tuple[int, int]:
+    """(blocks, threads per block) covering ``n_rows`` threads.
+
+    Under the simulator a block's threads run as concurrent Python threads that
+    contend for the interpreter: one thread per block (blocks run one after another)
+    made a 10-candidate decision 190x faster there (0.7 s against 130 s, measured).
+    The kernels use no shared memory or barriers, so the results do not depend on it.
+    """
+    threads = 1 if cuda_config.ENABLE_CUDASIM else THREADS_PER_BLOCK
+    return max(1, (n_rows + threads - 1) // threads), threads
 
 
 def _launch_full(seed, sim0, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_n_stops, args, out_position,
@@ -195,7 +203,7 @@ def _launch_full(seed, sim0, n_runs, our_car, cand_pit_lap, cand_pit_compound, c
     d_pos, d_time, d_stops = (cuda.device_array_like(out_position), cuda.device_array_like(out_time),
                               cuda.device_array_like(out_stops))
     with _launching():
-        _full_kernel[_blocks(n_rows), THREADS_PER_BLOCK](
+        _full_kernel[_launch_shape(n_rows)](
             n_rows, seed, sim0, n_runs, our_car, cuda.to_device(cand_pit_lap), cuda.to_device(cand_pit_compound),
             cuda.to_device(cand_n_stops), *d_args, d_pos, d_time, d_stops)
     d_pos.copy_to_host(out_position)
@@ -265,11 +273,11 @@ def candidate_summaries(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, 
     our_time = cuda.device_array(n_rows)
     time_hist = cuda.to_device(np.zeros((n_cand, TIME_BINS), dtype=np.int64))
     with _launching():
-        _summary_kernel[_blocks(n_rows), THREADS_PER_BLOCK](
+        _summary_kernel[_launch_shape(n_rows)](
             n_rows, seed, n_runs, our_car, cuda.to_device(cand_pit_lap), cuda.to_device(cand_pit_compound),
             cuda.to_device(cand_n_stops), *d_model, cuda.to_device(np.asarray(points, dtype=np.float64)), hist,
             points_sum, t_min, t_max, our_time)
-        _time_hist_kernel[_blocks(n_rows), THREADS_PER_BLOCK](n_rows, n_runs, our_time, t_min, t_max, time_hist)
+        _time_hist_kernel[_launch_shape(n_rows)](n_rows, n_runs, our_time, t_min, t_max, time_hist)
     h, th, lo, hi = hist.copy_to_host(), time_hist.copy_to_host(), t_min.copy_to_host(), t_max.copy_to_host()
     tq = np.array([[histogram_quantile(th[k], lo[k], hi[k], q) for q in quantiles] for k in range(n_cand)])
     return {"position_hist": h, "points_sum": points_sum.copy_to_host(), "finished": th.sum(axis=1),
