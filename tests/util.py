@@ -16,6 +16,18 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-0123456789"
 
 
+def wait_until(predicate, timeout_s: float = 30.0, what: str = "condition", step_s: float = 0.1):
+    """Poll ``predicate`` until it returns a truthy value (returned) or fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(step_s)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from tests.util import REPO, TOKEN, ServerProcess, free_port
+from tests.util import REPO, TOKEN, ServerProcess, free_port, wait_until
 from workbench.service.ingest_server import IngestListeners
 from workbench.service.session import RaceSession
 from workbench.telemetry.ingestor import TelemetryIngestor
@@ -225,6 +225,9 @@ def test_rest_checks_token_and_size_before_reading_the_body(live_server):
 
 def test_rest_late_and_batch_answers_are_honest_and_health_shows_no_paths(live_server):
     srv, tmp = live_server
+    # "late" needs a hub clock past 0 s: the simulated race may not have sent its first record yet
+    wait_until(lambda: (srv.get("/api/v1/environment").json()["environment"]["session_time_s"] or 0.0) > 0.5,
+               timeout_s=60, what="the simulated race to move the hub's clock")
     late = srv.post("/api/v1/telemetry", json=dict(GOOD, session_time_s=0.0))
     assert late.status_code == 409 and late.json()["rejected"] == {"late: older than records already applied": 1}
     now = srv.get("/api/v1/environment").json()["environment"]["session_time_s"]
