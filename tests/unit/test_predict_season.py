@@ -34,7 +34,8 @@ def test_model_beats_the_naive_order_on_average_at_a_quarter_distance(season):
     assert m.mae_better >= 5
 
 
-def test_model_ranks_better_than_the_naive_order_on_average_at_half_distance(season):
-    m = season_means(season).loc[0.5]
-    assert m.rho > m.naive_rho
-    assert m.mae < m.naive_mae + 0.05  # MAE: a tie with the naive order (1.37-1.39 vs 1.39), not a win
+@pytest.mark.parametrize("fraction", [0.5, 0.75])
+def test_model_beats_the_naive_order_on_average_at_half_and_three_quarter_distance(season, fraction):
+    m = season_means(season).loc[fraction]
+    assert m.mae < m.naive_mae and m.rho > m.naive_rho
+    assert m.mae_worse <= 2  # per race mostly ties with the naive order (docs/predict.md), rarely worse

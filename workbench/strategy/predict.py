@@ -28,11 +28,16 @@ from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",
            "RaceDistance", "race_distance", "chequered_flag_lap", "identify_race", "race_from_file_name",
-           "SWEEP_FRACTIONS", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS", "UNFITTED_TRACK_FACTS"]
+           "SWEEP_FRACTIONS", "SWAP_CONFIDENCE", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS", "UNFITTED_TRACK_FACTS"]
 
 SWEEP_FRACTIONS = (0.25, 0.50, 0.75)
 POINTS_POSITIONS = 10
 PACE_DRAW_BATCHES = 20  # batches of races, each with the cars' pace drawn from its fit
+# `predicted_order`: a car is predicted to pass one ahead of it at lap K only when it finishes ahead
+# in more than this share of the simulated races. Chosen leave-one-race-out over the shared 2024
+# races from 0.50 .. 0.95 (every held-out race's fold picks 0.85; docs/predict.md,
+# tests/benchmarks/predict_swap_confidence.py); 0.5 is the plain majority.
+SWAP_CONFIDENCE = 0.85
 REQUIRED_PREDICT_COLUMNS = ("Position",)  # besides the lap-table columns of `check_lap_table`
 # Track facts the prediction does not fit from the laps: taken from the race definition given
 # (``--race``), else from the bundled race definition, and listed as priors in the output.
@@ -297,7 +302,8 @@ def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, bac
                                stops=np.concatenate([p.stops for p in parts]))
 
 
-def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str, progress=None) -> list[dict[str, Any]]:
+def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str, progress=None,
+               swap_confidence: float = SWAP_CONFIDENCE) -> list[dict[str, Any]]:
     res = simulate_with_pace_uncertainty(fitted, runs, seed, backend, progress)
     n = len(res.drivers)
     rows = []
@@ -317,20 +323,33 @@ def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str, progress=
                      "predicted_remaining_stops": round(float(stops.mean()), 3),
                      "planned_stops": fitted.report["planned_stops"][d]})
     rows.sort(key=lambda r: (r["mean_position"], r["position_at_k"]))
-    for r, place in zip(rows, predicted_order(res, {d: c.position for d, c in by_driver.items()})):
+    for r, place in zip(rows, predicted_order(res, {d: c.position for d, c in by_driver.items()},
+                                                    swap_confidence)):
         r["predicted_position"] = place
     rows.sort(key=lambda r: r["predicted_position"])
     return rows
 
 
-def predicted_order(res, position_at_k: dict[str, int]) -> list[int]:
+def predicted_order(res, position_at_k: dict[str, int], swap_confidence: float = SWAP_CONFIDENCE) -> list[int]:
     """Predicted finishing position per driver, in ``res.drivers`` order sorted by mean position.
 
-    Pairwise: car a is predicted ahead of car b when a finishes ahead of b in more than half
-    of the simulated races; a tie (exactly half, or both always out) goes to the order at lap
-    K. Drivers are ranked by how many others they are predicted ahead of (Copeland), ties
-    again by the order at K.
+    Pairwise, against the order at lap K: of two cars, the one ahead at K stays predicted ahead
+    unless the other finishes ahead of it in more than ``swap_confidence`` of the simulated
+    races (`SWAP_CONFIDENCE`; 0.5 is a plain majority). Drivers are ranked by how many others
+    they are predicted ahead of (Copeland), ties by the order at K.
+
+    Examples
+    --------
+    >>> import numpy as np, types
+    >>> res = types.SimpleNamespace(drivers=("A", "B"), position=np.array([[2, 1]] * 7 + [[1, 2]] * 3))
+    >>> order_by_mean = ("B", "A")  # B's mean position is 1.3, A's 1.7
+    >>> dict(zip(order_by_mean, predicted_order(res, {"A": 1, "B": 2})))  # B ahead in 70 %: A keeps P1
+    {'B': 2, 'A': 1}
+    >>> dict(zip(order_by_mean, predicted_order(res, {"A": 1, "B": 2}, swap_confidence=0.5)))
+    {'B': 1, 'A': 2}
     """
+    if not 0.5 <= swap_confidence < 1.0:
+        raise ValueError(f"swap_confidence: {swap_confidence!r} is not in [0.5, 1)")
     pos = res.position
     drivers = list(res.drivers)
     mean = pos.mean(axis=0)
@@ -338,9 +357,12 @@ def predicted_order(res, position_at_k: dict[str, int]) -> list[int]:
     for i in range(len(drivers)):
         ahead = (pos[:, i][:, None] < pos).mean(axis=0)  # P(i ahead of j) for every j (positions are unique)
         for j in range(len(drivers)):
-            k_first = position_at_k[drivers[i]] < position_at_k[drivers[j]]
-            if i != j and (ahead[j] > 0.5 or (ahead[j] == 0.5 and k_first)):
-                wins[i] += 1
+            if i == j:
+                continue
+            if position_at_k[drivers[i]] < position_at_k[drivers[j]]:
+                wins[i] += 1.0 - ahead[j] <= swap_confidence  # i keeps its place unless j passes it confidently
+            else:
+                wins[i] += ahead[j] > swap_confidence
     ranked = sorted(range(len(drivers)), key=lambda i: (-wins[i], position_at_k[drivers[i]]))
     place = {drivers[i]: k for k, i in enumerate(ranked, start=1)}
     by_mean = sorted(range(len(drivers)), key=lambda i: (mean[i], position_at_k[drivers[i]]))
@@ -360,7 +382,8 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
                       track: RaceDefinition | None = None, race_name: str | None = None,
                       backend: str = "numba", retired: Collection[str] | None = None,
                       race_laps: int | None = None, file_race: str | None = None,
-                      race_priors: bool = False, progress=None) -> Prediction:
+                      race_priors: bool = False, progress=None,
+                      swap_confidence: float = SWAP_CONFIDENCE) -> Prediction:
     """Predict the finish of the race in ``laps`` from the end of lap ``at_lap``.
 
     Parameters
@@ -393,6 +416,9 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
         laps after K into a scored prediction.
     progress : callable(done, total), optional
         Called as the Monte Carlo races finish (`workbench.strategy.sweep.progress_bar`).
+    swap_confidence : float
+        The share of simulated races a car must finish ahead of one ahead of it at lap K for
+        the predicted order to swap them (`predicted_order`).
 
     Raises
     ------
@@ -426,7 +452,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     fitted.report["priors"] = {**fitted.report["priors"],
                                **{f: {"value": getattr(base.track, f), "from": facts_from}
                                   for f in UNFITTED_TRACK_FACTS}}
-    rows = _summarise(fitted, runs, seed, backend, progress)
+    rows = _summarise(fitted, runs, seed, backend, progress, swap_confidence)
     pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report, distance.source)
     if table_last >= n_laps:
         actual = actual_classification(laps)
@@ -439,7 +465,8 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
 
 def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefinition | None = None,
           fractions: Sequence[float] = SWEEP_FRACTIONS, race_name: str | None = None,
-          race_laps: int | None = None, file_race: str | None = None, progress=None) -> list[dict[str, Any]]:
+          race_laps: int | None = None, file_race: str | None = None, progress=None,
+          swap_confidence: float = SWAP_CONFIDENCE) -> list[dict[str, Any]]:
     """Score predictions at K = round(fraction x race distance): one row per K, model vs naive.
 
     The distance comes from `race_distance` (never assumed). Raises ValueError when the
@@ -460,7 +487,8 @@ def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefini
         step = (None if progress is None
                 else lambda done, total, i=i: progress(i * total + done, len(fractions) * total))
         p = predict_from_laps(laps, k, runs=runs, seed=seed, track=track, race_name=race_name,
-                              race_laps=n_laps, file_race=file_race, progress=step)
+                              race_laps=n_laps, file_race=file_race, progress=step,
+                              swap_confidence=swap_confidence)
         out.append({"fraction": f, "at_lap": k, "race_laps": n_laps, "race_laps_source": distance.source,
                     **p.score, "retirements_after_k": p.retirements_after_k})
     return out

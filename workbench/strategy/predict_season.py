@@ -16,34 +16,42 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.strategy.predict import SWEEP_FRACTIONS, race_from_file_name, sweep
+from workbench.strategy.predict import SWAP_CONFIDENCE, SWEEP_FRACTIONS, race_from_file_name, sweep
 
 __all__ = ["season_sweep", "season_means", "markdown_table"]
 
 
-def season_sweep(paths: Iterable[str | Path], runs: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """One row per (race, fraction): the sweep's fields plus ``race`` (the file's race name)."""
+def season_sweep(paths: Iterable[str | Path], runs: int = 2000, seed: int = 0,
+                 swap_confidence: float = SWAP_CONFIDENCE) -> pd.DataFrame:
+    """One row per (race, fraction): the sweep's fields plus ``race`` (the file's race name).
+
+    ``swap_confidence`` goes to `workbench.strategy.predict.predicted_order`.
+    """
     rows: list[dict[str, Any]] = []
     for path in sorted(Path(p) for p in paths):
         name = race_from_file_name(path)
         laps = pd.read_csv(path)
-        for row in sweep(laps, runs=runs, seed=seed, file_race=name):
+        for row in sweep(laps, runs=runs, seed=seed, file_race=name, swap_confidence=swap_confidence):
             rows.append({"race": name or path.stem, **row})
     return pd.DataFrame(rows)
 
 
 def season_means(table: pd.DataFrame) -> pd.DataFrame:
-    """Per fraction: mean MAE and rho of model and naive, and on how many races the model is better."""
+    """Per fraction: mean MAE and rho of model and naive, and on how many races the model is better / worse."""
     t = table.assign(mae_better=table.mae_positions < table.naive_mae_positions,
-                     rho_better=table.spearman > table.naive_spearman)
+                     rho_better=table.spearman > table.naive_spearman,
+                     mae_worse=table.mae_positions > table.naive_mae_positions,
+                     rho_worse=table.spearman < table.naive_spearman)
     return t.groupby("fraction").agg(mae=("mae_positions", "mean"), naive_mae=("naive_mae_positions", "mean"),
                                      rho=("spearman", "mean"), naive_rho=("naive_spearman", "mean"),
                                      mae_better=("mae_better", "sum"), rho_better=("rho_better", "sum"),
+                                     mae_worse=("mae_worse", "sum"), rho_worse=("rho_worse", "sum"),
                                      races=("race", "count"))
 
 
 def markdown_table(table: pd.DataFrame) -> str:
-    """The season table: a row per race, then the mean and the count of races where the model is better."""
+    """The season table: a row per race, then the mean and the count of races where the model is better / worse
+    (the rest are ties)."""
     fr = list(SWEEP_FRACTIONS)
     head = "| race | laps | " + " | ".join(f"K ({100 * f:.0f} %) MAE model / naive | rho model / naive" for f in fr)
     lines = [head + " |", "|---|---|" + "---|---|" * len(fr)]
@@ -57,8 +65,9 @@ def markdown_table(table: pd.DataFrame) -> str:
     cells = [f"**{m.loc[f, 'mae']:.2f}** / {m.loc[f, 'naive_mae']:.2f} | **{m.loc[f, 'rho']:.3f}** / "
              f"{m.loc[f, 'naive_rho']:.3f}" for f in fr]
     lines.append("| **mean** | | " + " | ".join(cells) + " |")
-    cells = [f"model better on {int(m.loc[f, 'mae_better'])} of {int(m.loc[f, 'races'])} | "
-             f"{int(m.loc[f, 'rho_better'])} of {int(m.loc[f, 'races'])}" for f in fr]
+    cells = [f"model better / worse on {int(m.loc[f, 'mae_better'])} / {int(m.loc[f, 'mae_worse'])} of "
+             f"{int(m.loc[f, 'races'])} | {int(m.loc[f, 'rho_better'])} / {int(m.loc[f, 'rho_worse'])} of "
+             f"{int(m.loc[f, 'races'])}" for f in fr]
     lines.append("| races | | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
