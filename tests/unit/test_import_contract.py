@@ -86,7 +86,6 @@ LAZY_CYCLES: tuple[frozenset[str], ...] = (
     frozenset({"workbench.strategy.racefit.fit", "workbench.strategy.racefit.start"}),
     # to be removed by issue 17
     frozenset({"workbench.kernels.cuda_bench", "workbench.strategy.bench"}),
-    frozenset({"workbench.service.api_docs", "workbench.service.openapi", "workbench.service.rest"}),
     frozenset({"workbench.llm", "workbench.llm.ai_strategist", "workbench.strategy.strategist"}),
 )
 

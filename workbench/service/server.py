@@ -374,7 +374,7 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     """
     import panel as pn
 
-    from workbench.service.rest import routes
+    from workbench.service.urls import routes
     from workbench.ui.race import RaceDashboard
     from workbench.ui.sessions import view_counts
     from workbench.ui.whatif import WhatIfExplorer
