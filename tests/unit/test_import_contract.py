@@ -70,7 +70,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ("workbench.kernels.cuda_bench", "workbench.strategy"): "issue 17: GPU benchmark still among the kernels",
     ("workbench.strategy.bench", "workbench.service"): "issue 17: benchmark harness still in strategy/",
     ("workbench.strategy.adaptive_states", "workbench.service"): "issue 17: benchmark states still in strategy/",
-    ("workbench.llm.ai_strategist", "workbench.strategy"): "issue 17: AI strategist still in llm/ (llm <-> strategy)",
 }
 
 # Cycles through imports inside functions (lazy imports): tolerated, listed here so that a new
@@ -86,7 +85,6 @@ LAZY_CYCLES: tuple[frozenset[str], ...] = (
     frozenset({"workbench.strategy.racefit.fit", "workbench.strategy.racefit.start"}),
     # to be removed by issue 17
     frozenset({"workbench.kernels.cuda_bench", "workbench.strategy.bench"}),
-    frozenset({"workbench.llm", "workbench.llm.ai_strategist", "workbench.strategy.strategist"}),
 )
 
 # Modules that `import workbench.kernels.layout` may load (kernels are leaves; the package is lazy).

@@ -134,9 +134,9 @@ def test_the_car_panel_shows_the_fit_behind_the_twins_numbers_and_never_changes_
 
 
 def test_the_health_strip_shows_the_explainers_state_from_the_service(hub):
-    from workbench.llm.ai_strategist import AIStrategist
     from workbench.service.recommendations import RecommendationService
     from workbench.service.server import RaceService
+    from workbench.strategy.ai_strategist import AIStrategist
     from workbench.telemetry.simulator import TelemetrySimulator
     from workbench.ui.health import HealthStrip
 

@@ -398,9 +398,9 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
                                                dask_scheduler=dask_scheduler, backend=resolve_backend("auto"))
         service.orchestrator.attach(hub)
-        from workbench.llm.ai_strategist import AIStrategist
         from workbench.llm.client import DEFAULT_MODEL
         from workbench.service.recommendations import RecommendationService
+        from workbench.strategy.ai_strategist import AIStrategist
 
         ai = AIStrategist(base_url=llm_url, model=llm_model or DEFAULT_MODEL, api_key=llm_api_key,
                           timeout_s=llm_timeout_s)
