@@ -9,9 +9,9 @@ from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
 from tests.f1util import packet
+from workbench.service.feed_client import LiveTelemetryClient
 from workbench.service.ingest_server import IngestListeners
 from workbench.service.session import RaceSession
-from workbench.telemetry.client import LiveTelemetryClient
 from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.pcap import read_pcap
 from workbench.telemetry.records import CarSample
