@@ -140,7 +140,7 @@ def test_websocket_token_is_required_when_configured():
 
 
 def test_client_streams_the_simulator_into_the_server(race):
-    from workbench.telemetry.simulator import TelemetrySimulator
+    from workbench.race.simulator import TelemetrySimulator
 
     sim = TelemetrySimulator(race, seed=3, sample_drivers=[])
     records = list(sim.records())

@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from workbench.kernels.select import gpu_status
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.montecarlo import RaceState, pack
-from workbench.strategy.racedef import RaceDefinition
 
 
 def cuda_fields(race: RaceDefinition, driver: str, decision_lap: int, decisions: int = 20,

@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench.race.definition import RaceDefinition, bundled_race, load_race_definition
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.monitor import SystemMonitor
 from workbench.service.session import RaceSession
 from workbench.service.stream import EventStream
 from workbench.store import StateStore
-from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
-from workbench.telemetry.simulator import TelemetrySimulator
 
 __all__ = ["RaceService", "ServiceSettings", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
 

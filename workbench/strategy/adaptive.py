@@ -42,8 +42,8 @@ from statistics import NormalDist
 import numpy as np
 
 from workbench import rng
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.montecarlo import NeutralPhase, RaceState, Strategy, pack
-from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.sweep import (
     POINTS,
     CandidateResult,
