@@ -140,7 +140,7 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     race_candidates(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=0, backend="numpy")
     latency_np_ad = time.perf_counter() - t0
     full_races = len(result.ranked) * result.ranked[0].runs
-    from workbench.kernels.cuda_bench import cuda_fields  # GPU numbers (None without a GPU); cuda engineer's module
+    from workbench.bench.cuda import cuda_fields  # GPU numbers (None without a GPU); cuda engineer's module
     gpu = cuda_fields(race, driver, decision_lap, decisions, decision_runs)
     return {
         **gpu,

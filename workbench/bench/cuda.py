@@ -34,8 +34,8 @@ def cuda_fields(race: RaceDefinition, driver: str, decision_lap: int, decisions:
            "full_field_races_per_s_cuda": None, "decision_latency_p95_ms_cuda": None}
     if status.gpu_name is None or status.simulator:
         return out
+    from workbench.bench.harness import live_session
     from workbench.kernels import cuda_race
-    from workbench.strategy.bench import live_session
     from workbench.strategy.sweep import decide
 
     packed = pack(race)
