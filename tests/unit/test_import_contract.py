@@ -342,3 +342,12 @@ def test_kernel_layout_loads_only_the_kernels():
             todo += graph.get(module, {})
     extra = sorted(seen - KERNEL_LAYOUT_CLOSURE)
     assert not extra, f"import workbench.kernels.layout also loads {extra}"
+
+
+def test_the_docs_draw_this_contract():
+    """docs/architecture.md names every rule, adapter and tolerated lazy cycle of the tables above."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [r.name for r in RULES if r.name not in text]
+    missing += [a for a in ADAPTERS if a.rsplit(".", 1)[-1] not in text]
+    missing += [m for c in LAZY_CYCLES for m in c if m.removeprefix("workbench.") not in text]
+    assert not missing, f"docs/architecture.md does not mention {missing}"
