@@ -20,9 +20,9 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "HubEvent": "workbench.service.session",
     "RaceSession": "workbench.service.session",
-    "RaceDefinition": "workbench.strategy.racedef",
-    "bundled_race": "workbench.strategy.racedef",
-    "load_race_definition": "workbench.strategy.racedef",
+    "RaceDefinition": "workbench.race.definition",
+    "bundled_race": "workbench.race.definition",
+    "load_race_definition": "workbench.race.definition",
     "CarSample": "workbench.telemetry",
     "Compound": "workbench.telemetry",
     "LapRecord": "workbench.telemetry",
@@ -31,7 +31,7 @@ _EXPORTS = {
     "TelemetryValidationError": "workbench.telemetry",
     "json_schema": "workbench.telemetry",
     "validate": "workbench.telemetry",
-    "TelemetrySimulator": "workbench.telemetry.simulator",
+    "TelemetrySimulator": "workbench.race.simulator",
     "CarTwin": "workbench.twins",
     "FieldTwin": "workbench.twins",
 }

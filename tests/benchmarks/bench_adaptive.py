@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from workbench.strategy.adaptive_states import agreement, real_race_states
+from workbench.bench.adaptive_states import agreement, real_race_states
 
 REAL_RACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real-races"
 

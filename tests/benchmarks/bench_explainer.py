@@ -36,8 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from tests.util import free_port  # noqa: E402
-from workbench.llm import AIStrategist  # noqa: E402
 from workbench.llm.checks import check_explanations  # noqa: E402
+from workbench.strategy.ai_strategist import AIStrategist  # noqa: E402
 
 STATES = Path(__file__).with_name("data") / "explainer_states.json"
 SHARED = ROOT.parent / "shared" / "data" / "real-races"

@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.racedef import bundled_race
 from workbench.telemetry.records import LapRecord
-from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins.car import CarTwin
 from workbench.twins.context import TwinContext
 from workbench.twins.field import FieldTwin

@@ -6,7 +6,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install .[dask])")
 
-from workbench.strategy.bench import live_session  # noqa: E402
+from workbench.bench.harness import live_session  # noqa: E402
 from workbench.strategy.montecarlo import RaceState  # noqa: E402
 from workbench.strategy.orchestrator import HPCOrchestrator  # noqa: E402
 

@@ -295,9 +295,9 @@ def test_push_stream_client_that_never_reads_is_cut_in_bounded_time(monkeypatch)
     from tornado.web import Application
 
     import workbench.service.rest as rest
-    from workbench.service.rest import routes
     from workbench.service.server import RaceService
     from workbench.service.stream import SUBSCRIBER_QUEUE
+    from workbench.service.urls import routes
     from workbench.telemetry.records import LapRecord
 
     monkeypatch.setattr(rest, "WRITE_TIMEOUT_S", 0.5)

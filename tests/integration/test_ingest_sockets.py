@@ -9,9 +9,9 @@ from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
 from tests.f1util import packet
+from workbench.service.feed_client import LiveTelemetryClient
 from workbench.service.ingest_server import IngestListeners
 from workbench.service.session import RaceSession
-from workbench.telemetry.client import LiveTelemetryClient
 from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.pcap import read_pcap
 from workbench.telemetry.records import CarSample
@@ -140,7 +140,7 @@ def test_websocket_token_is_required_when_configured():
 
 
 def test_client_streams_the_simulator_into_the_server(race):
-    from workbench.telemetry.simulator import TelemetrySimulator
+    from workbench.race.simulator import TelemetrySimulator
 
     sim = TelemetrySimulator(race, seed=3, sample_drivers=[])
     records = list(sim.records())

@@ -18,7 +18,7 @@ def test_kernel_layout_import_does_not_load_hub_store_or_simulator():
     loaded = _modules_after("import workbench.kernels.layout")
     assert "workbench.service.session" not in loaded
     assert "workbench.store.sqlite_store" not in loaded
-    assert "workbench.telemetry.simulator" not in loaded
+    assert "workbench.race.simulator" not in loaded
 
 
 def test_public_names_still_resolve():

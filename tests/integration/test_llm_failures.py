@@ -15,7 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
 from tests.util import free_port
-from workbench.llm import AIStrategist
+from workbench.strategy.ai_strategist import AIStrategist
 
 CONTEXT = {"car_twin": None, "field_twin": None, "simulation_results": [[25, 3, 0.72, 5400.1], [28, 4, 0.4, 5410.0]],
            "race_context": {"lap": 24, "session_type": "race"}}

@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from tests.util import free_port
-from workbench.llm import AIStrategist, LLMClient
+from workbench.llm import LLMClient
 from workbench.llm.checks import MAX_CHARS, MIN_CHARS, REASONS, ExplanationRejected, check_explanations
 from workbench.llm.request import build_request
+from workbench.strategy.ai_strategist import AIStrategist
 from workbench.strategy.strategist import RaceContext, Strategist
 
 CONTEXT = {"car_twin": None, "field_twin": None,

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from tests.util import ServerProcess
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.rest import jsonable
 from workbench.service.session import RaceSession
 from workbench.store import StateStore
 from workbench.strategy.racedef import bundled_race
 from workbench.telemetry.schema import to_wire
-from workbench.telemetry.simulator import TelemetrySimulator
 
 SEED, CAR, SPEED, KILLS = 9, "HAM", "200", 10
 

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from tests.util import ServerProcess
+from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.racedef import bundled_race
-from workbench.telemetry.simulator import TelemetrySimulator
 
 SEED, CAR, SPEED = 11, "LEC", 100
 

@@ -9,7 +9,7 @@ import httpx
 
 from tests.f1util import lap_data, packet
 from tests.util import TOKEN, ServerProcess, free_port
-from workbench.telemetry.client import LiveTelemetryClient
+from workbench.service.feed_client import LiveTelemetryClient
 
 
 def wait_for(server, predicate, timeout_s=60.0):

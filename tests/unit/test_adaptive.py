@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from workbench.bench.harness import live_session
 from workbench.strategy.adaptive import RacingRule, _summaries, race_candidates, round_seed
-from workbench.strategy.bench import live_session
 from workbench.strategy.montecarlo import RaceState
 from workbench.strategy.sweep import _summarise, candidates, decide
 
@@ -124,7 +124,7 @@ def test_single_candidate_gets_the_budget(race, lap46):
 def test_agreement_with_the_full_run_on_real_race_states(shared_data):
     """The figure in docs/montecarlo.md ("Adaptive candidate racing") on half the benchmark set
     (the 8 catalogue races at 60 % distance, P3 and P8; seed 0; 10,000-race budget)."""
-    from workbench.strategy.adaptive_states import agreement, real_race_states
+    from workbench.bench.adaptive_states import agreement, real_race_states
     states = real_race_states(shared_data / "real-races", lap_fractions=(0.6,))
     assert len(states) == 16
     res = agreement(states, total_runs=10_000, seed=0)
@@ -135,7 +135,7 @@ def test_agreement_with_the_full_run_on_real_race_states(shared_data):
 
 
 def test_bench_reports_the_adaptive_decision_beside_the_full_one():
-    from workbench.strategy.bench import run_bench
+    from workbench.bench.harness import run_bench
     r = run_bench(races=64, races_numpy=16, single_runs=1000, single_runs_numpy=200, decisions=2, decision_runs=2000)
     for key in ("decision_latency_p95_ms", "decision_latency_p95_ms_adaptive", "decision_latency_p50_ms_adaptive",
                 "decision_latency_p95_ms_numpy_adaptive", "decision_cpu_ms_adaptive"):

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.racedef import CompoundModel
 from workbench.telemetry.records import Compound
-from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins.calibrate import backtest_predictions, calibrate, priors_from_race
 from workbench.twins.lap_table import FuelCorrection, mark_clean_laps, read_fastf1_laps_csv
 from workbench.twins.tyre_model import features

@@ -7,9 +7,9 @@ import jsonschema
 import numpy as np
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.racedef import CompoundModel
 from workbench.telemetry import CarSample, Compound, LapRecord, TrackStatus
-from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins import CarTwin, FieldTwin
 from workbench.twins.context import TwinContext
 from workbench.twins.twin_schemas import car_twin_schema

@@ -159,7 +159,7 @@ def test_bad_events_file_names_the_field(tmp_path):
 
 def test_bench_help_and_engine():
     assert "--json" in _cli("bench", "--help").stdout
-    from workbench.strategy.bench import run_bench
+    from workbench.bench.harness import run_bench
     r = run_bench(races=64, races_numpy=16, single_runs=1000, single_runs_numpy=200, decisions=2, decision_runs=200)
     for key in ("full_field_races_per_s", "full_field_races_per_s_numpy", "single_car_lap_evals_per_s",
                 "single_car_lap_evals_per_s_numpy", "decision_latency_p95_ms", "decision_latency_p95_ms_numpy",

@@ -102,7 +102,7 @@ def test_simulate_cli_with_cuda_and_no_gpu_says_why(repo_root):
 
 @pytest.mark.skipif(gpu_status().gpu_name is not None, reason="a GPU is present: bench measures it")
 def test_bench_gpu_fields_are_none_without_a_gpu_and_say_why(race):
-    from workbench.kernels.cuda_bench import cuda_fields
+    from workbench.bench.cuda import cuda_fields
     out = cuda_fields(race, "LEC", 20)
     assert out["full_field_races_per_s_cuda"] is None and out["decision_latency_p95_ms_cuda"] is None
     assert out["gpu"] is None and out["gpu_detail"] == gpu_status().reason

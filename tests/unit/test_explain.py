@@ -10,7 +10,6 @@ import json
 import pytest
 
 from workbench.llm.acceptance import AcceptanceWindow, Verdict
-from workbench.llm.ai_strategist import model_display_name
 from workbench.llm.checks import (
     MAX_CHARS,
     REASONS,
@@ -22,6 +21,7 @@ from workbench.llm.checks import (
 )
 from workbench.llm.explain import sanitize_text
 from workbench.llm.request import build_messages, build_request, explanation_schema, max_tokens_for
+from workbench.strategy.ai_strategist import model_display_name
 from workbench.strategy.strategist import RaceContext, Strategist
 
 CTX = RaceContext(lap=24, position=5, driver="LEC")

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.telemetry import Compound, LapRecord, TrackStatus
-from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins import FieldTwin
 from workbench.twins.context import TwinContext
 from workbench.twins.pit_hazard import PitHazard

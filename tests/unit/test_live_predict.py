@@ -2,12 +2,12 @@
 
 import pandas as pd
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.session import RaceSession
 from workbench.strategy.live_predict import LivePredictor, predict_session, records_frame
 from workbench.strategy.predict import known_laps, predict_from_laps
 from workbench.telemetry.laptable import read_fastf1_laps
 from workbench.telemetry.records import LapRecord
-from workbench.telemetry.simulator import TelemetrySimulator
 
 
 def test_prediction_from_the_hub_is_the_offline_prediction_of_its_laps(race):

@@ -126,7 +126,7 @@ def test_loading_mojo_leaves_child_pythons_alone(race):
 
 @needs_mojo
 def test_the_orchestrator_on_mojo_publishes_what_numba_does(race):
-    from workbench.strategy.bench import live_session
+    from workbench.bench.harness import live_session
     from workbench.strategy.montecarlo import RaceState
     from workbench.strategy.orchestrator import HPCOrchestrator
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.mcrace import AAA_LAPS, build, bundled_obj, exact_plans, quiet, two_car_race
-from workbench.strategy import reference
+from workbench.race import reference
 from workbench.strategy.montecarlo import (
     CarState,
     NeutralPhase,

@@ -2,13 +2,13 @@
 
 import pytest
 
+from workbench.bench.harness import live_session
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.session import HubEvent, RaceSession
-from workbench.strategy.bench import live_session
 from workbench.strategy.montecarlo import RaceState
 from workbench.strategy.orchestrator import FINALISTS, STAGE_ETA, HPCOrchestrator, StrategyRequest, stage_plan
 from workbench.strategy.sweep import candidates, decide, evaluate, rank
 from workbench.telemetry.records import LapRecord
-from workbench.telemetry.simulator import TelemetrySimulator
 
 GRID = {"lap_step": 6, "two_stop_lap_step": 12}
 

@@ -7,7 +7,7 @@ probabilities that match how often the simulator's races actually end that way.
 
 import pytest
 
-from workbench.strategy.bench import live_session
+from workbench.bench.harness import live_session
 from workbench.strategy.live_predict import predict_session
 from workbench.strategy.montecarlo import RaceState, simulate
 from workbench.strategy.predict_calibration import binned_calibration, calibration_outcomes

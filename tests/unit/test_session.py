@@ -4,9 +4,9 @@ import random
 
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.session import RaceSession
 from workbench.telemetry import CarSample, EventKind, LapRecord, RaceEvent, TrackStatus, to_wire
-from workbench.telemetry.simulator import TelemetrySimulator
 
 
 def lap(t, driver="VER", n=1, **kw):

@@ -6,8 +6,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.telemetry import CarSample, EventKind, LapRecord, RaceEvent, SessionInfo
-from workbench.telemetry.simulator import TelemetrySimulator
 
 
 @pytest.fixture(scope="module")

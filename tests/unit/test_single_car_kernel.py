@@ -7,7 +7,7 @@ import pytest
 
 from workbench.kernels import layout as L
 from workbench.kernels import mojo_backend, numba_race
-from workbench.strategy import reference
+from workbench.race import reference
 from workbench.strategy.montecarlo import pack
 
 MOJO_OK, MOJO_WHY = mojo_backend.available()

@@ -3,9 +3,9 @@
 import jsonschema
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.telemetry import LapRecord
 from workbench.telemetry.records import EventKind, RaceEvent
-from workbench.telemetry.simulator import TelemetrySimulator
 from workbench.twins import FieldTwin
 from workbench.twins.twin_schemas import field_twin_schema
 

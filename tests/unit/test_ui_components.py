@@ -5,9 +5,9 @@ import asyncio
 
 import pytest
 
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.session import RaceSession
 from workbench.strategy.orchestrator import HPCOrchestrator
-from workbench.telemetry.simulator import TelemetrySimulator
 
 # Bokeh's ColumnDataSource.from_df (inside Panel's Tabulator) still calls reset_index(inplace=True).
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
@@ -134,10 +134,10 @@ def test_the_car_panel_shows_the_fit_behind_the_twins_numbers_and_never_changes_
 
 
 def test_the_health_strip_shows_the_explainers_state_from_the_service(hub):
-    from workbench.llm.ai_strategist import AIStrategist
+    from workbench.race.simulator import TelemetrySimulator
     from workbench.service.recommendations import RecommendationService
     from workbench.service.server import RaceService
-    from workbench.telemetry.simulator import TelemetrySimulator
+    from workbench.strategy.ai_strategist import AIStrategist
     from workbench.ui.health import HealthStrip
 
     service = RaceService(hub, TelemetrySimulator(seed=1, sample_drivers=[]), 1.0)

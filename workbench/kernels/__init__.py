@@ -1,6 +1,6 @@
 """Simulation kernels: numba (default) and, optionally, Mojo.
 
-Kernels take plain arrays packed by `workbench.strategy.montecarlo.pack` and write
+Kernels take plain arrays packed by `workbench.race.model.pack` and write
 into caller-owned output arrays; they know nothing about race files or twins.
 They live inside the `workbench` package (not a top-level ``kernels`` package)
 so that they ship with the wheel and cannot collide with the unrelated

@@ -1,7 +1,7 @@
 """Full-field Monte Carlo race kernel (numba, ``nogil``, parallel over races).
 
 One call simulates ``n_runs`` races, numbered ``sim0 .. sim0 + n_runs - 1``, from
-a packed race state (see `workbench.strategy.montecarlo.pack`) to the flag. Each
+a packed race state (see `workbench.race.model.pack`) to the flag. Each
 race is a pure function of its number and the seed: all random numbers come from
 `workbench.kernels.numba_rng` keyed by (seed, race, car, lap, purpose), and every
 race writes only its own row of the outputs, so the results are bit-identical
@@ -10,7 +10,7 @@ for any thread count and any split of the races between calls or machines.
 The race step itself is `workbench.kernels.race_step` (one source, compiled here
 with ``njit`` and by `workbench.kernels.cuda_race` for a GPU). The model is
 documented in ``docs/montecarlo.md`` and implemented line for line by the numpy
-reference, `workbench.strategy.reference`.
+reference, `workbench.race.reference`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ scratch array is passed in by the caller), no ``.copy()``, no ``.size`` on a
 scratch array (scratch may be larger than the field: sizes are passed
 explicitly), scalars and array indexing only. The model is documented in
 ``docs/montecarlo.md`` and implemented line for line by the numpy reference,
-`workbench.strategy.reference`.
+`workbench.race.reference`.
 """
 
 from __future__ import annotations

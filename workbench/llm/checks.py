@@ -8,7 +8,7 @@ first rule broken is the rejection ``reason`` (counted in health, kept in the au
 reason              rule (all simple, documented, no second model)
 ==================  ===========================================================================
 ``truncated``       the server cut the answer at ``max_tokens`` (``finish_reason=length``;
-                    checked by the caller, `workbench.llm.ai_strategist.AIStrategist`)
+                    checked by the caller, `workbench.strategy.ai_strategist.AIStrategist`)
 ``invalid_json``    the answer is not a JSON object with an ``explanations`` list
 ``schema``          an item is not ``{index: int, reasoning: str}``, an index is out of range or
                     repeated

@@ -11,6 +11,7 @@ import functools
 from html import escape
 from typing import Any
 
+from workbench.service.openapi import openapi_document
 from workbench.service.rest import ApiHandler
 
 __all__ = ["ApiDocsHandler", "render_api_docs", "API_DOCS_PATH"]
@@ -133,8 +134,6 @@ def render_api_docs(doc: dict[str, Any], links: dict[str, str] | None = None) ->
 
 @functools.cache
 def _page() -> str:
-    from workbench.service.openapi import openapi_document
-
     return render_api_docs(openapi_document(), {"Race": "/", "What if": "/whatif", "API": API_DOCS_PATH})
 
 

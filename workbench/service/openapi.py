@@ -9,13 +9,13 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from workbench.service import api_models as m
-from workbench.service.rest import ROUTES
+from workbench.service.rest import ROUTES, ApiHandler
 from workbench.service.session import TrackEnvironment
 from workbench.telemetry.schema import json_schema as telemetry_schema
 from workbench.twins import CarTwin
 from workbench.twins.twin_schemas import car_live_schema, parameterized_state_schema
 
-__all__ = ["openapi_document"]
+__all__ = ["OpenApiHandler", "openapi_document"]
 
 _ERROR_TEXT = {400: "Bad parameter", 401: "Missing or wrong bearer token", 404: "Not found",
                409: "No record applied (each was late, in the future or a duplicate; see results)",
@@ -71,3 +71,13 @@ def openapi_document() -> dict[str, Any]:
         "components": {"schemas": components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
+
+
+class OpenApiHandler(ApiHandler):
+    """``GET /api/v1/openapi.json``: the document above."""
+
+    ROUTES = ()
+
+    def get(self) -> None:
+        self.set_status(200)
+        self.finish(json.dumps(openapi_document()))

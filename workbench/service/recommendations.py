@@ -20,8 +20,8 @@ import logging
 import time
 from typing import Any
 
-from workbench.llm.ai_strategist import AIStrategist, ExplainOutcome
 from workbench.service.session import RaceSession
+from workbench.strategy.ai_strategist import AIStrategist, ExplainOutcome
 from workbench.strategy.strategist import StrategyInputError
 
 __all__ = ["RecommendationService", "POLL_S"]

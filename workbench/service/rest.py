@@ -24,7 +24,7 @@ from workbench.service import api_models as m
 from workbench.service.stream import WRITE_TIMEOUT_S
 from workbench.telemetry.schema import SCHEMA_VERSION, json_schema, to_wire
 
-__all__ = ["API_VERSION", "ROUTES", "Route", "routes", "jsonable"]
+__all__ = ["API_VERSION", "HANDLERS", "ROUTES", "Route", "jsonable"]
 
 API_VERSION = m.API_VERSION
 MAX_TELEMETRY_PAGE = 1000
@@ -341,15 +341,6 @@ class MetricsHandler(ApiHandler):
         self.send_json(summary)
 
 
-class OpenApiHandler(ApiHandler):
-    ROUTES = ()
-
-    def get(self) -> None:
-        from workbench.service.openapi import openapi_document
-        self.set_status(200)
-        self.finish(json.dumps(openapi_document()))
-
-
 class StreamHandler(WebSocketHandler):
     """``/api/v1/stream[?since_seq=N]``: hub events pushed as JSON messages (see stream.py)."""
 
@@ -418,17 +409,3 @@ class NotFoundHandler(ApiHandler):
 HANDLERS = (HealthHandler, CarTwinHandler, FieldTwinHandler, EnvironmentHandler, TelemetryHandler,
             StrategyResultsHandler, StrategyRecommendationsHandler, SchemaHandler, SessionsHandler, MetricsHandler)
 ROUTES: tuple[Route, ...] = tuple(r for h in HANDLERS for r in h.ROUTES)
-
-
-def routes(service) -> list[tuple]:
-    """The URL patterns for tornado / Bokeh's ``extra_patterns``."""
-    kw = {"service": service}
-    patterns = []
-    for handler in HANDLERS:
-        for path in dict.fromkeys(r.path for r in handler.ROUTES):
-            patterns.append((path + "/?", handler, kw))
-    from workbench.service.api_docs import API_DOCS_PATH, ApiDocsHandler  # the human page of the OpenAPI document
-
-    patterns += [(r"/api/v1/openapi\.json", OpenApiHandler, kw), (r"/api/v1/stream", StreamHandler, kw),
-                 (API_DOCS_PATH + "/?", ApiDocsHandler, kw), (r"/api/v1/.*", NotFoundHandler, kw)]
-    return patterns

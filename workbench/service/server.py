@@ -21,12 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench.race.definition import RaceDefinition, bundled_race, load_race_definition
+from workbench.race.simulator import TelemetrySimulator
 from workbench.service.monitor import SystemMonitor
 from workbench.service.session import RaceSession
 from workbench.service.stream import EventStream
 from workbench.store import StateStore
-from workbench.strategy.racedef import RaceDefinition, bundled_race, load_race_definition
-from workbench.telemetry.simulator import TelemetrySimulator
 
 __all__ = ["RaceService", "ServiceSettings", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
 
@@ -374,7 +374,7 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     """
     import panel as pn
 
-    from workbench.service.rest import routes
+    from workbench.service.urls import routes
     from workbench.ui.race import RaceDashboard
     from workbench.ui.sessions import view_counts
     from workbench.ui.whatif import WhatIfExplorer
@@ -398,9 +398,9 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
         service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
                                                dask_scheduler=dask_scheduler, backend=resolve_backend("auto"))
         service.orchestrator.attach(hub)
-        from workbench.llm.ai_strategist import AIStrategist
         from workbench.llm.client import DEFAULT_MODEL
         from workbench.service.recommendations import RecommendationService
+        from workbench.strategy.ai_strategist import AIStrategist
 
         ai = AIStrategist(base_url=llm_url, model=llm_model or DEFAULT_MODEL, api_key=llm_api_key,
                           timeout_s=llm_timeout_s)

@@ -20,8 +20,8 @@ from typing import Any
 
 import param
 
+from workbench.race.definition import RaceDefinition
 from workbench.store import StateStore
-from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.ingestor import LATE, PENDING
 from workbench.telemetry.records import (
     CarSample,

@@ -29,7 +29,7 @@ races them instead, in rounds on common random numbers, through the same
 
 Candidates dropped by halving are not covered by the confidence statement (that is the
 price of the speed); how often the adaptive top-1 equals the full run's is measured on
-real race states (`workbench.strategy.adaptive_states`, docs/montecarlo.md).
+real race states (`workbench.bench.adaptive_states`, docs/montecarlo.md).
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from statistics import NormalDist
 import numpy as np
 
 from workbench import rng
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.montecarlo import NeutralPhase, RaceState, Strategy, pack
-from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.sweep import (
     POINTS,
     CandidateResult,

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.latest_worker import LatestOnlyWorker
 from workbench.strategy.predict import predict_from_laps
-from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.records import LapRecord, TrackStatus
 
 __all__ = ["LivePredictor", "records_frame", "predict_session", "FASTF1_STATUS", "MIN_LAP"]

@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.latest_worker import LatestOnlyWorker, Superseded
 from workbench.strategy.montecarlo import NeutralPhase, RaceState, planned_strategy
-from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.sweep import SweepResult, candidates, evaluate, positions_of, rank
 
 __all__ = ["HPCOrchestrator", "StrategyRequest", "TRIGGERS", "FINALISTS", "STAGE_ETA", "stage_plan"]

@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.race.definition import RaceDefinition, bundled_race
 from workbench.strategy.event_history import EventPriors, history, priors_before, race_entry
 from workbench.strategy.montecarlo import simulate
 from workbench.strategy.predict_fit import FittedRace, fit_known_laps, seconds_elapsed
-from workbench.strategy.racedef import RaceDefinition, bundled_race
 from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.race.definition import RaceDefinition
+from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.predict import predict_from_laps
-from workbench.strategy.racedef import RaceDefinition
-from workbench.telemetry.simulator import TelemetrySimulator
 
 __all__ = ["BINS", "calibration_outcomes", "binned_calibration"]
 

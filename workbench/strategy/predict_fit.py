@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.race.definition import CarEntry, CompoundModel, EventModel, Fuel, RaceDefinition, StintPlan
 from workbench.strategy.event_history import EventPriors
 from workbench.strategy.montecarlo import CarState, RaceState
-from workbench.strategy.racedef import CarEntry, CompoundModel, EventModel, Fuel, RaceDefinition, StintPlan
 from workbench.telemetry.laptable import laps_to_records, track_status_of
 from workbench.telemetry.records import Compound, TrackStatus
 from workbench.twins.calibrate import fit_compounds

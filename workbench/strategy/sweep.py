@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.montecarlo import (
     NeutralPhase,
     PackedRace,
@@ -25,7 +26,6 @@ from workbench.strategy.montecarlo import (
     check_strategy,
     pack,
 )
-from workbench.strategy.racedef import RaceDefinition
 from workbench.telemetry.schema import TelemetryValidationError
 
 __all__ = ["POINTS", "CandidateResult", "SweepResult", "candidates", "sweep", "evaluate", "rank", "decide",
@@ -208,7 +208,7 @@ def _run_candidates(base: PackedRace, idx: int, strategies: Sequence[Strategy], 
     elif backend == "mojo":
         from workbench.kernels.mojo_backend import run_candidates  # raises MojoUnavailable, saying how to install
     elif backend == "numpy":
-        from workbench.strategy.reference import run_candidates
+        from workbench.race.reference import run_candidates
     elif backend == "cuda":
         from workbench.kernels.select import cuda_kernels
         run_candidates = cuda_kernels().run_candidates  # raises CudaUnavailable, saying how to install

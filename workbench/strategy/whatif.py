@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.montecarlo import NeutralPhase, RaceState, Stop, Strategy, check_strategy, simulate
-from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.sweep import POINTS
 from workbench.telemetry.records import Compound, TrackStatus
 from workbench.telemetry.schema import TelemetryValidationError, normalize_compound

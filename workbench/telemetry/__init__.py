@@ -1,6 +1,5 @@
 """Telemetry: typed records, the wire schema and its validation, and sources."""
 
-from workbench.telemetry.client import LiveTelemetryClient
 from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.records import (
     CarSample,
@@ -25,5 +24,5 @@ from workbench.telemetry.schema import (
 __all__ = [
     "CarSample", "Compound", "EventKind", "LapRecord", "RaceEvent", "Record", "SessionInfo", "SessionType",
     "TrackStatus", "SCHEMA_VERSION", "TelemetryValidationError", "json_schema", "to_wire", "validate",
-    "validate_batch", "TelemetryIngestor", "LiveTelemetryClient",
+    "validate_batch", "TelemetryIngestor",
 ]

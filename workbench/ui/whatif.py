@@ -19,9 +19,9 @@ import pandas as pd
 import panel as pn
 import param
 
+from workbench.race.definition import RaceDefinition
 from workbench.service.session import RaceSession
 from workbench.strategy.montecarlo import RaceState
-from workbench.strategy.racedef import RaceDefinition
 from workbench.strategy.whatif import Scenario, WhatIfResult, parse_stops, run_whatif
 from workbench.telemetry.schema import TelemetryValidationError
 

@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from workbench.strategy.bench import run_bench
+    from workbench.bench.harness import run_bench
 
     for name in ("races", "decisions"):
         if getattr(args, name) < 1:

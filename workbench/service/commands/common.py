@@ -87,7 +87,7 @@ def race_path(spec: str | Path) -> Path:
 def load_race(path: Path | str | None, option: str = "--race"):
     """The race definition at ``path`` (a file or a catalogue name, `race_path`), or the bundled race;
     `CliError` for a missing, binary or bad file."""
-    from workbench.strategy.racedef import bundled_race, load_race_definition
+    from workbench.race.definition import bundled_race, load_race_definition
 
     if path is None:
         return bundled_race()

@@ -41,7 +41,7 @@ def _packages() -> tuple[str, str]:
 
 
 def _bundled_race() -> tuple[str, str]:
-    from workbench.strategy.racedef import bundled_race
+    from workbench.race.definition import bundled_race
     race = bundled_race()
     return OK, f"{race.name}: {len(race.cars)} cars, {race.track.laps} laps"
 

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from workbench.telemetry.client import LiveTelemetryClient
+    from workbench.service.feed_client import LiveTelemetryClient
     from workbench.telemetry.pcap import PcapError
 
     if not args.path.is_file():

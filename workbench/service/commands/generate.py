@@ -27,8 +27,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from workbench.race.simulator import TelemetrySimulator
     from workbench.telemetry.schema import to_wire
-    from workbench.telemetry.simulator import TelemetrySimulator
 
     race = load_race(args.race)
     samples = None if args.samples is None else ("all" if args.samples == "all" else args.samples.split(","))

@@ -99,7 +99,7 @@ class _Failed(Exception):
 
 def _read(label: str, path: Path, parse):
     """``parse(obj)`` of the JSON file at ``path``; any failure as `_Failed` naming the option and the file."""
-    from workbench.strategy.racedef import JsonFileError, read_json
+    from workbench.race.definition import JsonFileError, read_json
     from workbench.telemetry.schema import TelemetryValidationError
 
     try:
@@ -121,8 +121,8 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
+    from workbench.race.definition import parse_race_definition, with_distance
     from workbench.strategy.montecarlo import RaceState, apply_stints, parse_events, simulate
-    from workbench.strategy.racedef import parse_race_definition, with_distance
     from workbench.strategy.sweep import decide, progress_bar
 
     if args.backend == "mojo":

@@ -1,7 +1,7 @@
 """Fit a race definition for any real race: its lap table, the history before it, and priors.
 
 `fit_race` is the one code path behind ``racetwin fit``, ``data/build_catalogue.py`` and
-``data/build_bahrain_2024.py``. It returns the race definition (the `workbench.strategy.racedef`
+``data/build_bahrain_2024.py``. It returns the race definition (the `workbench.race.definition`
 format, as a JSON-ready dict) and a fit report whose ``provenance`` says, for every number,
 whether it came from the race's ``laps``, from the ``history`` tables (races at this circuit and
 seasons before it; the race's own grid, numbers and classification are facts of the race), or is a
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.race.definition import parse_race_definition
 from workbench.strategy.event_history import priors_before
-from workbench.strategy.racedef import parse_race_definition
 from workbench.strategy.racefit.circuits import corners_for, length_for
 from workbench.strategy.racefit.history import HistoryTables, RaceFacts
 from workbench.strategy.racefit.lapmodel import (

@@ -26,9 +26,9 @@ import time
 
 import numpy as np
 
+from workbench.race.definition import RaceDefinition, bundled_race
 from workbench.strategy.adaptive import race_candidates
 from workbench.strategy.montecarlo import RaceState, pack
-from workbench.strategy.racedef import RaceDefinition, bundled_race
 from workbench.strategy.sweep import decide
 
 __all__ = ["cpu_model", "live_session", "run_bench"]
@@ -48,9 +48,9 @@ def cpu_model() -> str:
 
 def live_session(race: RaceDefinition, driver: str, lap: int, seed: int = 0):
     """A `RaceSession` fed a simulated race's lap records and events up to the leader's ``lap``."""
+    from workbench.race.simulator import TelemetrySimulator
     from workbench.service.session import RaceSession
     from workbench.telemetry.records import LapRecord
-    from workbench.telemetry.simulator import TelemetrySimulator
 
     session = RaceSession(driver, race)
     sim = TelemetrySimulator(race, seed=seed, sample_drivers=[])
@@ -80,7 +80,7 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     import numba
 
     from workbench.kernels import numba_race
-    from workbench.strategy import reference
+    from workbench.race import reference
 
     race = race if race is not None else bundled_race()
     packed = pack(race)
@@ -140,7 +140,7 @@ def run_bench(race: RaceDefinition | None = None, races: int = 20_000, races_num
     race_candidates(race, driver, RaceState.from_session(session), total_runs=decision_runs, seed=0, backend="numpy")
     latency_np_ad = time.perf_counter() - t0
     full_races = len(result.ranked) * result.ranked[0].runs
-    from workbench.kernels.cuda_bench import cuda_fields  # GPU numbers (None without a GPU); cuda engineer's module
+    from workbench.bench.cuda import cuda_fields  # GPU numbers (None without a GPU); cuda engineer's module
     gpu = cuda_fields(race, driver, decision_lap, decisions, decision_runs)
     return {
         **gpu,

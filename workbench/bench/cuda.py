@@ -12,8 +12,8 @@ import time
 import numpy as np
 
 from workbench.kernels.select import gpu_status
+from workbench.race.definition import RaceDefinition
 from workbench.strategy.montecarlo import RaceState, pack
-from workbench.strategy.racedef import RaceDefinition
 
 
 def cuda_fields(race: RaceDefinition, driver: str, decision_lap: int, decisions: int = 20,
@@ -34,8 +34,8 @@ def cuda_fields(race: RaceDefinition, driver: str, decision_lap: int, decisions:
            "full_field_races_per_s_cuda": None, "decision_latency_p95_ms_cuda": None}
     if status.gpu_name is None or status.simulator:
         return out
+    from workbench.bench.harness import live_session
     from workbench.kernels import cuda_race
-    from workbench.strategy.bench import live_session
     from workbench.strategy.sweep import decide
 
     packed = pack(race)

@@ -1,4 +1,8 @@
-"""LiveTelemetryClient: stream records (a file, the simulator, your own) into a running server over WebSocket."""
+"""LiveTelemetryClient: stream records (a file, the simulator, your own) into a running server over WebSocket.
+
+An adapter (tornado's WebSocket client), so it lives in service/ beside the ingest server it talks to, not in
+the framework-free telemetry/ package.
+"""
 
 from __future__ import annotations
 

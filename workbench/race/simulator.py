@@ -8,7 +8,7 @@ for the cars asked for. Every random draw is keyed by (seed, car, lap, purpose)
 through `workbench.rng`, so a seed fixes the race whatever the speed factor.
 
 Lap model: the Monte Carlo race model (``docs/montecarlo.md``), run for one race by
-its numpy reference `workbench.strategy.reference` with a lap-by-lap trace: lap
+its numpy reference `workbench.race.reference` with a lap-by-lap trace: lap
 time = base + car pace delta + compound offset + degradation(tyre age) + fuel mass
 effect + noise; lap 1 adds the standing-start loss by grid slot; a stop adds the
 pit-lane loss for the track status (green/VSC/SC) plus a log-normal standstill.
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from workbench.kernels import layout as L
-from workbench.strategy.racedef import RaceDefinition, bundled_race
+from workbench.race.definition import RaceDefinition, bundled_race
 from workbench.telemetry.records import (
     CarSample,
     Compound,
@@ -92,12 +92,12 @@ def _phases(status: np.ndarray, code: int) -> list[tuple[int, int]]:
 def simulate_race(race: RaceDefinition, seed: int) -> SimulatedRace:
     """Run one race lap by lap; pure function of the race definition and the seed.
 
-    The race is race number 0 of the Monte Carlo model (`workbench.strategy.reference`,
+    The race is race number 0 of the Monte Carlo model (`workbench.race.reference`,
     the same model and random numbers as the numba kernel) from the grid, every car on
     its planned stints, traced lap by lap.
     """
-    from workbench.strategy.montecarlo import pack
-    from workbench.strategy.reference import run_races
+    from workbench.race.model import pack
+    from workbench.race.reference import run_races
 
     track = race.track
     n_cars, n_laps = len(race.cars), track.laps

@@ -15,10 +15,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from workbench.race.definition import RaceDefinition, load_race_definition
 from workbench.strategy.adaptive import RacingRule, race_candidates
 from workbench.strategy.catalogue import list_races, resolve_race
 from workbench.strategy.montecarlo import RaceState
-from workbench.strategy.racedef import RaceDefinition, load_race_definition
 from workbench.strategy.sweep import decide
 
 __all__ = ["BenchState", "real_race_states", "agreement"]

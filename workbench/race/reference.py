@@ -43,7 +43,7 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
     """Simulate races ``sim0 .. sim0 + n_runs - 1``; fills the ``out_*`` arrays [run, car].
 
     ``trace``, a dict, receives lap-by-lap arrays [car, lap - 1] of race 0 (see
-    `workbench.telemetry.simulator`) when given.
+    `workbench.race.simulator`) when given.
     """
     sims = sim0 + np.arange(n_runs, dtype=np.int64)
     _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2, sc_count_cdf, sc_len_cdf,
