@@ -138,8 +138,8 @@ class HealthHandler(ApiHandler):
         status = "degraded" if problems else "ok"
         components = {"ingest": self.hub.health(), "source": source, "store": self.service.store_state()}
         ingestor = getattr(self.service, "ingestor", None)
-        if ingestor is not None:
-            components["sources"] = ingestor.metrics()
+        components["sources"] = ingestor.metrics() if ingestor is not None else {
+            "queue": {"depth": 0, "max": 0}, "sources": self.hub.source_metrics()}  # counted by the hub either way
         components["llm"] = self.service.llm_state()
         from workbench.service.budget import shared_budget
         components["on_demand"] = shared_budget().state()
@@ -203,12 +203,10 @@ class TelemetryHandler(ApiHandler):
             self._too_large(int(length))
 
     def _count_reject(self, reason: str, message: str) -> None:
-        """Every refused write is counted under source ``rest`` (health: components.sources)."""
+        """Every refused write is counted under source ``rest`` in the hub (health: components.sources)."""
         from workbench.telemetry.sources import IngestError
 
-        ingestor = getattr(self.service, "ingestor", None)
-        if ingestor is not None:
-            ingestor.reject("rest", IngestError(reason, message))
+        self.hub.count_reject("rest", IngestError(reason, message))
 
     def _too_large(self, size: int) -> None:
         self._count_reject("too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
@@ -253,7 +251,7 @@ class TelemetryHandler(ApiHandler):
             self.send_error_json(422, "invalid_record", f"body: could not be handled ({type(exc).__name__})")
 
     def _post(self, body: bytes) -> None:
-        from workbench.telemetry.ingestor import ACCEPTED, TelemetryIngestor
+        from workbench.telemetry.ingestor import ACCEPTED
         from workbench.telemetry.sources import IngestError
 
         try:
@@ -264,12 +262,8 @@ class TelemetryHandler(ApiHandler):
         except ValueError as exc:
             self._count_reject("json: invalid", f"body: is not valid JSON ({str(exc)[:200]})")
             return self.send_error_json(400, "invalid_json", f"body: is not valid JSON ({str(exc)[:200]})")
-        ingestor = getattr(self.service, "ingestor", None)
-        if ingestor is None:
-            ingestor = self.service.ingestor = TelemetryIngestor(self.hub)
-        result = ingestor.ingest_json_detailed(obj, source="rest")
-        if isinstance(result, IngestError):
-            self.hub._reject(result.reason, str(result), "rest")
+        result = self.hub.ingest(obj, "rest", wire=True)  # the hub's one entrance: validated, de-duplicated
+        if isinstance(result, IngestError):  # counted by the hub under its reason
             return self.send_error_json(422, "invalid_record", str(result))
         accepted = result.count(ACCEPTED)
         rejected: dict[str, int] = {}

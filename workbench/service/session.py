@@ -1,11 +1,12 @@
 """RaceSession: the hub that owns the twins and applies records in race-time order.
 
-Every source (simulator, replay, WebSocket, UDP) hands records or wire JSON to
-one `RaceSession`. It validates, orders by session time within a small reorder
-window, updates the `FieldTwin` (and so our `CarTwin`) and the track environment,
-keeps recent telemetry, and emits `HubEvent` s (lap completed, pit in/out, SC/VSC,
-track status, retirement) to subscribers. Bad input is counted by reason with the
-last examples kept; nothing is raised into the caller's loop.
+Every source (simulator, replay, WebSocket, UDP, REST, notebooks) hands records or
+wire JSON to one `RaceSession` through one call, `RaceSession.ingest`. It validates,
+drops repeats (and a second copy of a lap already completed), counts per source,
+orders by session time within a small reorder window, updates the `FieldTwin`
+(and so our `CarTwin`) and the track environment, keeps recent telemetry, and emits
+`HubEvent` s (lap completed, pit in/out, SC/VSC, track status, retirement) to
+subscribers. Bad input is counted by reason with the last examples kept; nothing is raised into the caller's loop.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import param
 
 from workbench.store import StateStore
 from workbench.strategy.racedef import RaceDefinition
-from workbench.telemetry.ingestor import LATE, PENDING
+from workbench.telemetry.ingestor import ACCEPTED, DUPLICATE, LATE, PENDING, TRUSTED_SOURCES, SourceMetrics
 from workbench.telemetry.records import (
     CarSample,
     EventKind,
@@ -32,11 +33,13 @@ from workbench.telemetry.records import (
     SessionInfo,
     TrackStatus,
 )
-from workbench.telemetry.schema import TelemetryValidationError, validate_batch
+from workbench.telemetry.sources import IngestError, validate_json
 from workbench.twins import CarTwin, FieldTwin
 from workbench.twins.context import TwinContext
 
 __all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
+
+_RECORD_TYPES = (CarSample, LapRecord, SessionInfo, RaceEvent)
 
 _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED: TrackStatus.VSC,
                   EventKind.RED_FLAG: TrackStatus.RED, EventKind.SC_ENDED: TrackStatus.GREEN,
@@ -114,11 +117,20 @@ class RaceSession:
         first record of a session sets the clock.
     future_rate : float
         Race seconds per wall second a paused feed may jump ahead when it comes back.
+    dedup_window : int
+        How many recent record keys `ingest` remembers to drop repeats (a lap is keyed by
+        driver and lap number, so a second copy of a completed lap is a duplicate).
+    trusted_sources : tuple of str
+        Sources whose records are not checked for being too far in the future (built-in
+        simulator and replay, and Python callers).
     """
 
     def __init__(self, our_driver: str, race: RaceDefinition | None = None, reorder_window_s: float = 0.5,
                  telemetry_buffer: int = 6000, store: StateStore | None = None, session_id: str | None = None,
-                 future_tolerance_s: float = FUTURE_TOLERANCE_S, future_rate: float = FUTURE_RATE):
+                 future_tolerance_s: float = FUTURE_TOLERANCE_S, future_rate: float = FUTURE_RATE,
+                 dedup_window: int = 50_000, trusted_sources: tuple[str, ...] = TRUSTED_SOURCES):
+        if dedup_window < 1:
+            raise ValueError(f"dedup_window: {dedup_window} is below minimum 1")
         if reorder_window_s < 0:
             raise ValueError(f"reorder_window_s: {reorder_window_s} is below minimum 0")
         if not future_tolerance_s >= 0:
@@ -158,6 +170,10 @@ class RaceSession:
         self._held: dict[str, list[Record]] = {}  # far-ahead records per source, waiting for confirmation
         self._confirmed: collections.deque[int] = collections.deque(maxlen=16 * FUTURE_CONFIRM)
         self._subscribers: list[Callable[[HubEvent], None]] = []
+        self.dedup_window = dedup_window
+        self.trusted_sources = trusted_sources
+        self.sources: dict[str, SourceMetrics] = {}  # per-source counters (health: components.sources)
+        self._seen: collections.OrderedDict = collections.OrderedDict()  # recent record keys (de-duplication)
 
     def _new_twins(self) -> None:
         """Fresh twins and environment for the race (at construction and when a new session starts)."""
@@ -181,34 +197,123 @@ class RaceSession:
         self.laps: list[LapRecord] = []
         self.telemetry.clear()
 
-    # -- input ------------------------------------------------------------------
-    def ingest_json(self, obj: Any, source: str = "json") -> TelemetryValidationError | None:
-        """Validate a wire message (record or batch) and submit it; return the error, if any.
+    # -- input: the one way in ---------------------------------------------------------
+    def ingest(self, records: Record | list[Record] | Any, source: str = "python", *,
+               check_future: bool | None = None, wire: bool | None = None) -> list[str] | IngestError:
+        """Take records from any source: the one way into the hub.
 
-        A bad batch is rejected whole and counted once under its reason.
+        De-duplicates (an exact repeat, or a second copy of a lap already completed, is
+        ``duplicate``), checks the clock (late; for untrusted sources too far in the
+        future), queues in race-time order and counts everything under ``source``
+        (see `source_metrics`).
+
+        Parameters
+        ----------
+        records : Record, list of Record, or wire JSON
+            One typed record or a list of them, or a decoded wire message (a record dict
+            or ``{"type": "batch", "records": [...]}``), which is validated first; a bad
+            message is rejected whole and counted once under its reason.
+        source : str
+            Who sent it: ``rest``, ``udp``, ``ws``, ``simulator``, ``replay``, ``python`` ...
+        check_future : bool, optional
+            Reject records too far ahead of the hub's clock (see ``future_tolerance_s``);
+            default: for every source not in ``trusted_sources``.
+        wire : bool, optional
+            ``records`` is a decoded wire message, whatever its type (the REST body);
+            default: a typed record or a list of them is not, anything else is.
+
+        Returns
+        -------
+        list of str or IngestError
+            One status per record: ``accepted``, ``duplicate`` or the reject reason
+            (``late: ...``, ``future: ...``, ``pending: ...``); or, for wire JSON that
+            failed validation, the `IngestError` naming field, value and rule.
+            Never raises for bad input: a failure inside the hub is counted as
+            ``internal: <type>`` for that record.
         """
-        try:
-            records = validate_batch(obj)
-        except TelemetryValidationError as exc:
-            self._reject(exc.reason, str(exc), source)
-            return exc
+        m = self.source(source)
+        if wire is None:
+            wire = not (isinstance(records, _RECORD_TYPES) or isinstance(records, list) and all(
+                isinstance(r, _RECORD_TYPES) for r in records))
+        if not wire and isinstance(records, _RECORD_TYPES):
+            records = [records]
+        elif wire:
+            try:
+                records = validate_json(records)
+            except IngestError as exc:
+                self.count_reject(source, exc)
+                self._reject(exc.reason, str(exc), source)
+                return exc
+            m.messages += 1
+        if check_future is None:
+            check_future = source not in self.trusted_sources
+        statuses: list[str | None] = []
         for record in records:
-            self.submit(record, source)
-        return None
+            try:
+                key = self._key(record)
+                if key in self._seen:
+                    m.duplicates += 1
+                    statuses.append(DUPLICATE)
+                    continue
+                reason = self._offer(record, source, check_future)
+                statuses.append(reason)
+                if reason is None or reason == PENDING:
+                    self._seen[key] = None
+                    if len(self._seen) > self.dedup_window:
+                        self._seen.popitem(last=False)
+            except Exception as exc:  # the guard: one bad record never stops the rest
+                reason = f"internal: {type(exc).__name__}"
+                self.count_reject(source, IngestError(reason, f"record {type(record).__name__}: {exc}"))
+                statuses.append(reason)
+        for i, (record, reason) in enumerate(zip(records, statuses, strict=True)):
+            if reason == PENDING:  # held ahead of the clock: confirmed by later records of this batch?
+                reason = statuses[i] = self.held_outcome(record, source)
+            if reason is None:
+                m.accepted += 1
+                m.last_session_time_s = record.session_time_s
+                statuses[i] = ACCEPTED
+            elif reason not in (DUPLICATE, PENDING) and not reason.startswith("internal: "):
+                m.rejected[reason] += 1
+        m.last_wall_s = time.monotonic()
+        return statuses
 
     def submit(self, record: Record, source: str = "python") -> bool:
-        """Queue a typed record from a trusted source (simulator, replay, store, notebook).
+        """`ingest` one typed record from a trusted source; True when it was taken.
 
-        Returns False (and counts it) if it arrived too late. Untrusted input goes
-        through `offer`, which also rejects records too far in the future.
+        A thin wrapper kept for the many callers that hand one record at a time
+        (never checked for being too far in the future).
         """
-        return self.offer(record, source, check_future=False) is None
+        return self.ingest([record], source, check_future=False)[0] == ACCEPTED
 
-    def offer(self, record: Record, source: str = "python", check_future: bool = True) -> str | None:
-        """Queue a typed record; None when taken, else the reject reason (`LATE` or `FUTURE`), counted.
+    @staticmethod
+    def _key(record: Record):
+        return ("lap", record.driver, record.lap_number) if isinstance(record, LapRecord) else record
+
+    def source(self, name: str) -> SourceMetrics:
+        """The counters of source ``name`` (created on first use)."""
+        m = self.sources.get(name)
+        if m is None:
+            m = self.sources[name] = SourceMetrics()
+        return m
+
+    def count_reject(self, source: str, error: Exception) -> None:
+        """Count a message of ``source`` refused before it became records (decode error, queue full,
+        unauthorized ...) under its reason, keeping the example."""
+        reason = getattr(error, "reason", type(error).__name__)
+        m = self.source(source)
+        m.messages += 1
+        m.rejected[reason] += 1
+        m.last_rejects.append({"reason": reason, "message": str(error)[:300], "wall_time": time.time()})
+
+    def source_metrics(self) -> dict[str, dict[str, Any]]:
+        """Per-source counters (messages, accepted, duplicates, rejects by reason, lag)."""
+        return {name: m.state() for name, m in sorted(self.sources.items())}
+
+    def _offer(self, record: Record, source: str, check_future: bool) -> str | None:
+        """Queue a typed record; None when taken, else the reject reason (`LATE`, `FUTURE`) or `PENDING`.
 
         With ``check_future`` a record too far ahead of the hub's clock (see
-        ``future_tolerance_s``) is rejected as `FUTURE`.
+        ``future_tolerance_s``) is held until confirmed, else rejected as `FUTURE`.
         """
         t = record.session_time_s
         if t < self._applied_until_s:
@@ -262,15 +367,16 @@ class RaceSession:
     def start_new_session(self, session_id: str | None = None, reason: str = "new session") -> None:
         """End the current session (what is held is applied) and start a fresh one on a new clock.
 
-        Twins, laps, telemetry and the clock start over; the environment object is kept
-        (views watch it) with its values reset. With a store, ``session_id`` must be a
-        session already created there. Emits a ``session_started`` event.
+        Twins, laps, telemetry, the clock and de-duplication start over (per-source counters
+        go on); the environment object is kept (views watch it) with its values reset. With a
+        store, ``session_id`` must be a session already created there. Emits a ``session_started`` event.
         """
         if self.store is not None and session_id is None:
             raise ValueError("session_id: None is not allowed when a store is given")
         self.flush()
         self._heap.clear()
         self._held.clear()
+        self._seen.clear()  # a new session's laps start again at 1
         self._newest_s = self._applied_until_s = float("-inf")
         self._newest_wall_s = time.monotonic()
         self.session_time_s = 0.0
@@ -394,7 +500,7 @@ class RaceSession:
         self._persist = False
         try:
             for _, source, record in self.store.records(self.session_id):
-                self.submit(record, source)
+                self.ingest([record], source, check_future=False)
                 by_source[source] += 1
             self.flush()
         finally:

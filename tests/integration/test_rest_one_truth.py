@@ -1,0 +1,65 @@
+"""Issue 17, read through the REST API of an in-process server (127.0.0.1): one entrance into the hub
+(a lap posted twice is one lap), REST and page agree on the car twin, telemetry per driver."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from tornado.httpclient import AsyncHTTPClient
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application
+
+from tests.util import TOKEN
+from workbench.service.rest import routes
+from workbench.service.server import RaceService, ServiceSettings
+from workbench.service.session import RaceSession
+from workbench.telemetry import LapRecord, to_wire
+
+
+@contextlib.asynccontextmanager
+async def api(hub: RaceSession):
+    """The REST routes of a service over ``hub``; yields ``call(method, path, body=None) -> (status, json)``."""
+    service = RaceService(hub, None, 1.0, settings=ServiceSettings(api_token=TOKEN))
+    sockets = bind_sockets(0, "127.0.0.1")
+    server = HTTPServer(Application(routes(service)))
+    server.add_sockets(sockets)
+    base = f"http://127.0.0.1:{sockets[0].getsockname()[1]}"
+    client = AsyncHTTPClient()
+
+    async def call(method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        response = await client.fetch(base + path, method=method, raise_error=False,
+                                      body=None if body is None else json.dumps(body),
+                                      headers={"Authorization": f"Bearer {TOKEN}"})
+        return response.code, json.loads(response.body)
+    try:
+        yield call
+    finally:
+        server.stop()
+
+
+def test_a_lap_posted_twice_is_one_lap_one_event_and_a_counted_duplicate():
+    async def main():
+        hub = RaceSession("VER", reorder_window_s=0.0)
+        completed = []
+        hub.subscribe(lambda e: completed.append(e.lap) if e.kind == "lap_completed" else None)
+        record = to_wire(LapRecord(95.0, "VER", 1, lap_time_s=95.0, position=1))
+        async with api(hub) as call:
+            first = await call("POST", "/api/v1/telemetry", record)
+            second = await call("POST", "/api/v1/telemetry", record)
+            hub.ingest(LapRecord(190.0, "VER", 2, lap_time_s=95.0), "simulator")  # the built-in source's lap 2 ...
+            third = await call("POST", "/api/v1/telemetry", to_wire(LapRecord(190.0, "VER", 2, lap_time_s=95.0)))
+            health = (await call("GET", "/api/v1/health"))[1]
+        hub.flush()
+        return hub, completed, first, second, third, health
+    hub, completed, first, second, third, health = asyncio.run(main())
+    assert first == (202, {"api_version": first[1]["api_version"], "accepted": 1, "rejected": {}})
+    assert second[0] == 409 and second[1]["accepted"] == 0 and second[1]["rejected"] == {"duplicate": 1}
+    assert third[0] == 409 and third[1]["rejected"] == {"duplicate": 1}  # ... posted again: one lap 2
+    assert [(r.driver, r.lap_number) for r in hub.laps] == [("VER", 1), ("VER", 2)]
+    assert completed == [1, 2]
+    rest = health["components"]["sources"]["sources"]["rest"]
+    assert (rest["messages"], rest["accepted"], rest["duplicates"]) == (3, 1, 2)
+    assert health["components"]["sources"]["sources"]["simulator"]["accepted"] == 1
