@@ -16,7 +16,7 @@ from tests.util import TOKEN
 from workbench.service.rest import routes
 from workbench.service.server import RaceService, ServiceSettings
 from workbench.service.session import RaceSession
-from workbench.telemetry import LapRecord, to_wire
+from workbench.telemetry import CarSample, LapRecord, to_wire
 
 
 @contextlib.asynccontextmanager
@@ -63,3 +63,28 @@ def test_a_lap_posted_twice_is_one_lap_one_event_and_a_counted_duplicate():
     rest = health["components"]["sources"]["sources"]["rest"]
     assert (rest["messages"], rest["accepted"], rest["duplicates"]) == (3, 1, 2)
     assert health["components"]["sources"]["sources"]["simulator"]["accepted"] == 1
+
+
+def test_rest_and_the_page_show_the_same_car_twin_after_a_sample_with_fuel():
+    """Issue 17: REST's car twin overwrote fuel_kg with the latest sample (38.0) while the page showed the
+    parameter (None). Both now read the twin's one JSON definition (`CarTwin.state`)."""
+    from workbench.twins.twin_schemas import parameterized_state
+    from workbench.ui.twins import CarTwinPanel, car_facts
+
+    async def main():
+        hub = RaceSession("VER", reorder_window_s=0.0)
+        hub.ingest(CarSample(5.0, "VER", 1, speed_kph=250.0, fuel_kg=38.0), "ws")
+        hub.flush()
+        async with api(hub) as call:
+            status, body = await call("GET", "/api/v1/car-twin")
+        return hub, status, body["car_twin"]
+    hub, status, rest = asyncio.run(main())
+    twin = hub.car_twin
+    assert status == 200
+    assert rest == json.loads(json.dumps(twin.state()))  # REST serves the function the page reads
+    assert rest["fuel_kg"] == twin.fuel_kg == 38.0 and rest["live"]["speed_kph"] == 250.0
+    assert {k: v for k, v in rest.items() if k != "live"} == json.loads(json.dumps(parameterized_state(twin)))
+    page = CarTwinPanel(hub=hub)
+    fuel = dict(car_facts(rest))["Fuel"]
+    assert fuel.startswith("38.0 kg") and fuel in page._facts.object
+    assert dict(car_facts(twin.state())) == dict(car_facts(rest))

@@ -1,4 +1,8 @@
-"""JSON schemas of the twins' ``state()``, built from their `param` parameters (types, bounds, docs).
+"""The twins' JSON (``state()``) and its schema, both built from their `param` parameters.
+
+`parameterized_state` writes every declared parameter's value; `parameterized_state_schema`
+describes the same properties (types, bounds, docs). REST, the push stream, the store's
+snapshots and the Panel page all read the twin through this one definition.
 
 The tests validate real states against `car_twin_schema` / `field_twin_schema`; the OpenAPI
 document (`workbench.service.openapi`) embeds the same `parameterized_state_schema` output.
@@ -7,12 +11,13 @@ document (`workbench.service.openapi`) embeds the same `parameterized_state_sche
 from __future__ import annotations
 
 import enum
+import math
 from typing import Any
 
 import param
 
-__all__ = ["car_twin_schema", "car_live_schema", "field_twin_schema", "parameterized_state_schema",
-           "TWIN_SCHEMA_VERSION"]
+__all__ = ["car_twin_schema", "car_live_schema", "field_twin_schema", "parameterized_state",
+           "parameterized_state_schema", "TWIN_SCHEMA_VERSION"]
 
 TWIN_SCHEMA_VERSION = "1.0"
 _SKIP = ("name",)
@@ -49,6 +54,24 @@ def _param_schema(p: param.Parameter) -> dict[str, Any]:
         if bounds[1] is not None:
             out["maximum"] = bounds[1]
     return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def parameterized_state(obj: param.Parameterized, exclude: tuple[str, ...] = _SKIP) -> dict[str, Any]:
+    """The JSON value of every declared parameter of ``obj`` (the properties `parameterized_state_schema` lists).
+
+    Enums are written as their value; NaN and infinities (also inside lists) as None.
+    """
+    return {name: _json_value(getattr(obj, name)) for name in obj.param.objects("existing") if name not in exclude}
 
 
 def parameterized_state_schema(cls: type[param.Parameterized], exclude: tuple[str, ...] = _SKIP,
