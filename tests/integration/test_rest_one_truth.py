@@ -88,3 +88,42 @@ def test_rest_and_the_page_show_the_same_car_twin_after_a_sample_with_fuel():
     fuel = dict(car_facts(rest))["Fuel"]
     assert fuel.startswith("38.0 kg") and fuel in page._facts.object
     assert dict(car_facts(twin.state())) == dict(car_facts(rest))
+
+
+def test_telemetry_is_our_cars_by_default_another_drivers_on_request_and_a_bad_driver_is_named():
+    """Issue 17: /api/v1/telemetry returned every driver's samples from one shared deque."""
+    async def main():
+        hub = RaceSession("VER", reorder_window_s=0.0, field_telemetry_buffer=50)
+        hub.field_twin.car("LEC")  # in the session, no sample yet
+        for i in range(300):  # a fast feed of another car must not push our car's samples out
+            hub.ingest(CarSample(i / 10, "HAM", 1, speed_kph=200.0 + i % 50), "udp")
+            if i % 10 == 0:
+                hub.ingest(CarSample(i / 10 + 0.05, "VER", 1, speed_kph=100.0 + i), "udp")
+        hub.flush()
+        async with api(hub) as call:
+            return hub, {name: await call("GET", path) for name, path in (
+                ("ours", "/api/v1/telemetry?limit=1000"),
+                ("ours_since", "/api/v1/telemetry?since=10.0&limit=3"),
+                ("ham", "/api/v1/telemetry?driver=HAM&limit=1000"),
+                ("lec", "/api/v1/telemetry?driver=LEC"),
+                ("invalid", "/api/v1/telemetry?driver=ver%21"),
+                ("unknown", "/api/v1/telemetry?driver=ZZZ"))}
+    hub, answers = asyncio.run(main())
+    status, ours = answers["ours"]
+    assert status == 200 and ours["driver"] == "VER" and len(ours["samples"]) == 30
+    assert {s["driver"] for s in ours["samples"]} == {"VER"} and ours["next_since"] == 29.05
+    status, page = answers["ours_since"]
+    assert [s["session_time_s"] for s in page["samples"]] == [10.05, 11.05, 12.05] and page["next_since"] == 12.05
+    status, ham = answers["ham"]
+    assert status == 200 and ham["driver"] == "HAM" and {s["driver"] for s in ham["samples"]} == {"HAM"}
+    assert len(ham["samples"]) == 50 and ham["samples"][0]["session_time_s"] == 25.0  # its own ring buffer
+    assert answers["lec"] == (200, {"api_version": ours["api_version"], "driver": "LEC", "samples": [],
+                                    "next_since": None})
+    status, invalid = answers["invalid"]
+    assert status == 400 and invalid["error"] == {
+        "code": "invalid_parameter",
+        "message": "driver: 'ver!' does not match pattern ^[A-Z0-9]{2,4}$ (a driver code, e.g. VER)"}
+    status, unknown = answers["unknown"]
+    assert status == 404 and unknown["error"] == {
+        "code": "unknown_driver", "message": "driver: 'ZZZ' is not a car in this session (known: HAM, LEC, VER)"}
+    assert [s.driver for s in hub.telemetry_since(None, limit=1)] == ["VER"]

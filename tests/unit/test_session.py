@@ -193,3 +193,19 @@ def test_a_new_session_forgets_the_laps_seen_so_lap_one_counts_again():
     assert hub.ingest(lap(5.0, n=1), "udp") == ["accepted"]
     hub.flush()
     assert len(hub.laps) == 1 and hub.sources["udp"].accepted == 2
+
+
+def test_one_ring_buffer_per_driver_our_car_keeps_more():
+    hub = RaceSession("VER", reorder_window_s=0.0, telemetry_buffer=20, field_telemetry_buffer=5)
+    for i in range(30):
+        hub.ingest([CarSample(i / 10, "HAM", 1), CarSample(i / 10 + 0.01, "VER", 1)], "python")
+    assert len(hub.telemetry_by_driver["VER"]) == 20 and len(hub.telemetry_by_driver["HAM"]) == 5
+    assert hub.telemetry_since(None, limit=100)[0].session_time_s == 1.01  # our car's oldest kept
+    assert [s.session_time_s for s in hub.telemetry_since(2.6, driver="HAM")] == [2.7, 2.8, 2.9]
+    assert hub.telemetry_since(None, driver="LEC") == []
+    merged = hub.telemetry  # every driver, race-time order
+    assert [s.session_time_s for s in merged] == sorted(s.session_time_s for s in merged) and len(merged) == 25
+    hub.start_new_session(reason="test")
+    assert hub.telemetry_by_driver == {} and hub.telemetry == []
+    with pytest.raises(ValueError, match="field_telemetry_buffer: 0 is below minimum 1"):
+        RaceSession("VER", field_telemetry_buffer=0)

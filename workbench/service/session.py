@@ -101,7 +101,11 @@ class RaceSession:
         arrivals are applied in order; anything older than what was already
         applied is rejected as late.
     telemetry_buffer : int
-        How many recent car samples to keep for ``/api/v1/telemetry``.
+        How many recent car samples of our car to keep (its ring buffer, read by
+        ``/api/v1/telemetry``; 10 minutes at 10 Hz by default).
+    field_telemetry_buffer : int
+        How many recent car samples of every other car to keep (one ring buffer per driver,
+        so a fast feed of 20 cars never pushes our car's samples out).
     store : StateStore, optional
         Receives every applied record (with its source and sequence number) under
         ``session_id``; the hub never waits for the disk.
@@ -126,7 +130,8 @@ class RaceSession:
     """
 
     def __init__(self, our_driver: str, race: RaceDefinition | None = None, reorder_window_s: float = 0.5,
-                 telemetry_buffer: int = 6000, store: StateStore | None = None, session_id: str | None = None,
+                 telemetry_buffer: int = 6000, field_telemetry_buffer: int = 1000, store: StateStore | None = None,
+                 session_id: str | None = None,
                  future_tolerance_s: float = FUTURE_TOLERANCE_S, future_rate: float = FUTURE_RATE,
                  dedup_window: int = 50_000, trusted_sources: tuple[str, ...] = TRUSTED_SOURCES):
         if dedup_window < 1:
@@ -142,7 +147,12 @@ class RaceSession:
         self.reorder_window_s = reorder_window_s
         self.future_tolerance_s = future_tolerance_s
         self.future_rate = future_rate
-        self.telemetry: collections.deque[CarSample] = collections.deque(maxlen=telemetry_buffer)
+        for name, value in (("telemetry_buffer", telemetry_buffer), ("field_telemetry_buffer", field_telemetry_buffer)):
+            if value < 1:
+                raise ValueError(f"{name}: {value} is below minimum 1")
+        self.telemetry_buffer = telemetry_buffer
+        self.field_telemetry_buffer = field_telemetry_buffer
+        self.telemetry_by_driver: dict[str, collections.deque[CarSample]] = {}  # one ring buffer per driver
         self._new_twins()
         self.events: list[HubEvent] = []
         self.accepted = collections.Counter()
@@ -195,7 +205,7 @@ class RaceSession:
                                           track_length_m=race.track.length_m)
         self.car_twin: CarTwin = self.field_twin.car(our_driver)
         self.laps: list[LapRecord] = []
-        self.telemetry.clear()
+        self.telemetry_by_driver.clear()
 
     # -- input: the one way in ---------------------------------------------------------
     def ingest(self, records: Record | list[Record] | Any, source: str = "python", *,
@@ -420,7 +430,11 @@ class RaceSession:
         if self.store is not None and self._persist:
             self.store.append_record(self.session_id, self.applied_seq, record, source)
         if isinstance(record, CarSample):
-            self.telemetry.append(record)
+            buffer = self.telemetry_by_driver.get(record.driver)
+            if buffer is None:
+                size = self.telemetry_buffer if record.driver == self.our_driver else self.field_telemetry_buffer
+                buffer = self.telemetry_by_driver[record.driver] = collections.deque(maxlen=size)
+            buffer.append(record)
             self.field_twin.update_state(record)
         elif isinstance(record, LapRecord):
             self.laps.append(record)
@@ -471,11 +485,34 @@ class RaceSession:
             except Exception:  # a broken view must not stop the race
                 self.subscriber_errors += 1
 
-    def telemetry_since(self, since_s: float | None = None, limit: int = 100) -> list[CarSample]:
-        """Car samples with session time after ``since_s`` (oldest first), at most ``limit``."""
+    @property
+    def telemetry(self) -> list[CarSample]:
+        """Every driver's buffered samples in race-time order (a copy; views page one driver with
+        `telemetry_since`)."""
+        return list(heapq.merge(*self.telemetry_by_driver.values(), key=lambda s: s.session_time_s))
+
+    def drivers(self) -> list[str]:
+        """The drivers this session knows: the race's entries and every car a record named."""
+        return sorted(set(self.field_twin.cars) | set(self.telemetry_by_driver))
+
+    def telemetry_since(self, since_s: float | None = None, limit: int = 100,
+                        driver: str | None = None) -> list[CarSample]:
+        """Samples of ``driver`` (default: our car) with session time after ``since_s``, oldest first,
+        at most ``limit``; without ``since_s`` the newest ``limit``."""
+        buffer = self.telemetry_by_driver.get(self.our_driver if driver is None else driver)
+        if not buffer:
+            return []
         if since_s is None:
-            return list(self.telemetry)[-limit:]
-        return [s for s in self.telemetry if s.session_time_s > since_s][:limit]
+            return list(itertools.islice(buffer, max(0, len(buffer) - limit), None))
+        # the buffer is in race-time order (the hub applies in order): find the first newer sample
+        lo, hi = 0, len(buffer)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if buffer[mid].session_time_s > since_s:
+                hi = mid
+            else:
+                lo = mid + 1
+        return list(itertools.islice(buffer, lo, lo + limit))
 
     def health(self) -> dict[str, Any]:
         """Ingest counters and lag, for ``/api/v1/health``."""
