@@ -43,7 +43,7 @@ log = logging.getLogger("racetwin.ingest")
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
-PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.offer
+PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.ingest
 LATE = "late: older than records already applied"
 TRUSTED_SOURCES = ("simulator", "replay", "python")  # built in: never checked for records in the future
 
