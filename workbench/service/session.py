@@ -15,6 +15,7 @@ import collections
 import dataclasses
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,7 @@ from workbench.twins.context import TwinContext
 __all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
 
 _RECORD_TYPES = (CarSample, LapRecord, SessionInfo, RaceEvent)
+log = logging.getLogger("racetwin.ingest")
 
 _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED: TrackStatus.VSC,
                   EventKind.RED_FLAG: TrackStatus.RED, EventKind.SC_ENDED: TrackStatus.GREEN,
@@ -275,6 +277,10 @@ class RaceSession:
                 reason = f"internal: {type(exc).__name__}"
                 self.count_reject(source, IngestError(reason, f"record {type(record).__name__}: {exc}"))
                 statuses.append(reason)
+                n = m.rejected[reason]
+                if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th ... time: a flood never floods the log
+                    log.warning("ingest record %s from %s failed (%d so far): %s: %s", type(record).__name__,
+                                source, n, type(exc).__name__, str(exc)[:200])
         for i, (record, reason) in enumerate(zip(records, statuses, strict=True)):
             if reason == PENDING:  # held ahead of the clock: confirmed by later records of this batch?
                 reason = statuses[i] = self.held_outcome(record, source)
