@@ -90,17 +90,17 @@ def main() -> None:
     run("F1 25 binary: CarTelemetry datagram (22 cars)", telemetry, lambda d: ing.ingest_datagram(d, "udp", "a"),
         N_CARS)
 
-    class NullHub:  # isolates decode + validate + de-duplication from the hub's twin updates
-        def submit(self, record, source):
-            return True
-    ing = TelemetryIngestor(NullHub(), dedup_window=1)
+    class NullHub(RaceSession):  # isolates decode + validate + de-duplication from the hub's twin updates
+        def _offer(self, record, source, check_future):
+            return None
+    ing = TelemetryIngestor(NullHub("D00", dedup_window=1))
     for d in ticks[0][:3]:
         ing.ingest_datagram(d, "udp", "a")
     run("F1 25 binary CarTelemetry, no hub (decode only)", telemetry,
         lambda d: ing.ingest_datagram(d, "udp", "a"), N_CARS)
 
     jt = json_ticks(args.seconds_of_race)
-    ing = TelemetryIngestor(NullHub(), dedup_window=1)
+    ing = TelemetryIngestor(NullHub("D00", dedup_window=1))
     run("JSON: batch of 22, no hub (parse+validate only)",
         ['{"type": "batch", "records": [' + ", ".join(tick) + "]}" for tick in jt],
         lambda m: ing.ingest_json(m, "ws"), N_CARS)

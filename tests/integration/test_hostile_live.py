@@ -303,7 +303,7 @@ def test_push_stream_client_that_never_reads_is_cut_in_bounded_time(monkeypatch)
     monkeypatch.setattr(rest, "WRITE_TIMEOUT_S", 0.5)
 
     async def main():
-        hub = RaceSession("VER", reorder_window_s=0.0)
+        hub = RaceSession("VER", reorder_window_s=0.0, dedup_window=100)  # lap numbers repeat every 200
         service = RaceService(hub, None, 1.0)
         sockets = bind_sockets(0, "127.0.0.1")
         server = HTTPServer(Application(routes(service)))

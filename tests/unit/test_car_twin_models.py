@@ -11,8 +11,8 @@ from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.racedef import CompoundModel
 from workbench.telemetry import CarSample, Compound, LapRecord, TrackStatus
 from workbench.twins import CarTwin, FieldTwin
+from workbench.twins.car import car_twin_schema
 from workbench.twins.context import TwinContext
-from workbench.twins.twin_schemas import car_twin_schema
 
 
 @pytest.fixture(scope="module")

@@ -198,7 +198,7 @@ def test_udp_and_json_share_one_bounds_table_and_udp_out_of_range_is_counted():
 
 def test_slow_stream_subscriber_is_cut_and_its_connection_closed():
     async def main():
-        hub = RaceSession("VER", reorder_window_s=0.0)
+        hub = RaceSession("VER", reorder_window_s=0.0, dedup_window=100)  # lap numbers repeat every 200
         stream = EventStream(hub)
         sub, _ = stream.subscribe()
         closed = []

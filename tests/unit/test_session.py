@@ -41,13 +41,13 @@ def test_late_record_is_rejected_and_counted_not_applied():
 
 def test_bad_json_is_counted_by_reason_and_changes_nothing():
     hub = RaceSession("VER", reorder_window_s=0.0)
-    assert hub.ingest_json(to_wire(lap(1.0, n=1, position=3))) is None
+    assert hub.ingest(to_wire(lap(1.0, n=1, position=3)), "json") == ["accepted"]
     before = hub.car_twin.state()
-    error = hub.ingest_json({"type": "batch", "records": [to_wire(lap(2.0, n=2, position=1)),
-                                                          {**to_wire(lap(3.0, n=3)), "tyre_age_laps": -2}]})
+    error = hub.ingest({"type": "batch", "records": [to_wire(lap(2.0, n=2, position=1)),
+                                                     {**to_wire(lap(3.0, n=3)), "tyre_age_laps": -2}]}, "json")
     assert str(error) == "records[1].tyre_age_laps: -2 is below minimum 0"
-    hub.ingest_json("not an object")
-    hub.ingest_json({"type": "lap", "session_time_s": 4, "driver": "VER", "lap_number": 0})
+    hub.ingest("not an object", "json")
+    hub.ingest({"type": "lap", "session_time_s": 4, "driver": "VER", "lap_number": 0}, "json")
     assert hub.car_twin.state() == before
     assert hub.rejected == {"records[].tyre_age_laps: is below minimum 0": 1, "message: is not a JSON object": 1,
                             "lap_number: is below minimum 1": 1}
@@ -123,7 +123,7 @@ def test_store_keeps_every_applied_record_and_restores_the_twins(tmp_path, race)
     records = list(TelemetrySimulator(race, seed=4).records())[:3000]
     for record in records:
         hub.submit(record, source="simulator")
-    hub.ingest_json({"type": "lap", "session_time_s": 2, "driver": "VER", "lap_number": -1})
+    hub.ingest({"type": "lap", "session_time_s": 2, "driver": "VER", "lap_number": -1}, "json")
     hub.flush()
     assert store.flush()
     assert store.committed_seq("r1") == hub.applied_seq == len(records)
@@ -151,3 +151,61 @@ def test_looking_at_the_twins_never_changes_them(race):
     unwatched.flush()
     assert watched.field_twin.state() == unwatched.field_twin.state()
     assert watched.car_twin.state() == unwatched.car_twin.state()
+
+
+def test_one_entrance_drops_a_repeated_lap_for_every_source_and_counts_it_per_source():
+    """Issue 17: the same lap record twice (REST, then REST; simulator, then REST) is one lap, one event."""
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    completed = []
+    hub.subscribe(lambda e: completed.append((e.driver, e.lap)) if e.kind == "lap_completed" else None)
+    wire = to_wire(lap(10.0, n=1, lap_time_s=90.0))
+    assert hub.ingest(wire, "rest") == ["accepted"]
+    assert hub.ingest(wire, "rest") == ["duplicate"]
+    assert hub.ingest(lap(11.0, n=1, lap_time_s=90.1), "python") == ["duplicate"]  # a second copy of lap 1
+    assert hub.submit(lap(20.0, "HAM", n=1), "simulator")
+    assert hub.ingest({"type": "batch", "records": [to_wire(lap(20.0, "HAM", n=1)), to_wire(lap(30.0, n=2))]},
+                      "rest") == ["duplicate", "accepted"]
+    hub.flush()
+    assert [(r.driver, r.lap_number) for r in hub.laps] == [("VER", 1), ("HAM", 1), ("VER", 2)]
+    assert completed == [("VER", 1), ("HAM", 1), ("VER", 2)]
+    metrics = hub.source_metrics()
+    assert (metrics["rest"]["messages"], metrics["rest"]["accepted"], metrics["rest"]["duplicates"]) == (3, 2, 2)
+    assert (metrics["python"]["duplicates"], metrics["simulator"]["accepted"]) == (1, 1)
+
+
+def test_one_entrance_takes_one_record_a_list_or_wire_json_and_answers_per_record():
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    assert hub.ingest([]) == []
+    assert hub.ingest([lap(1.0, n=1), lap(2.0, n=2)], "replay") == ["accepted", "accepted"]
+    assert hub.ingest(lap(0.5, n=3), "udp") == ["late: older than records already applied"]
+    error = hub.ingest([], "rest", wire=True)  # a JSON array is not a message
+    assert str(error) == "[] is not a JSON object" and error.reason == "message: is not a JSON object"
+    assert hub.source_metrics()["rest"]["rejected"] == {"message: is not a JSON object": 1}
+    assert hub.source_metrics()["udp"]["rejected"] == {"late: older than records already applied": 1}
+    with pytest.raises(ValueError, match="dedup_window: 0 is below minimum 1"):
+        RaceSession("VER", dedup_window=0)
+
+
+def test_a_new_session_forgets_the_laps_seen_so_lap_one_counts_again():
+    hub = RaceSession("VER", reorder_window_s=0.0)
+    hub.ingest(lap(5.0, n=1), "udp")
+    hub.start_new_session(reason="test")
+    assert hub.ingest(lap(5.0, n=1), "udp") == ["accepted"]
+    hub.flush()
+    assert len(hub.laps) == 1 and hub.sources["udp"].accepted == 2
+
+
+def test_one_ring_buffer_per_driver_our_car_keeps_more():
+    hub = RaceSession("VER", reorder_window_s=0.0, telemetry_buffer=20, field_telemetry_buffer=5)
+    for i in range(30):
+        hub.ingest([CarSample(i / 10, "HAM", 1), CarSample(i / 10 + 0.01, "VER", 1)], "python")
+    assert len(hub.telemetry_by_driver["VER"]) == 20 and len(hub.telemetry_by_driver["HAM"]) == 5
+    assert hub.telemetry_since(None, limit=100)[0].session_time_s == 1.01  # our car's oldest kept
+    assert [s.session_time_s for s in hub.telemetry_since(2.6, driver="HAM")] == [2.7, 2.8, 2.9]
+    assert hub.telemetry_since(None, driver="LEC") == []
+    merged = hub.telemetry  # every driver, race-time order
+    assert [s.session_time_s for s in merged] == sorted(s.session_time_s for s in merged) and len(merged) == 25
+    hub.start_new_session(reason="test")
+    assert hub.telemetry_by_driver == {} and hub.telemetry == []
+    with pytest.raises(ValueError, match="field_telemetry_buffer: 0 is below minimum 1"):
+        RaceSession("VER", field_telemetry_buffer=0)

@@ -81,3 +81,17 @@ def test_field_twin_orders_cars_and_links_gaps():
     assert field.order == ["VER", "HAM"]  # a retired car leaves the order; the tower lists it after, OUT
     rows = field.standings()
     assert [r["driver"] for r in rows] == ["VER", "HAM", "LEC"] and rows[2]["retired"] and rows[2]["status"] == "OUT"
+
+
+def test_samples_move_the_fuel_parameter_in_steps_and_the_json_is_the_parameter():
+    from workbench.twins.car import FUEL_STEP_KG
+
+    twin = CarTwin(driver="VER")
+    twin.update_state(CarSample(5.0, "VER", 1, fuel_kg=38.0))
+    twin.update_state(CarSample(5.1, "VER", 1, fuel_kg=38.0 - FUEL_STEP_KG / 2))  # less than a step: kept
+    assert twin.fuel_kg == 38.0 and twin.state()["fuel_kg"] == 38.0
+    twin.update_state(CarSample(5.2, "VER", 1, fuel_kg=37.5))
+    assert twin.fuel_kg == 37.5 and twin.state()["fuel_kg"] == 37.5
+    twin.update_state(LapRecord(90.0, "VER", 1, lap_time_s=90.0, fuel_kg=37.46))  # a lap's reading is exact
+    twin.update_state(CarSample(90.1, "VER", 2, fuel_kg=37.44))
+    assert twin.fuel_kg == 37.46 and twin.state()["fuel_kg"] == 37.46

@@ -76,7 +76,7 @@ def real_race_states(real_races_dir: str | Path, lap_fractions: Sequence[float] 
             session = RaceSession(race.cars[0].driver, race)
             for record in records:
                 if record.lap_number <= k and record.driver in race.drivers:
-                    session.submit(record, "replay")
+                    session.ingest(record, "replay")
             session.flush()
             state = RaceState.from_session(session)
             running = sorted((c for c in state.cars if not c.retired and c.position),

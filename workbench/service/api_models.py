@@ -140,6 +140,7 @@ class EnvironmentResponse(Envelope):
 
 
 class TelemetryPage(Envelope):
+    driver: str = Field(description="Whose samples these are: ?driver=, else our car.")
     samples: list[Annotated[dict[str, Any], _ref("CarSampleRecord")]]
     next_since: float | None = Field(description="Pass as ?since= to get the next page.")
 

@@ -13,7 +13,8 @@ from workbench.service.rest import ROUTES, ApiHandler
 from workbench.service.session import TrackEnvironment
 from workbench.telemetry.schema import json_schema as telemetry_schema
 from workbench.twins import CarTwin
-from workbench.twins.twin_schemas import car_live_schema, parameterized_state_schema
+from workbench.twins.car import car_live_schema
+from workbench.twins.twin_schemas import parameterized_state_schema
 
 __all__ = ["OpenApiHandler", "openapi_document"]
 

@@ -13,6 +13,7 @@ import dataclasses
 import hmac
 import json
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from workbench.service import api_models as m
 from workbench.service.stream import WRITE_TIMEOUT_S
-from workbench.telemetry.schema import SCHEMA_VERSION, json_schema, to_wire
+from workbench.telemetry.schema import DRIVER_PATTERN, SCHEMA_VERSION, json_schema, to_wire
 
 __all__ = ["API_VERSION", "HANDLERS", "ROUTES", "Route", "jsonable"]
 
@@ -138,8 +139,8 @@ class HealthHandler(ApiHandler):
         status = "degraded" if problems else "ok"
         components = {"ingest": self.hub.health(), "source": source, "store": self.service.store_state()}
         ingestor = getattr(self.service, "ingestor", None)
-        if ingestor is not None:
-            components["sources"] = ingestor.metrics()
+        components["sources"] = ingestor.metrics() if ingestor is not None else {
+            "queue": {"depth": 0, "max": 0}, "sources": self.hub.source_metrics()}  # counted by the hub either way
         components["llm"] = self.service.llm_state()
         from workbench.service.budget import shared_budget
         components["on_demand"] = shared_budget().state()
@@ -173,17 +174,21 @@ class EnvironmentHandler(ApiHandler):
 
 
 _SINCE = Param("since", {"type": "number"}, "Only samples with session time after this (s).")
+_DRIVER = Param("driver", {"type": "string", "pattern": DRIVER_PATTERN},
+                "Whose samples: a driver code (FastF1 Driver, e.g. HAM); default our car. 400 when it is not a "
+                "driver code, 404 when no such car is in the session.")
 _LIMIT = Param("limit", {"type": "integer", "minimum": 1, "maximum": MAX_TELEMETRY_PAGE, "default": 100},
                "Page size.")
 
 
 @stream_request_body
 class TelemetryHandler(ApiHandler):
-    """GET pages our car's samples; POST submits records (token and size checked before the body is read)."""
+    """GET pages one car's samples (our car unless ``?driver=``); POST submits records (token and size
+    checked before the body is read)."""
 
     ROUTES = (
-        Route("/api/v1/telemetry", "get", "Our car's 10 Hz samples, oldest first, paged by race time",
-              m.TelemetryPage, params=(_SINCE, _LIMIT), errors=(400,)),
+        Route("/api/v1/telemetry", "get", "Our car's (or ?driver=CODE's) samples, oldest first, paged by race time",
+              m.TelemetryPage, params=(_DRIVER, _SINCE, _LIMIT), errors=(400, 404)),
         Route("/api/v1/telemetry", "post", "Submit a record or a batch (bearer token); says what each record became",
               m.AcceptedResponse, status=202, request_schema="TelemetryMessage", errors=(400, 401, 409, 413, 422),
               auth=True),
@@ -203,12 +208,10 @@ class TelemetryHandler(ApiHandler):
             self._too_large(int(length))
 
     def _count_reject(self, reason: str, message: str) -> None:
-        """Every refused write is counted under source ``rest`` (health: components.sources)."""
+        """Every refused write is counted under source ``rest`` in the hub (health: components.sources)."""
         from workbench.telemetry.sources import IngestError
 
-        ingestor = getattr(self.service, "ingestor", None)
-        if ingestor is not None:
-            ingestor.reject("rest", IngestError(reason, message))
+        self.hub.count_reject("rest", IngestError(reason, message))
 
     def _too_large(self, size: int) -> None:
         self._count_reject("too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
@@ -239,8 +242,19 @@ class TelemetryHandler(ApiHandler):
         if not 1 <= limit <= MAX_TELEMETRY_PAGE:
             return self.send_error_json(400, "invalid_parameter",
                                         f"limit: {limit} is not between 1 and {MAX_TELEMETRY_PAGE}")
-        samples = self.hub.telemetry_since(since_s, limit)
-        self.send_json({"samples": [to_wire(s) for s in samples],
+        driver = self.get_query_argument("driver", None)
+        if driver is None:
+            driver = self.hub.our_driver
+        elif not re.fullmatch(DRIVER_PATTERN, driver):
+            return self.send_error_json(400, "invalid_parameter",
+                                        f"driver: {driver[:50]!r} does not match pattern {DRIVER_PATTERN} "
+                                        f"(a driver code, e.g. {self.hub.our_driver})")
+        elif driver not in self.hub.field_twin.cars and driver not in self.hub.telemetry_by_driver:
+            known = ", ".join(self.hub.drivers()) or "none yet"
+            return self.send_error_json(404, "unknown_driver",
+                                        f"driver: {driver!r} is not a car in this session (known: {known})")
+        samples = self.hub.telemetry_since(since_s, limit, driver=driver)
+        self.send_json({"driver": driver, "samples": [to_wire(s) for s in samples],
                         "next_since": samples[-1].session_time_s if samples else since_s})
 
     def post(self) -> None:
@@ -253,7 +267,7 @@ class TelemetryHandler(ApiHandler):
             self.send_error_json(422, "invalid_record", f"body: could not be handled ({type(exc).__name__})")
 
     def _post(self, body: bytes) -> None:
-        from workbench.telemetry.ingestor import ACCEPTED, TelemetryIngestor
+        from workbench.telemetry.ingestor import ACCEPTED
         from workbench.telemetry.sources import IngestError
 
         try:
@@ -264,12 +278,8 @@ class TelemetryHandler(ApiHandler):
         except ValueError as exc:
             self._count_reject("json: invalid", f"body: is not valid JSON ({str(exc)[:200]})")
             return self.send_error_json(400, "invalid_json", f"body: is not valid JSON ({str(exc)[:200]})")
-        ingestor = getattr(self.service, "ingestor", None)
-        if ingestor is None:
-            ingestor = self.service.ingestor = TelemetryIngestor(self.hub)
-        result = ingestor.ingest_json_detailed(obj, source="rest")
-        if isinstance(result, IngestError):
-            self.hub._reject(result.reason, str(result), "rest")
+        result = self.hub.ingest(obj, "rest", wire=True)  # the hub's one entrance: validated, de-duplicated
+        if isinstance(result, IngestError):  # counted by the hub under its reason
             return self.send_error_json(422, "invalid_record", str(result))
         accepted = result.count(ACCEPTED)
         rejected: dict[str, int] = {}

@@ -1,8 +1,9 @@
 """`racetwin serve`: the hub, a telemetry source, the store, REST and the Panel app in one process.
 
 One tornado/asyncio loop runs everything: the built-in source (the simulator, or a
-replay of a file) feeds the hub through the `TelemetryIngestor` at ``speed`` x race
-time; optional live listeners (UDP, WebSocket) feed the same ingestor; the hub writes
+replay of a file) feeds the hub through its one entrance, ``hub.ingest``, at ``speed`` x
+race time; optional live listeners (UDP, WebSocket) are decoded by the `TelemetryIngestor`,
+which hands their records to the same entrance; the hub writes
 what it applies to the StateStore (a writer thread does the disk work), REST handlers
 and every browser session read the hub.
 """
@@ -61,7 +62,9 @@ class RaceService:
     settings : ServiceSettings
         API token and CORS origin (a random token by default).
     ingestor : TelemetryIngestor, optional
-        When given, the built-in source goes through it (de-duplication, per-source metrics).
+        Decodes and queues the live listeners' input (health shows its queue); every source,
+        the built-in one included, enters the hub through ``hub.ingest`` (de-duplication,
+        per-source counts).
     listeners : IngestListeners, optional
         Live UDP / WebSocket listeners started and stopped with the service.
     """
@@ -117,10 +120,7 @@ class RaceService:
         def sink(record) -> None:
             self.records_sent += 1
             t0 = clock()
-            if self.ingestor is not None:
-                self.ingestor.ingest_records([record], kind)
-            else:
-                self.hub.submit(record, source=kind)
+            self.hub.ingest([record], kind)  # the hub's one entrance: de-duplicated, counted per source
             self.monitor.observe("ingest", clock() - t0)
         try:
             await self.simulator.stream(sink, speed=self.speed, stop=self._stop, skip=self.skip)

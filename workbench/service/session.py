@@ -1,11 +1,12 @@
 """RaceSession: the hub that owns the twins and applies records in race-time order.
 
-Every source (simulator, replay, WebSocket, UDP) hands records or wire JSON to
-one `RaceSession`. It validates, orders by session time within a small reorder
-window, updates the `FieldTwin` (and so our `CarTwin`) and the track environment,
-keeps recent telemetry, and emits `HubEvent` s (lap completed, pit in/out, SC/VSC,
-track status, retirement) to subscribers. Bad input is counted by reason with the
-last examples kept; nothing is raised into the caller's loop.
+Every source (simulator, replay, WebSocket, UDP, REST, notebooks) hands records or
+wire JSON to one `RaceSession` through one call, `RaceSession.ingest`. It validates,
+drops repeats (and a second copy of a lap already completed), counts per source,
+orders by session time within a small reorder window, updates the `FieldTwin`
+(and so our `CarTwin`) and the track environment, keeps recent telemetry, and emits
+`HubEvent` s (lap completed, pit in/out, SC/VSC, track status, retirement) to
+subscribers. Bad input is counted by reason with the last examples kept; nothing is raised into the caller's loop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import collections
 import dataclasses
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +24,7 @@ import param
 
 from workbench.race.definition import RaceDefinition
 from workbench.store import StateStore
-from workbench.telemetry.ingestor import LATE, PENDING
+from workbench.telemetry.ingestor import ACCEPTED, DUPLICATE, LATE, PENDING, TRUSTED_SOURCES, SourceMetrics
 from workbench.telemetry.records import (
     CarSample,
     EventKind,
@@ -32,11 +34,14 @@ from workbench.telemetry.records import (
     SessionInfo,
     TrackStatus,
 )
-from workbench.telemetry.schema import TelemetryValidationError, validate_batch
+from workbench.telemetry.sources import IngestError, validate_json
 from workbench.twins import CarTwin, FieldTwin
 from workbench.twins.context import TwinContext
 
 __all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
+
+_RECORD_TYPES = (CarSample, LapRecord, SessionInfo, RaceEvent)
+log = logging.getLogger("racetwin.ingest")
 
 _STATUS_EVENTS = {EventKind.SC_DEPLOYED: TrackStatus.SC, EventKind.VSC_DEPLOYED: TrackStatus.VSC,
                   EventKind.RED_FLAG: TrackStatus.RED, EventKind.SC_ENDED: TrackStatus.GREEN,
@@ -98,7 +103,11 @@ class RaceSession:
         arrivals are applied in order; anything older than what was already
         applied is rejected as late.
     telemetry_buffer : int
-        How many recent car samples to keep for ``/api/v1/telemetry``.
+        How many recent car samples of our car to keep (its ring buffer, read by
+        ``/api/v1/telemetry``; 10 minutes at 10 Hz by default).
+    field_telemetry_buffer : int
+        How many recent car samples of every other car to keep (one ring buffer per driver,
+        so a fast feed of 20 cars never pushes our car's samples out).
     store : StateStore, optional
         Receives every applied record (with its source and sequence number) under
         ``session_id``; the hub never waits for the disk.
@@ -114,11 +123,21 @@ class RaceSession:
         first record of a session sets the clock.
     future_rate : float
         Race seconds per wall second a paused feed may jump ahead when it comes back.
+    dedup_window : int
+        How many recent record keys `ingest` remembers to drop repeats (a lap is keyed by
+        driver and lap number, so a second copy of a completed lap is a duplicate).
+    trusted_sources : tuple of str
+        Sources whose records are not checked for being too far in the future (built-in
+        simulator and replay, and Python callers).
     """
 
     def __init__(self, our_driver: str, race: RaceDefinition | None = None, reorder_window_s: float = 0.5,
-                 telemetry_buffer: int = 6000, store: StateStore | None = None, session_id: str | None = None,
-                 future_tolerance_s: float = FUTURE_TOLERANCE_S, future_rate: float = FUTURE_RATE):
+                 telemetry_buffer: int = 6000, field_telemetry_buffer: int = 1000, store: StateStore | None = None,
+                 session_id: str | None = None,
+                 future_tolerance_s: float = FUTURE_TOLERANCE_S, future_rate: float = FUTURE_RATE,
+                 dedup_window: int = 50_000, trusted_sources: tuple[str, ...] = TRUSTED_SOURCES):
+        if dedup_window < 1:
+            raise ValueError(f"dedup_window: {dedup_window} is below minimum 1")
         if reorder_window_s < 0:
             raise ValueError(f"reorder_window_s: {reorder_window_s} is below minimum 0")
         if not future_tolerance_s >= 0:
@@ -130,7 +149,12 @@ class RaceSession:
         self.reorder_window_s = reorder_window_s
         self.future_tolerance_s = future_tolerance_s
         self.future_rate = future_rate
-        self.telemetry: collections.deque[CarSample] = collections.deque(maxlen=telemetry_buffer)
+        for name, value in (("telemetry_buffer", telemetry_buffer), ("field_telemetry_buffer", field_telemetry_buffer)):
+            if value < 1:
+                raise ValueError(f"{name}: {value} is below minimum 1")
+        self.telemetry_buffer = telemetry_buffer
+        self.field_telemetry_buffer = field_telemetry_buffer
+        self.telemetry_by_driver: dict[str, collections.deque[CarSample]] = {}  # one ring buffer per driver
         self._new_twins()
         self.events: list[HubEvent] = []
         self.accepted = collections.Counter()
@@ -158,6 +182,10 @@ class RaceSession:
         self._held: dict[str, list[Record]] = {}  # far-ahead records per source, waiting for confirmation
         self._confirmed: collections.deque[int] = collections.deque(maxlen=16 * FUTURE_CONFIRM)
         self._subscribers: list[Callable[[HubEvent], None]] = []
+        self.dedup_window = dedup_window
+        self.trusted_sources = trusted_sources
+        self.sources: dict[str, SourceMetrics] = {}  # per-source counters (health: components.sources)
+        self._seen: collections.OrderedDict = collections.OrderedDict()  # recent record keys (de-duplication)
 
     def _new_twins(self) -> None:
         """Fresh twins and environment for the race (at construction and when a new session starts)."""
@@ -179,36 +207,129 @@ class RaceSession:
                                           track_length_m=race.track.length_m)
         self.car_twin: CarTwin = self.field_twin.car(our_driver)
         self.laps: list[LapRecord] = []
-        self.telemetry.clear()
+        self.telemetry_by_driver.clear()
 
-    # -- input ------------------------------------------------------------------
-    def ingest_json(self, obj: Any, source: str = "json") -> TelemetryValidationError | None:
-        """Validate a wire message (record or batch) and submit it; return the error, if any.
+    # -- input: the one way in ---------------------------------------------------------
+    def ingest(self, records: Record | list[Record] | Any, source: str = "python", *,
+               check_future: bool | None = None, wire: bool | None = None) -> list[str] | IngestError:
+        """Take records from any source: the one way into the hub.
 
-        A bad batch is rejected whole and counted once under its reason.
+        De-duplicates (an exact repeat, or a second copy of a lap already completed, is
+        ``duplicate``), checks the clock (late; for untrusted sources too far in the
+        future), queues in race-time order and counts everything under ``source``
+        (see `source_metrics`).
+
+        Parameters
+        ----------
+        records : Record, list of Record, or wire JSON
+            One typed record or a list of them, or a decoded wire message (a record dict
+            or ``{"type": "batch", "records": [...]}``), which is validated first; a bad
+            message is rejected whole and counted once under its reason.
+        source : str
+            Who sent it: ``rest``, ``udp``, ``ws``, ``simulator``, ``replay``, ``python`` ...
+        check_future : bool, optional
+            Reject records too far ahead of the hub's clock (see ``future_tolerance_s``);
+            default: for every source not in ``trusted_sources``.
+        wire : bool, optional
+            ``records`` is a decoded wire message, whatever its type (the REST body);
+            default: a typed record or a list of them is not, anything else is.
+
+        Returns
+        -------
+        list of str or IngestError
+            One status per record: ``accepted``, ``duplicate`` or the reject reason
+            (``late: ...``, ``future: ...``, ``pending: ...``); or, for wire JSON that
+            failed validation, the `IngestError` naming field, value and rule.
+            Never raises for bad input: a failure inside the hub is counted as
+            ``internal: <type>`` for that record.
         """
-        try:
-            records = validate_batch(obj)
-        except TelemetryValidationError as exc:
-            self._reject(exc.reason, str(exc), source)
-            return exc
+        m = self.source(source)
+        if wire is None:
+            wire = not (isinstance(records, _RECORD_TYPES) or isinstance(records, list) and all(
+                isinstance(r, _RECORD_TYPES) for r in records))
+        if not wire and isinstance(records, _RECORD_TYPES):
+            records = [records]
+        elif wire:
+            try:
+                records = validate_json(records)
+            except IngestError as exc:
+                self.count_reject(source, exc)
+                self._reject(exc.reason, str(exc), source)
+                return exc
+            m.messages += 1
+        if check_future is None:
+            check_future = source not in self.trusted_sources
+        statuses: list[str | None] = []
         for record in records:
-            self.submit(record, source)
-        return None
+            try:
+                key = self._key(record)
+                if key in self._seen:
+                    m.duplicates += 1
+                    statuses.append(DUPLICATE)
+                    continue
+                reason = self._offer(record, source, check_future)
+                statuses.append(reason)
+                if reason is None or reason == PENDING:
+                    self._seen[key] = None
+                    if len(self._seen) > self.dedup_window:
+                        self._seen.popitem(last=False)
+            except Exception as exc:  # the guard: one bad record never stops the rest
+                reason = f"internal: {type(exc).__name__}"
+                self.count_reject(source, IngestError(reason, f"record {type(record).__name__}: {exc}"))
+                statuses.append(reason)
+                n = m.rejected[reason]
+                if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th ... time: a flood never floods the log
+                    log.warning("ingest record %s from %s failed (%d so far): %s: %s", type(record).__name__,
+                                source, n, type(exc).__name__, str(exc)[:200])
+        for i, (record, reason) in enumerate(zip(records, statuses, strict=True)):
+            if reason == PENDING:  # held ahead of the clock: confirmed by later records of this batch?
+                reason = statuses[i] = self.held_outcome(record, source)
+            if reason is None:
+                m.accepted += 1
+                m.last_session_time_s = record.session_time_s
+                statuses[i] = ACCEPTED
+            elif reason not in (DUPLICATE, PENDING) and not reason.startswith("internal: "):
+                m.rejected[reason] += 1
+        m.last_wall_s = time.monotonic()
+        return statuses
 
     def submit(self, record: Record, source: str = "python") -> bool:
-        """Queue a typed record from a trusted source (simulator, replay, store, notebook).
+        """`ingest` one typed record from a trusted source; True when it was taken.
 
-        Returns False (and counts it) if it arrived too late. Untrusted input goes
-        through `offer`, which also rejects records too far in the future.
+        A thin wrapper kept for the many callers that hand one record at a time
+        (never checked for being too far in the future).
         """
-        return self.offer(record, source, check_future=False) is None
+        return self.ingest([record], source, check_future=False)[0] == ACCEPTED
 
-    def offer(self, record: Record, source: str = "python", check_future: bool = True) -> str | None:
-        """Queue a typed record; None when taken, else the reject reason (`LATE` or `FUTURE`), counted.
+    @staticmethod
+    def _key(record: Record):
+        return ("lap", record.driver, record.lap_number) if isinstance(record, LapRecord) else record
+
+    def source(self, name: str) -> SourceMetrics:
+        """The counters of source ``name`` (created on first use)."""
+        m = self.sources.get(name)
+        if m is None:
+            m = self.sources[name] = SourceMetrics()
+        return m
+
+    def count_reject(self, source: str, error: Exception) -> None:
+        """Count a message of ``source`` refused before it became records (decode error, queue full,
+        unauthorized ...) under its reason, keeping the example."""
+        reason = getattr(error, "reason", type(error).__name__)
+        m = self.source(source)
+        m.messages += 1
+        m.rejected[reason] += 1
+        m.last_rejects.append({"reason": reason, "message": str(error)[:300], "wall_time": time.time()})
+
+    def source_metrics(self) -> dict[str, dict[str, Any]]:
+        """Per-source counters (messages, accepted, duplicates, rejects by reason, lag)."""
+        return {name: m.state() for name, m in sorted(self.sources.items())}
+
+    def _offer(self, record: Record, source: str, check_future: bool) -> str | None:
+        """Queue a typed record; None when taken, else the reject reason (`LATE`, `FUTURE`) or `PENDING`.
 
         With ``check_future`` a record too far ahead of the hub's clock (see
-        ``future_tolerance_s``) is rejected as `FUTURE`.
+        ``future_tolerance_s``) is held until confirmed, else rejected as `FUTURE`.
         """
         t = record.session_time_s
         if t < self._applied_until_s:
@@ -262,15 +383,16 @@ class RaceSession:
     def start_new_session(self, session_id: str | None = None, reason: str = "new session") -> None:
         """End the current session (what is held is applied) and start a fresh one on a new clock.
 
-        Twins, laps, telemetry and the clock start over; the environment object is kept
-        (views watch it) with its values reset. With a store, ``session_id`` must be a
-        session already created there. Emits a ``session_started`` event.
+        Twins, laps, telemetry, the clock and de-duplication start over (per-source counters
+        go on); the environment object is kept (views watch it) with its values reset. With a
+        store, ``session_id`` must be a session already created there. Emits a ``session_started`` event.
         """
         if self.store is not None and session_id is None:
             raise ValueError("session_id: None is not allowed when a store is given")
         self.flush()
         self._heap.clear()
         self._held.clear()
+        self._seen.clear()  # a new session's laps start again at 1
         self._newest_s = self._applied_until_s = float("-inf")
         self._newest_wall_s = time.monotonic()
         self.session_time_s = 0.0
@@ -314,7 +436,11 @@ class RaceSession:
         if self.store is not None and self._persist:
             self.store.append_record(self.session_id, self.applied_seq, record, source)
         if isinstance(record, CarSample):
-            self.telemetry.append(record)
+            buffer = self.telemetry_by_driver.get(record.driver)
+            if buffer is None:
+                size = self.telemetry_buffer if record.driver == self.our_driver else self.field_telemetry_buffer
+                buffer = self.telemetry_by_driver[record.driver] = collections.deque(maxlen=size)
+            buffer.append(record)
             self.field_twin.update_state(record)
         elif isinstance(record, LapRecord):
             self.laps.append(record)
@@ -365,11 +491,34 @@ class RaceSession:
             except Exception:  # a broken view must not stop the race
                 self.subscriber_errors += 1
 
-    def telemetry_since(self, since_s: float | None = None, limit: int = 100) -> list[CarSample]:
-        """Car samples with session time after ``since_s`` (oldest first), at most ``limit``."""
+    @property
+    def telemetry(self) -> list[CarSample]:
+        """Every driver's buffered samples in race-time order (a copy; views page one driver with
+        `telemetry_since`)."""
+        return list(heapq.merge(*self.telemetry_by_driver.values(), key=lambda s: s.session_time_s))
+
+    def drivers(self) -> list[str]:
+        """The drivers this session knows: the race's entries and every car a record named."""
+        return sorted(set(self.field_twin.cars) | set(self.telemetry_by_driver))
+
+    def telemetry_since(self, since_s: float | None = None, limit: int = 100,
+                        driver: str | None = None) -> list[CarSample]:
+        """Samples of ``driver`` (default: our car) with session time after ``since_s``, oldest first,
+        at most ``limit``; without ``since_s`` the newest ``limit``."""
+        buffer = self.telemetry_by_driver.get(self.our_driver if driver is None else driver)
+        if not buffer:
+            return []
         if since_s is None:
-            return list(self.telemetry)[-limit:]
-        return [s for s in self.telemetry if s.session_time_s > since_s][:limit]
+            return list(itertools.islice(buffer, max(0, len(buffer) - limit), None))
+        # the buffer is in race-time order (the hub applies in order): find the first newer sample
+        lo, hi = 0, len(buffer)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if buffer[mid].session_time_s > since_s:
+                hi = mid
+            else:
+                lo = mid + 1
+        return list(itertools.islice(buffer, lo, lo + limit))
 
     def health(self) -> dict[str, Any]:
         """Ingest counters and lag, for ``/api/v1/health``."""
@@ -394,7 +543,7 @@ class RaceSession:
         self._persist = False
         try:
             for _, source, record in self.store.records(self.session_id):
-                self.submit(record, source)
+                self.ingest([record], source, check_future=False)
                 by_source[source] += 1
             self.flush()
         finally:

@@ -1,10 +1,12 @@
-"""TelemetryIngestor: every source's way into the hub — decode, validate, de-duplicate, queue, count.
+"""TelemetryIngestor: the network and file sources' adapter to the hub — decode, validate, queue.
 
 Sources hand it raw datagrams (F1-game binary or JSON), JSON messages or typed
-records. It validates and normalizes them into records, drops exact repeats (and a
-second copy of a lap already completed), and submits them to the `RaceSession`,
-which orders them by race time. Per source it counts accepted records, rejects by
-reason (with the last few examples), duplicates and lag.
+records. It decodes and validates them into records and hands them to the hub's one
+entrance, ``hub.ingest(records, source)`` (`RaceSession.ingest`), which drops exact
+repeats (and a second copy of a lap already completed), orders by race time and
+counts per source: accepted records, rejects by reason (with the last few examples),
+duplicates and lag. Decode errors found here are counted in the same per-source
+counters (``hub.count_reject``).
 
 Back-pressure: async sources go through one bounded queue (``max_queue`` items).
 `put_records` waits for room (a WebSocket client is slowed down through TCP);
@@ -16,8 +18,8 @@ Nothing can stop it: every item is decoded and applied under a guard that counts
 any failure by reason (``internal: <ExceptionType>``) and goes on; `run_supervised`
 restarts the consumer if it ever stops and records why (health reads
 `consumer_state`). Records from untrusted sources (everything but the built-in
-simulator and replay) too far ahead of the hub's clock are rejected as ``future``
-(see `RaceSession.offer`). A new F1-game session (new session UID, or its clock
+simulator, replay and Python callers) too far ahead of the hub's clock are rejected
+as ``future`` (see `RaceSession.ingest`). A new F1-game session (new session UID, or its clock
 back to zero, confirmed over several packets) starts a new session in the hub
 (``on_new_session``) instead of making every later record ``late``.
 """
@@ -32,7 +34,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from workbench.telemetry.records import LapRecord, Record
+from workbench.telemetry.records import Record
 from workbench.telemetry.sources import DatagramDecoder, IngestError, decode_json_bytes, validate_json
 
 __all__ = ["TelemetryIngestor", "SourceMetrics", "ACCEPTED", "DUPLICATE", "TRUSTED_SOURCES"]
@@ -41,14 +43,14 @@ log = logging.getLogger("racetwin.ingest")
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
-PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.offer
+PENDING = "pending: ahead of the hub's clock, waiting for confirmation"  # see RaceSession.ingest
 LATE = "late: older than records already applied"
-TRUSTED_SOURCES = ("simulator", "replay")  # built in: never checked for records in the future
+TRUSTED_SOURCES = ("simulator", "replay", "python")  # built in: never checked for records in the future
 
 
 @dataclasses.dataclass
 class SourceMetrics:
-    """Counters of one source (``udp``, ``ws``, ``replay`` …)."""
+    """Counters of one source (``udp``, ``ws``, ``rest``, ``replay`` …), kept by the hub."""
 
     accepted: int = 0
     duplicates: int = 0
@@ -67,68 +69,55 @@ class SourceMetrics:
 
 
 class TelemetryIngestor:
-    """The validated, de-duplicated, bounded entry to a `RaceSession`.
+    """The decoding, bounded adapter from network and file sources to a `RaceSession`.
 
     Parameters
     ----------
     hub : RaceSession
-        Where accepted records go (``hub.submit(record, source)``).
+        Where records go: ``hub.ingest(records, source)``, the hub's one entrance, which
+        de-duplicates and keeps the per-source counters.
     max_queue : int
         Items the async queue holds before `put_records` waits and `offer_datagram` drops.
-    dedup_window : int
-        How many recent record keys are remembered for de-duplication.
     max_senders : int
         Datagram senders whose game state is tracked at once (least recent forgotten).
     on_new_session : callable, optional
         ``on_new_session(reason)`` starts a new session in the hub when a new F1-game
         session begins (the service creates the store session); default
         ``hub.start_new_session(reason=reason)``.
-    trusted_sources : tuple of str
-        Sources whose records are not checked for being too far in the future.
     """
 
-    def __init__(self, hub, max_queue: int = 10_000, dedup_window: int = 50_000, max_senders: int = 64,
-                 on_new_session: Callable[[str], Any] | None = None,
-                 trusted_sources: tuple[str, ...] = TRUSTED_SOURCES):
+    def __init__(self, hub, max_queue: int = 10_000, max_senders: int = 64,
+                 on_new_session: Callable[[str], Any] | None = None):
         if max_queue < 1:
             raise ValueError(f"max_queue: {max_queue} is below minimum 1")
         self.hub = hub
-        # a hub is anything with submit(record, source) -> bool; RaceSession also has offer (future check)
-        self._offer = getattr(hub, "offer", None) or (
-            lambda record, source, check_future=True: None if hub.submit(record, source) else LATE)
         self.on_new_session = on_new_session
-        self.trusted_sources = trusted_sources
         self.consumer_restarts = 0
         self.consumer_error: str | None = None
         self.consumer_running = False
         self.max_queue = max_queue
-        self.dedup_window = dedup_window
         self.max_senders = max_senders
-        self.sources: dict[str, SourceMetrics] = {}
-        self._seen: collections.OrderedDict = collections.OrderedDict()
         self._decoders: collections.OrderedDict[tuple[str, Any], DatagramDecoder] = collections.OrderedDict()
         self._queue: asyncio.Queue | None = None
 
-    # -- metrics ----------------------------------------------------------------------
+    # -- metrics (kept by the hub) ------------------------------------------------------
+    @property
+    def sources(self) -> dict[str, SourceMetrics]:
+        """The hub's per-source counters."""
+        return self.hub.sources
+
     def source(self, name: str) -> SourceMetrics:
-        m = self.sources.get(name)
-        if m is None:
-            m = self.sources[name] = SourceMetrics()
-        return m
+        """The hub's counters of source ``name``."""
+        return self.hub.source(name)
 
     def reject(self, source: str, error: IngestError | Exception) -> None:
-        """Count a rejected message of ``source`` under its reason, keeping the example."""
-        reason = getattr(error, "reason", type(error).__name__)
-        m = self.source(source)
-        m.messages += 1
-        m.rejected[reason] += 1
-        m.last_rejects.append({"reason": reason, "message": str(error)[:300], "wall_time": time.time()})
+        """Count a rejected message of ``source`` under its reason, keeping the example (in the hub)."""
+        self.hub.count_reject(source, error)
 
     def metrics(self) -> dict[str, Any]:
-        """Per-source counters and the queue depth, for ``/api/v1/health``."""
+        """Per-source counters (the hub's) and the queue depth, for ``/api/v1/health``."""
         return {"queue": {"depth": 0 if self._queue is None else self._queue.qsize(), "max": self.max_queue},
-                "consumer": self.consumer_state(),
-                "sources": {name: m.state() for name, m in sorted(self.sources.items())}}
+                "consumer": self.consumer_state(), "sources": self.hub.source_metrics()}
 
     def consumer_state(self) -> dict[str, Any]:
         """Whether the queue consumer runs, how often it was restarted and the last cause."""
@@ -144,48 +133,18 @@ class TelemetryIngestor:
                         str(exc)[:200])
 
     # -- synchronous path ---------------------------------------------------------------
-    def _key(self, record: Record):
-        return ("lap", record.driver, record.lap_number) if isinstance(record, LapRecord) else record
-
     def ingest_records(self, records: list[Record], source: str) -> int:
-        """Submit typed records; returns how many the hub took (duplicates, late and future ones are counted)."""
+        """Hand typed records to the hub; returns how many it took (duplicates, late and future ones are counted)."""
         return sum(status == ACCEPTED for status in self.ingest_records_detailed(records, source))
 
     def ingest_records_detailed(self, records: list[Record], source: str) -> list[str]:
-        """Submit typed records; one status per record: ``accepted``, ``duplicate`` or the hub's reject reason.
-
-        Never raises: a failure inside the hub is counted as ``internal: <type>`` for that record.
-        """
-        m = self.source(source)
-        check_future = source not in self.trusted_sources
-        statuses = []
-        for record in records:
-            try:
-                key = self._key(record)
-                if key in self._seen:
-                    m.duplicates += 1
-                    statuses.append(DUPLICATE)
-                    continue
-                reason = self._offer(record, source, check_future=check_future)
-                statuses.append(reason)
-                if reason is None or reason == PENDING:
-                    self._seen[key] = None
-                    if len(self._seen) > self.dedup_window:
-                        self._seen.popitem(last=False)
-            except Exception as exc:  # the guard: one bad record never stops the rest
-                self._guard_failed(source, exc, f"record {type(record).__name__}")
-                statuses.append(f"internal: {type(exc).__name__}")
-        for i, (record, reason) in enumerate(zip(records, statuses, strict=True)):
-            if reason == PENDING:  # held ahead of the clock: confirmed by later records of this batch?
-                reason = statuses[i] = self.hub.held_outcome(record, source)
-            if reason is None:
-                m.accepted += 1
-                m.last_session_time_s = record.session_time_s
-                statuses[i] = ACCEPTED
-            elif reason not in (DUPLICATE, PENDING) and not reason.startswith("internal: "):
-                m.rejected[reason] += 1
-        m.last_wall_s = time.monotonic()
-        return statuses
+        """Hand typed records to the hub (`RaceSession.ingest`); one status per record: ``accepted``,
+        ``duplicate`` or the hub's reject reason. Never raises."""
+        try:
+            return self.hub.ingest(list(records), source)
+        except Exception as exc:  # the hub guards each record; this is the last line
+            self._guard_failed(source, exc, "records")
+            return [f"internal: {type(exc).__name__}"] * len(records)
 
     def _decoder(self, source: str, sender: Any) -> DatagramDecoder:
         key = (source, sender)
@@ -220,8 +179,7 @@ class TelemetryIngestor:
         return self.ingest_records(records, source)
 
     def start_new_session(self, reason: str) -> None:
-        """Start a new session in the hub (``on_new_session``), forgetting de-duplication keys."""
-        self._seen.clear()
+        """Start a new session in the hub (``on_new_session``); the hub forgets its de-duplication keys."""
         if self.on_new_session is not None:
             self.on_new_session(reason)
         else:

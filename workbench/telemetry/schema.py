@@ -27,15 +27,16 @@ from workbench.telemetry.records import (
     TrackStatus,
 )
 
-__all__ = ["SCHEMA_VERSION", "FIELDS", "Field", "check_field", "check_object", "TelemetryValidationError",
-           "validate", "validate_batch", "json_schema", "to_wire", "normalize_compound", "short_repr", "bounds"]
+__all__ = ["SCHEMA_VERSION", "DRIVER_PATTERN", "FIELDS", "Field", "check_field", "check_object",
+           "TelemetryValidationError", "validate", "validate_batch", "json_schema", "to_wire", "normalize_compound",
+           "short_repr", "bounds"]
 
 SCHEMA_VERSION = "1.0"
 """Version of the wire schema: the major part changes only when old messages break."""
 
 MAX_BATCH_RECORDS = 10_000
 
-_DRIVER_PATTERN = r"^[A-Z0-9]{2,4}$"
+_DRIVER_PATTERN = DRIVER_PATTERN = r"^[A-Z0-9]{2,4}$"  # a driver code (FastF1 Driver), e.g. VER
 _DETAIL_PATTERN = r"^C[0-6]$"
 
 

@@ -13,10 +13,11 @@ from workbench.twins.context import TwinContext
 from workbench.twins.fuel_model import estimate_fuel
 from workbench.twins.online_tyre import OnlineTyreModel
 from workbench.twins.pit_window import DRY, pit_window
+from workbench.twins.twin_schemas import TWIN_SCHEMA_VERSION, parameterized_state, parameterized_state_schema
 from workbench.twins.tyre_model import CLIFF_RATE_S_PER_LAP, normal_cdf, prior_from_fit
 from workbench.twins.tyre_model import best as best_fit
 
-__all__ = ["CarTwin", "RECENT_PACE_LAPS"]
+__all__ = ["CarTwin", "RECENT_PACE_LAPS", "car_twin_schema", "car_live_schema"]
 
 RECENT_PACE_LAPS = 3
 INTERCEPT_LAPS = 3  # the stint's level: mean of its last clean laps with wear and fuel removed
@@ -25,6 +26,7 @@ FIELD_PRIOR_MIN_LAPS = 10  # the field's fit becomes our prior once it has this 
 FIELD_PRIOR_INFLATE = 4.0  # our car may wear its tyres differently from the average car
 LIVE_CHANNELS = ("speed_kph", "throttle_pct", "brake", "gear", "rpm", "drs", "distance_m")
 _SLOW_SAMPLE_FIELDS = ("compound", "tyre_age_laps", "in_pit")
+FUEL_STEP_KG = 0.1  # a sample moves the fuel_kg parameter when its reading differs by this much (or more)
 
 
 def _same(a, b) -> bool:
@@ -81,7 +83,9 @@ class CarTwin(param.Parameterized):
     stint = param.Integer(default=1, bounds=(1, None), doc="Stint number (FastF1 Stint).")
     compound = param.Selector(default=None, objects=[None, *Compound], allow_None=True, doc="Tyre compound.")
     tyre_age_laps = param.Integer(default=None, allow_None=True, bounds=(0, None), doc="Laps on this set.")
-    fuel_kg = param.Number(default=None, allow_None=True, bounds=(0, None), doc="Fuel on board, kg.")
+    fuel_kg = param.Number(default=None, allow_None=True, bounds=(0, None),
+                           doc="Fuel on board, kg: the latest reading (lap record, or a sample once it "
+                               f"differs by {FUEL_STEP_KG} kg or more).")
     tyre_wear_pct = param.Number(default=None, allow_None=True, bounds=(0, 100),
                                  doc="Tyre wear from telemetry at the last lap end (F1 game), %; None if not sent.")
     pit_stops = param.Integer(default=0, bounds=(0, None), doc="Pit stops made.")
@@ -148,7 +152,7 @@ class CarTwin(param.Parameterized):
         # The sample-driven parameters as last read or set here (plain dict reads are ~10x cheaper than
         # parameter reads); any change to them from elsewhere drops the copy (watcher below).
         self._sample_params: dict[str, Any] | None = None
-        self.param.watch(self._drop_sample_params, [*_SLOW_SAMPLE_FIELDS, "current_lap"])
+        self.param.watch(self._drop_sample_params, [*_SLOW_SAMPLE_FIELDS, "current_lap", "fuel_kg"])
         self.field_model = field_model
         self.tyres = OnlineTyreModel(self.context.priors)
         self._stint_laps: list[tuple[int, float]] = []  # (tyre age, corrected lap time) of this stint's clean laps
@@ -198,12 +202,15 @@ class CarTwin(param.Parameterized):
         # High-rate path: no parameter read or set unless a slow-changing field really changes.
         known = self._sample_params
         if known is None:
-            known = {name: getattr(self, name) for name in (*_SLOW_SAMPLE_FIELDS, "current_lap")}
+            known = {name: getattr(self, name) for name in (*_SLOW_SAMPLE_FIELDS, "current_lap", "fuel_kg")}
         changed = {}
         for name in _SLOW_SAMPLE_FIELDS:
             value = getattr(s, name)
             if value is not None and value != known[name]:
                 changed[name] = value
+        fuel = s.fuel_kg  # changes on every sample: the parameter follows it in FUEL_STEP_KG steps
+        if fuel is not None and (known["fuel_kg"] is None or abs(fuel - known["fuel_kg"]) >= FUEL_STEP_KG):
+            changed["fuel_kg"] = fuel
         if s.lap != known["current_lap"]:
             changed["current_lap"] = s.lap
         if changed:
@@ -390,21 +397,22 @@ class CarTwin(param.Parameterized):
                                window.stops_to_go)))
 
     def state(self) -> dict[str, Any]:
-        """A JSON-ready snapshot of the twin."""
-        out = {}
-        for name in self.param:
-            if name == "name":
-                continue
-            value = getattr(self, name)
-            if isinstance(value, (Compound, TrackStatus)):
-                value = value.value
-            elif isinstance(value, float) and np.isnan(value):
-                value = None
-            elif name == "lap_times_s":
-                value = [None if np.isnan(v) else v for v in value]
-            out[name] = value
+        """The twin's JSON: every parameter (`parameterized_state`, the shape `car_twin_schema` describes)
+        plus ``live``, the last high-rate sample's channels. REST, the push stream and the page read this."""
+        out = parameterized_state(self)
         sample = self.latest_sample
-        out["fuel_kg"] = sample.fuel_kg if sample is not None and sample.fuel_kg is not None else self.fuel_kg
         out["live"] = None if sample is None else {"session_time_s": sample.session_time_s, "lap": sample.lap,
                                                    **{c: getattr(sample, c) for c in LIVE_CHANNELS}}
         return out
+
+
+def car_live_schema() -> dict[str, Any]:
+    """The ``live`` property of `CarTwin.state`: the last high-rate sample's channels, or null."""
+    return {"type": ["object", "null"], "description": "The last high-rate sample.",
+            "properties": {c: {} for c in ("session_time_s", "lap", *LIVE_CHANNELS)}}
+
+
+def car_twin_schema() -> dict[str, Any]:
+    """JSON schema of `CarTwin.state`: every parameter with its type, bounds and doc, plus ``live``."""
+    body = parameterized_state_schema(CarTwin, extra={"live": car_live_schema()}, title="CarTwin state")
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "version": TWIN_SCHEMA_VERSION, **body}

@@ -1,18 +1,23 @@
-"""JSON schemas of the twins' ``state()``, built from their `param` parameters (types, bounds, docs).
+"""The twins' JSON (``state()``) and its schema, both built from their `param` parameters.
 
-The tests validate real states against `car_twin_schema` / `field_twin_schema`; the OpenAPI
+`parameterized_state` writes every declared parameter's value; `parameterized_state_schema`
+describes the same properties (types, bounds, docs). REST, the push stream, the store's
+snapshots and the Panel page all read the twin through this one definition.
+
+The tests validate real states against `workbench.twins.car.car_twin_schema` / `field_twin_schema`; the OpenAPI
 document (`workbench.service.openapi`) embeds the same `parameterized_state_schema` output.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from typing import Any
 
 import param
 
-__all__ = ["car_twin_schema", "car_live_schema", "field_twin_schema", "parameterized_state_schema",
-           "TWIN_SCHEMA_VERSION"]
+__all__ = ["field_twin_schema", "parameterized_state",
+           "parameterized_state_schema", "TWIN_SCHEMA_VERSION"]
 
 TWIN_SCHEMA_VERSION = "1.0"
 _SKIP = ("name",)
@@ -51,6 +56,24 @@ def _param_schema(p: param.Parameter) -> dict[str, Any]:
     return out
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def parameterized_state(obj: param.Parameterized, exclude: tuple[str, ...] = _SKIP) -> dict[str, Any]:
+    """The JSON value of every declared parameter of ``obj`` (the properties `parameterized_state_schema` lists).
+
+    Enums are written as their value; NaN and infinities (also inside lists) as None.
+    """
+    return {name: _json_value(getattr(obj, name)) for name in obj.param.objects("existing") if name not in exclude}
+
+
 def parameterized_state_schema(cls: type[param.Parameterized], exclude: tuple[str, ...] = _SKIP,
                                extra: dict[str, dict] | None = None, title: str | None = None) -> dict[str, Any]:
     """The JSON schema of ``cls(...).state()``: one required property per parameter, plus ``extra``.
@@ -70,22 +93,6 @@ def parameterized_state_schema(cls: type[param.Parameterized], exclude: tuple[st
     props.update(extra or {})
     return {"title": title or f"{cls.__name__}State", "type": "object", "properties": props,
             "required": sorted(props), "additionalProperties": False}
-
-
-def car_live_schema() -> dict[str, Any]:
-    """The ``live`` property of `CarTwin.state`: the last high-rate sample's channels, or null."""
-    from workbench.twins.car import LIVE_CHANNELS
-
-    return {"type": ["object", "null"], "description": "The last high-rate sample.",
-            "properties": {c: {} for c in ("session_time_s", "lap", *LIVE_CHANNELS)}}
-
-
-def car_twin_schema() -> dict[str, Any]:
-    """JSON schema of `CarTwin.state`: every parameter with its type, bounds and doc, plus ``live``."""
-    from workbench.twins.car import CarTwin
-
-    body = parameterized_state_schema(CarTwin, extra={"live": car_live_schema()}, title="CarTwin state")
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "version": TWIN_SCHEMA_VERSION, **body}
 
 
 def field_twin_schema() -> dict[str, Any]:

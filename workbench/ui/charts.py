@@ -156,10 +156,9 @@ class TelemetryTrace(pn.viewable.Viewer):
 
     def refresh(self) -> int:
         """Stream the samples of our car newer than the last one sent; returns how many."""
-        driver = self.hub.our_driver
         since = None if self._last_s == float("-inf") else self._last_s
-        new = [s for s in self.hub.telemetry_since(since, limit=len(self.hub.telemetry) or 1)
-               if s.driver == driver][-self.window:]
+        buffered = len(self.hub.telemetry_by_driver.get(self.hub.our_driver, ())) or 1
+        new = self.hub.telemetry_since(since, limit=buffered)[-self.window:]  # our car's ring buffer
         if not new:
             return 0
         self._last_s = new[-1].session_time_s

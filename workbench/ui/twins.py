@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 from workbench.service.session import RaceSession
 from workbench.ui.colours import COMPOUND_COLOURS
 
-__all__ = ["CarTwinPanel", "FieldPanel", "degradation_frame"]
+__all__ = ["CarTwinPanel", "FieldPanel", "car_facts", "degradation_frame"]
 
 
 def _fmt(value, spec: str = ".1f", unit: str = "") -> str:
@@ -29,6 +29,25 @@ def degradation_frame(twin, compound: str, max_age: int) -> pd.DataFrame | None:
     ages = np.arange(0, max_age + 1, dtype=float)
     mean, sd = fit.degradation_s(ages), fit.degradation_sd_s(ages)
     return pd.DataFrame({"age": ages, "deg_s": mean, "lo": mean - 2 * sd, "hi": mean + 2 * sd})
+
+
+def car_facts(state: dict) -> list[tuple[str, str]]:
+    """The car panel's facts (label, text) from a car twin's JSON (`CarTwin.state`, as ``/api/v1/car-twin``
+    serves it): the page shows the same numbers as REST."""
+    t = state
+    window = "—"
+    if t["pit_window_ideal_lap"] is not None:
+        window = (f"L{t['pit_window_earliest_lap']}–{t['pit_window_latest_lap']}, ideal L{t['pit_window_ideal_lap']} "
+                  f"→ {t['pit_window_compound']} ({t['pit_window_stops_to_go']} to go)")
+    cliff = t["cliff_risk"]
+    return [("Position", f"P{t['position']}" if t["position"] else "—"),
+            ("Tyre", f"{t['compound'] or '—'} age {_fmt(t['tyre_age_laps'], 'd')}"),
+            ("Degradation now", f"{_fmt(t['degradation_s'], '.2f', ' s')} ± {_fmt(t['degradation_sd_s'], '.2f')}"
+                                f", {_fmt(t['degradation_rate_s_per_lap'], '.3f', ' s/lap')}"),
+            ("Cliff risk", _fmt(None if cliff is None else 100 * cliff, ".0f", " %")),
+            ("Fuel", f"{_fmt(t['fuel_kg'], '.1f', ' kg')}, {_fmt(t['fuel_burn_kg_per_lap'], '.2f', ' kg/lap')}, "
+                     f"{_fmt(t['fuel_laps_left'], '.1f')} laps ({t['fuel_source']})"),
+            ("Pit window", window)]
 
 
 class CarTwinPanel(pn.viewable.Viewer):
@@ -74,20 +93,7 @@ class CarTwinPanel(pn.viewable.Viewer):
         self.figure.title.text = f"{twin.driver} {compound}: wear fit ±2 sd ({twin.tyre_model or 'prior'})"
 
     def _facts_html(self) -> str:
-        t = self.hub.car_twin
-        window = "—"
-        if t.pit_window_ideal_lap is not None:
-            window = (f"L{t.pit_window_earliest_lap}–{t.pit_window_latest_lap}, ideal L{t.pit_window_ideal_lap} "
-                      f"→ {t.pit_window_compound} ({t.pit_window_stops_to_go} to go)")
-        tyre = t.compound.value if t.compound else "—"
-        rows = [("Position", f"P{t.position}" if t.position else "—"),
-                ("Tyre", f"{tyre} age {_fmt(t.tyre_age_laps, 'd')}"),
-                ("Degradation now", f"{_fmt(t.degradation_s, '.2f', ' s')} ± {_fmt(t.degradation_sd_s, '.2f')}"
-                                    f", {_fmt(t.degradation_rate_s_per_lap, '.3f', ' s/lap')}"),
-                ("Cliff risk", _fmt(None if t.cliff_risk is None else 100 * t.cliff_risk, ".0f", " %")),
-                ("Fuel", f"{_fmt(t.fuel_kg, '.1f', ' kg')}, {_fmt(t.fuel_burn_kg_per_lap, '.2f', ' kg/lap')}, "
-                         f"{_fmt(t.fuel_laps_left, '.1f')} laps ({t.fuel_source})"),
-                ("Pit window", window)]
+        rows = car_facts(self.hub.car_twin.state())  # the twin's JSON, exactly what REST serves
         body = "".join(f"<tr><th style='text-align:left;padding-right:8px'>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return f"<table class='car-twin-facts'>{body}</table>"
 
