@@ -1,4 +1,8 @@
-"""The Mojo backend: `mojo_race.mojo` compiled to a Python extension and imported.
+"""The Mojo backend: ``kernels/mojo_race.mojo`` compiled to a Python extension and imported.
+
+The Mojo source is not a Python module, so it lives in the repository's top-level
+``kernels/`` folder (``workbench/_kernels`` in a wheel); `workbench.paths.kernel_source`
+finds it in both.
 
 Optional: ``pip install .[mojo]`` (``max==26.7.0`` with Mojo 1.2). `available` says
 whether the Mojo toolchain is importable; `run_races`, `run_candidates` and
@@ -22,10 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.paths import kernel_source
+
 __all__ = ["MojoUnavailable", "available", "load", "build", "run_races", "run_candidates", "single_car_times",
            "normals"]
 
 _HERE = Path(__file__).resolve().parent
+MOJO_SOURCE = "mojo_race.mojo"  # in `workbench.paths.kernel_source_dir`
 _module = None
 
 
@@ -60,7 +67,7 @@ def load():
     """Build (first time: about 15-30 s, cached by source hash) and import the kernel module."""
     global _module
     if _module is None:
-        _module = build(_HERE / "mojo_race.mojo")
+        _module = build(kernel_source(MOJO_SOURCE))
     return _module
 
 

@@ -1,7 +1,8 @@
-# Full-field Monte Carlo race kernel in Mojo: the same model, the same random numbers
-# and the same argument layout as workbench/kernels/numba_race.py (race_one /
-# run_races); read the two side by side. Built and imported through mojo.importer by
-# workbench/kernels/mojo_backend.py (optional extra: pip install .[mojo]).
+# Full-field Monte Carlo race kernel in Mojo: the same model and the same random numbers
+# as workbench/kernels/numba_race.py (race_one / run_races); read the two side by side.
+# Built and imported by workbench/kernels/mojo_backend.py (optional extra: pip install
+# .[mojo]), which finds this file through workbench.paths.kernel_source (kernels/ in a
+# checkout, workbench/_kernels in a wheel).
 
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
