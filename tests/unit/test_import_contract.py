@@ -84,7 +84,7 @@ LAZY_CYCLES: tuple[frozenset[str], ...] = (
 )
 
 # Modules that `import workbench.kernels.layout` may load (kernels are leaves; the package is lazy).
-KERNEL_LAYOUT_CLOSURE = {"workbench", "workbench.kernels", "workbench.kernels.layout"}
+KERNEL_LAYOUT_CLOSURE = {"workbench", "workbench.kernels", "workbench.kernels.layout", "workbench.rng"}
 
 # ----------------------------------------------------------------------------- the reading
 
