@@ -36,10 +36,13 @@ from workbench.strategy.racedef import bundled_race
 REPO = Path(__file__).resolve().parents[2]
 
 
-def git_file(commit: str, path: str, dest: Path) -> Path:
-    """``path`` as of ``commit``, written to ``dest``."""
-    dest.write_bytes(subprocess.run(["git", "show", f"{commit}:{path}"], cwd=REPO, check=True,
-                                    capture_output=True).stdout)
+def git_file(commit: str, path: str, dest: Path, was: str | None = None) -> Path:
+    """``path`` as of ``commit`` (or ``was``, its older path, where ``commit`` predates a move), written to ``dest``."""
+    out = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=REPO, capture_output=True)
+    if out.returncode != 0 and was is not None:
+        out = subprocess.run(["git", "show", f"{commit}:{was}"], cwd=REPO, capture_output=True)
+    out.check_returncode()
+    dest.write_bytes(out.stdout)
     return dest
 
 
@@ -126,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             singles[f"numba {args.before}"] = old.single_car_times
             fulls[f"numba {args.before}"] = old.run_races
             if mojo:
-                module = mojo_backend.build(git_file(args.before, "workbench/kernels/mojo_race.mojo",
-                                                     Path(tmp) / "mojo_race.mojo"))
+                module = mojo_backend.build(git_file(args.before, "kernels/mojo_race.mojo",
+                                                     Path(tmp) / "mojo_race.mojo",
+                                                     was="workbench/kernels/mojo_race.mojo"))
                 fulls[f"Mojo {args.before}"] = with_mojo_module(module, mojo_backend.run_races)
                 if hasattr(module, "single_car_times"):
                     singles[f"Mojo {args.before}"] = with_mojo_module(module, mojo_backend.single_car_times)

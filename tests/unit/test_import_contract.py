@@ -57,7 +57,8 @@ RULES = (
     Rule("the engine knows no view", importers=("workbench",), except_importers=ADAPTERS,
          forbidden=VIEW_FRAMEWORKS + ADAPTERS),
     Rule("kernels are leaves", importers=("workbench.kernels",),
-         only=(STDLIB, "numpy", "numba", "mojo", "max", "workbench.rng", "workbench.kernels")),
+         only=(STDLIB, "numpy", "numba", "mojo", "max", "workbench.rng", "workbench.paths",
+               "workbench.kernels")),
     Rule("ingest does not decide", importers=("workbench.telemetry",), forbidden=("workbench.strategy",)),
     Rule("twins and strategy know no service", importers=("workbench.twins", "workbench.strategy"),
          forbidden=("workbench.service",)),
@@ -83,7 +84,7 @@ LAZY_CYCLES: tuple[frozenset[str], ...] = (
 )
 
 # Modules that `import workbench.kernels.layout` may load (kernels are leaves; the package is lazy).
-KERNEL_LAYOUT_CLOSURE = {"workbench", "workbench.kernels", "workbench.kernels.layout"}
+KERNEL_LAYOUT_CLOSURE = {"workbench", "workbench.kernels", "workbench.kernels.layout", "workbench.rng"}
 
 # ----------------------------------------------------------------------------- the reading
 

@@ -37,6 +37,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from workbench.kernels import layout as L
 from workbench.kernels import numba_rng, race_step
 from workbench.kernels.retarget import compile_functions
 from workbench.kernels.select import numpy_compat
@@ -52,7 +53,8 @@ MAX_STOPS = 8
 THREADS_PER_BLOCK = 128
 TIME_BINS = 4096  # race-time histogram bins per candidate (quantile resolution: range / TIME_BINS)
 
-_N_LAPS, _T0, _PIT_LAP = 1, 13, 23  # positions in `PackedRace.kernel_args`
+# positions in `layout.RACE_ARGS` (`PackedRace.kernel_args()`)
+_N_LAPS, _T0, _PIT_LAP = (L.RACE_ARG_NAMES.index(n) for n in ("n_laps", "t0", "pit_lap"))
 _STATUS_LEN = MAX_LAPS + 1  # a compile-time constant for cuda.local.array
 _NF = race_step.N_FLOAT_SCRATCH
 _NI = race_step.N_INT_SCRATCH

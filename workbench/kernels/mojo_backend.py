@@ -1,4 +1,8 @@
-"""The Mojo backend: `mojo_race.mojo` compiled to a Python extension and imported.
+"""The Mojo backend: ``kernels/mojo_race.mojo`` compiled to a Python extension and imported.
+
+The Mojo source is not a Python module, so it lives in the repository's top-level
+``kernels/`` folder (``workbench/_kernels`` in a wheel); `workbench.paths.kernel_source`
+finds it in both.
 
 Optional: ``pip install .[mojo]`` (``max==26.7.0`` with Mojo 1.2). `available` says
 whether the Mojo toolchain is importable; `run_races`, `run_candidates` and
@@ -22,10 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.kernels import layout as L
+from workbench.paths import kernel_source
+
 __all__ = ["MojoUnavailable", "available", "load", "build", "run_races", "run_candidates", "single_car_times",
            "normals"]
 
 _HERE = Path(__file__).resolve().parent
+MOJO_SOURCE = "mojo_race.mojo"  # in `workbench.paths.kernel_source_dir`
 _module = None
 
 
@@ -60,7 +68,7 @@ def load():
     """Build (first time: about 15-30 s, cached by source hash) and import the kernel module."""
     global _module
     if _module is None:
-        _module = build(_HERE / "mojo_race.mojo")
+        _module = build(kernel_source(MOJO_SOURCE))
     return _module
 
 
@@ -107,6 +115,9 @@ def _restore_python_env() -> None:
             os.unsetenv(key)
 
 
+_DTYPES = {"float64": np.float64, "int64": np.int64, "bool": np.int64}  # bool arrays go to Mojo as int64
+
+
 def _f(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
@@ -115,29 +126,38 @@ def _i(a) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
-def _race_args(seed, sim0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
-               sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0, alive0,
-               compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap, pit_compound,
-               n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position, out_time,
-               out_stops) -> tuple[list, list]:
-    """The `Race` argument list of the Mojo module, and the converted arrays it points into (keep them alive)."""
-    for name, arr, dtype in (("out_position", out_position, np.int64), ("out_time", out_time, np.float64),
-                             ("out_stops", out_stops, np.int64)):
-        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_rows, len(t0)):
-            raise ValueError(f"{name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
-                             f"{(n_rows, len(t0))}")
-    arrays = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2), _f(sc_count_cdf),
-              _f(sc_len_cdf), _f(vsc_count_cdf), _f(vsc_len_cdf), _i(forced_status), _f(t0), _i(alive0),
-              _i(compound0), _i(age0), _f(fuel0), _f(pace), _f(sigma), _i(grid), _i(opportunistic), _i(shift_plan),
-              _i(pit_lap), _i(pit_compound), _i(n_stops)]
-    args = [int(seed), int(sim0), int(start_lap), int(n_laps), len(t0), int(pit_lap.shape[1]), len(sc_count_cdf),
-            len(sc_len_cdf), len(vsc_count_cdf), len(vsc_len_cdf), float(retire_p)]
-    if np.shape(pit_age) != np.shape(pit_lap):
-        raise ValueError(f"pit_age: shape {np.shape(pit_age)} is not pit_lap's {np.shape(pit_lap)}")
-    extra = [_f(neutral_from), _f(deg_factor), _i(retire_at), _i(pit_age)]  # after the outputs (a[37..40])
-    args += [a.ctypes.data for a in arrays] + [out_position.ctypes.data, out_time.ctypes.data,
-                                               out_stops.ctypes.data] + [a.ctypes.data for a in extra]
-    return args, arrays + extra
+def _mojo_list(layout: tuple[L.Arg, ...], values: dict) -> tuple[list, list]:
+    """The Mojo argument list for ``layout`` (a declaration of `workbench.kernels.layout`) from ``values``.
+
+    Scalars become ``int``/``float``; arrays become the address of a C-contiguous copy of
+    the declared dtype. Returns the list and those copies (keep them alive until the kernel returns).
+    """
+    args, keep = [], []
+    for arg in layout:
+        value = values[arg.name]
+        if arg.ndim == 0:
+            args.append(float(value) if arg.dtype == "float64" else int(value))
+        else:
+            arr = np.ascontiguousarray(value, dtype=_DTYPES[arg.dtype])
+            if arr.ndim != arg.ndim:
+                raise ValueError(f"{arg.name}: {arr.ndim} dimensions, the kernel takes {arg.ndim}")
+            keep.append(arr)
+            args.append(arr.ctypes.data)
+    return args, keep
+
+
+def _race_args(values: dict, n_rows: int) -> tuple[list, list]:
+    """The `Race` argument list of the Mojo module (`layout.MOJO_RACE`), and the arrays it points into."""
+    n_cars = len(values["t0"])
+    for arg in L.OUTPUT_ARGS:
+        arr, dtype = values[arg.name], _DTYPES[arg.dtype]
+        if arr.dtype != dtype or not arr.flags.c_contiguous or arr.shape != (n_rows, n_cars):
+            raise ValueError(f"{arg.name}: must be a C-contiguous {np.dtype(dtype).name} array of shape "
+                             f"{(n_rows, n_cars)}")
+    if np.shape(values["pit_age"]) != np.shape(values["pit_lap"]):
+        raise ValueError(f"pit_age: shape {np.shape(values['pit_age'])} is not pit_lap's {np.shape(values['pit_lap'])}")
+    sizes = {name: np.shape(values[array])[axis] for name, (array, axis) in L.MOJO_SIZES.items()}
+    return _mojo_list(L.MOJO_RACE, {**values, **sizes})
 
 
 def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
@@ -146,12 +166,9 @@ def run_races(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_mo
               pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
               out_position, out_time, out_stops):
     """Same contract as `workbench.kernels.numba_race.run_races` (outputs [run, car] filled in place)."""
+    values = dict(locals())  # the arguments by name (`layout.KERNELS["run_races"]`)
     module = load()
-    args, arrays = _race_args(seed, sim0, n_runs, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
-                              comp_k2, sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
-                              t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-                              pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age,
-                              out_position, out_time, out_stops)
+    args, arrays = _race_args(values, n_runs)
     module.run_races(args, int(n_runs))
     del arrays  # alive until the kernel has returned
 
@@ -162,6 +179,7 @@ def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
                    opportunistic, shift_plan, pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at,
                    pit_age, out_position, out_time, out_stops):
     """Same contract as `workbench.kernels.numba_race.run_candidates` (row ``k * n_runs + r``: race r, candidate k)."""
+    values = dict(locals())  # the arguments by name (`layout.KERNELS["run_candidates"]`)
     module = load()
     cand_lap, cand_comp, cand_n = _i(cand_pit_lap), _i(cand_pit_compound), _i(cand_n_stops)
     if cand_lap.ndim != 2 or cand_comp.shape != cand_lap.shape or cand_n.shape != (cand_lap.shape[0],):
@@ -171,31 +189,26 @@ def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
         raise ValueError(f"pit_lap: {pit_lap.shape[1]} stops wide, narrower than the candidates' "
                          f"{cand_lap.shape[1]}")
     n_rows = len(cand_n) * int(n_runs)
-    args, arrays = _race_args(seed, 0, n_rows, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
-                              sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status, t0,
-                              alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan, pit_lap,
-                              pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position,
-                              out_time, out_stops)
-    module.run_candidates(args, [int(our_car), int(n_runs), len(cand_n), int(cand_lap.shape[1]),
-                                 cand_lap.ctypes.data, cand_comp.ctypes.data, cand_n.ctypes.data])
-    del arrays, cand_lap, cand_comp, cand_n  # alive until the kernel has returned
+    args, arrays = _race_args({**values, "sim0": 0}, n_rows)
+    cand, cand_arrays = _mojo_list(L.MOJO_CANDIDATES, {**values, "n_cand": len(cand_n),
+                                                        "cand_width": cand_lap.shape[1]})
+    module.run_candidates(args, cand)
+    del arrays, cand_arrays  # alive until the kernel has returned
 
 
 def single_car_times(seed, sim0, n_runs, car, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
                      comp_k2, compound0, age0, fuel0, pace, sigma, pit_lap, pit_compound, n_stops, out_time):
     """Same contract as `workbench.kernels.numba_race.single_car_times` (``out_time`` [run] filled in place)."""
+    values = dict(locals())  # the arguments by name (`layout.KERNELS["single_car_times"]`)
     module = load()
     if out_time.dtype != np.float64 or not out_time.flags.c_contiguous or out_time.shape != (n_runs,):
         raise ValueError(f"out_time: must be a C-contiguous float64 array of shape {(n_runs,)}")
-    arrays = [_f(track), _f(comp_offset), _i(comp_model), _f(comp_k1), _f(comp_k2)]
-    plan = [_i(pit_lap), _i(pit_compound)]
-    if int(n_stops) > min(len(plan[0]), len(plan[1])):
-        raise ValueError(f"n_stops: {n_stops} is more than the {min(len(plan[0]), len(plan[1]))} stops planned")
-    module.single_car_times([int(seed), int(sim0), int(n_runs), int(car), int(start_lap), int(n_laps)]
-                            + [a.ctypes.data for a in arrays]
-                            + [int(compound0), int(age0), float(fuel0), float(pace), float(sigma)]
-                            + [a.ctypes.data for a in plan] + [int(n_stops), out_time.ctypes.data])
-    # `arrays` and `plan` stay alive until here
+    planned = min(len(pit_lap), len(pit_compound))
+    if int(n_stops) > planned:
+        raise ValueError(f"n_stops: {n_stops} is more than the {planned} stops planned")
+    args, arrays = _mojo_list(L.MOJO_SINGLE_CAR, values)
+    module.single_car_times(args)
+    del arrays  # alive until the kernel has returned
 
 
 def normals(seed: int, sims, cars, laps, purpose: int) -> np.ndarray:

@@ -386,7 +386,8 @@ def planned_strategy(race: RaceDefinition, car: CarState, laps_completed: int) -
 
 @dataclasses.dataclass
 class PackedRace:
-    """Everything a kernel needs, as arrays (argument names and order of the kernels)."""
+    """Everything a kernel needs, as arrays: the fields up to ``pit_age`` are `workbench.kernels.layout.RACE_ARGS`,
+    in its order (names, dtypes and dimensions checked by ``tests/unit/test_kernel_interface.py``)."""
 
     start_lap: int
     n_laps: int
@@ -422,8 +423,8 @@ class PackedRace:
     compounds: tuple[Compound, ...] = ()
 
     def kernel_args(self) -> tuple:
-        names = [f.name for f in dataclasses.fields(self)][:-2]
-        return tuple(getattr(self, n) for n in names)
+        """The race model in the kernels' argument order, `workbench.kernels.layout.RACE_ARGS`."""
+        return tuple(getattr(self, n) for n in L.RACE_ARG_NAMES)
 
     def widened(self, width: int) -> PackedRace:
         """A copy whose plan arrays hold at least ``width`` stops per car."""

@@ -77,9 +77,9 @@ def run_candidates(seed, n_runs, our_car, cand_pit_lap, cand_pit_compound, cand_
 def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1, comp_k2,
          sc_count_cdf, sc_len_cdf, vsc_count_cdf, vsc_len_cdf, retire_p, forced_status,
          t0, alive0, compound0, age0, fuel0, pace, sigma, grid, opportunistic, shift_plan,
-         stops, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position, out_time,
+         pit_lap, pit_compound, n_stops, neutral_from, deg_factor, retire_at, pit_age, out_position, out_time,
          out_stops, trace):
-    """The model; ``stops``, ``pit_compound``, ``pit_age`` [run, car, stop] and ``n_stops`` [run, car] per race."""
+    """The model; ``pit_lap``, ``pit_compound``, ``pit_age`` [run, car, stop] and ``n_stops`` [run, car] per race."""
     R, C = sims.size, t0.size
     cars = np.arange(C, dtype=np.int64)
     rows = np.arange(R)[:, None]
@@ -93,7 +93,7 @@ def _run(seed, sims, start_lap, n_laps, track, comp_offset, comp_model, comp_k1,
     retire_lap = np.where(alive0 & (uniform(seed, sk, ck, 0, L.P_RETIREMENT) < retire_p) & (draw_lap > start_lap),
                           draw_lap, 0)
     retire_lap = np.where(alive0 & (retire_at > start_lap), retire_at, retire_lap)  # forced replaces the draw
-    stops = stops.copy()
+    stops = pit_lap.copy()
     for c in np.flatnonzero(shift_plan):
         prev = np.full(R, start_lap + 1 - L.MIN_STINT_LAPS)
         for k in range(int(n_stops[:, c].max(initial=0))):

@@ -1,7 +1,8 @@
-# Full-field Monte Carlo race kernel in Mojo: the same model, the same random numbers
-# and the same argument layout as workbench/kernels/numba_race.py (race_one /
-# run_races); read the two side by side. Built and imported through mojo.importer by
-# workbench/kernels/mojo_backend.py (optional extra: pip install .[mojo]).
+# Full-field Monte Carlo race kernel in Mojo: the same model and the same random numbers
+# as workbench/kernels/numba_race.py (race_one / run_races); read the two side by side.
+# Built and imported by workbench/kernels/mojo_backend.py (optional extra: pip install
+# .[mojo]), which finds this file through workbench.paths.kernel_source (kernels/ in a
+# checkout, workbench/_kernels in a wheel).
 
 from std.python import PythonObject
 from std.python.bindings import PythonModuleBuilder
@@ -20,8 +21,30 @@ comptime M2: UInt64 = 0x94D049BB133111EB
 comptime INV_2_53: Float64 = 1.0 / 9007199254740992.0
 comptime P_LOW: Float64 = 0.02425
 comptime P_HIGH: Float64 = 1.0 - 0.02425
+# Acklam's inverse normal CDF (workbench/rng.py _A, _B, _C, _D)
+comptime A0: Float64 = -3.969683028665376e01
+comptime A1: Float64 = 2.209460984245205e02
+comptime A2: Float64 = -2.759285104469687e02
+comptime A3: Float64 = 1.383577518672690e02
+comptime A4: Float64 = -3.066479806614716e01
+comptime A5: Float64 = 2.506628277459239e00
+comptime B0: Float64 = -5.447609879822406e01
+comptime B1: Float64 = 1.615858368580409e02
+comptime B2: Float64 = -1.556989798598866e02
+comptime B3: Float64 = 6.680131188771972e01
+comptime B4: Float64 = -1.328068155288572e01
+comptime C0: Float64 = -7.784894002430293e-03
+comptime C1: Float64 = -3.223964580411365e-01
+comptime C2: Float64 = -2.400758277161838e00
+comptime C3: Float64 = -2.549732539343734e00
+comptime C4: Float64 = 4.374664141464968e00
+comptime C5: Float64 = 2.938163982698783e00
+comptime D0: Float64 = 7.784695709041462e-03
+comptime D1: Float64 = 3.224671290700398e-01
+comptime D2: Float64 = 2.445134137142996e00
+comptime D3: Float64 = 3.754408661907416e00
 
-# workbench/kernels/layout.py
+# workbench/kernels/layout.py, value for value (tests/unit/test_kernel_interface.py reads this file)
 comptime BASE_LAP_TIME_S = 0
 comptime PIT_LOSS_GREEN_S = 1
 comptime PIT_LOSS_VSC_S = 2
@@ -132,22 +155,16 @@ def uniform(seed: Int, sim: Int, car: Int, lap: Int, purpose: Int) -> Float64:
 def inverse_normal_cdf(p: Float64) -> Float64:
     if p < P_LOW:
         var q = sqrt(-2.0 * log(p))
-        return ((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
-                  + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
-                / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
-                    + 3.754408661907416e00) * q + 1.0))
+        return ((((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5)
+                / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1.0))
     if p > P_HIGH:
         var q = sqrt(-2.0 * log(1.0 - p))
-        return -((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
-                   + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
-                 / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
-                     + 3.754408661907416e00) * q + 1.0))
+        return -((((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5)
+                 / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1.0))
     var q = p - 0.5
     var r = q * q
-    return ((((((-3.969683028665376e01 * r + 2.209460984245205e02) * r + -2.759285104469687e02) * r
-              + 1.383577518672690e02) * r + -3.066479806614716e01) * r + 2.506628277459239e00) * q
-            / (((((-5.447609879822406e01 * r + 1.615858368580409e02) * r + -1.556989798598866e02) * r
-                 + 6.680131188771972e01) * r + -1.328068155288572e01) * r + 1.0))
+    return ((((((A0 * r + A1) * r + A2) * r + A3) * r + A4) * r + A5) * q
+            / (((((B0 * r + B1) * r + B2) * r + B3) * r + B4) * r + 1.0))
 
 
 @always_inline
@@ -215,18 +232,17 @@ def sort_order(mut order: List[Int], t: List[Float64], n: Int):
 
 
 struct Race(Copyable):
-    """Pointers to the packed arrays (see PackedRace) and the scalars."""
+    """The argument list of run_races / run_candidates: workbench/kernels/layout.py MOJO_RACE, in its order."""
     var seed: Int
     var sim0: Int
-    var start_lap: Int
-    var n_laps: Int
     var n_cars: Int
     var width: Int
     var n_sc_count: Int
     var n_sc_len: Int
     var n_vsc_count: Int
     var n_vsc_len: Int
-    var retire_p: Float64
+    var start_lap: Int
+    var n_laps: Int
     var track: FP
     var comp_offset: FP
     var comp_model: IP
@@ -236,6 +252,7 @@ struct Race(Copyable):
     var sc_len_cdf: FP
     var vsc_count_cdf: FP
     var vsc_len_cdf: FP
+    var retire_p: Float64
     var forced_status: IP
     var t0: FP
     var alive0: IP
@@ -250,35 +267,35 @@ struct Race(Copyable):
     var pit_lap: IP
     var pit_compound: IP
     var n_stops: IP
-    var out_position: IP
-    var out_time: FP
-    var out_stops: IP
     var neutral_from: FP
     var deg_factor: FP
     var retire_at: IP
     var pit_age: IP
+    var out_position: IP
+    var out_time: FP
+    var out_stops: IP
 
     def __init__(out self, a: PythonObject) raises:
         self.seed = Int(py=a[0])
         self.sim0 = Int(py=a[1])
-        self.start_lap = Int(py=a[2])
-        self.n_laps = Int(py=a[3])
-        self.n_cars = Int(py=a[4])
-        self.width = Int(py=a[5])
-        self.n_sc_count = Int(py=a[6])
-        self.n_sc_len = Int(py=a[7])
-        self.n_vsc_count = Int(py=a[8])
-        self.n_vsc_len = Int(py=a[9])
-        self.retire_p = Float64(py=a[10])
-        self.track = FP(unsafe_from_address=Int(py=a[11]))
-        self.comp_offset = FP(unsafe_from_address=Int(py=a[12]))
-        self.comp_model = IP(unsafe_from_address=Int(py=a[13]))
-        self.comp_k1 = FP(unsafe_from_address=Int(py=a[14]))
-        self.comp_k2 = FP(unsafe_from_address=Int(py=a[15]))
-        self.sc_count_cdf = FP(unsafe_from_address=Int(py=a[16]))
-        self.sc_len_cdf = FP(unsafe_from_address=Int(py=a[17]))
-        self.vsc_count_cdf = FP(unsafe_from_address=Int(py=a[18]))
-        self.vsc_len_cdf = FP(unsafe_from_address=Int(py=a[19]))
+        self.n_cars = Int(py=a[2])
+        self.width = Int(py=a[3])
+        self.n_sc_count = Int(py=a[4])
+        self.n_sc_len = Int(py=a[5])
+        self.n_vsc_count = Int(py=a[6])
+        self.n_vsc_len = Int(py=a[7])
+        self.start_lap = Int(py=a[8])
+        self.n_laps = Int(py=a[9])
+        self.track = FP(unsafe_from_address=Int(py=a[10]))
+        self.comp_offset = FP(unsafe_from_address=Int(py=a[11]))
+        self.comp_model = IP(unsafe_from_address=Int(py=a[12]))
+        self.comp_k1 = FP(unsafe_from_address=Int(py=a[13]))
+        self.comp_k2 = FP(unsafe_from_address=Int(py=a[14]))
+        self.sc_count_cdf = FP(unsafe_from_address=Int(py=a[15]))
+        self.sc_len_cdf = FP(unsafe_from_address=Int(py=a[16]))
+        self.vsc_count_cdf = FP(unsafe_from_address=Int(py=a[17]))
+        self.vsc_len_cdf = FP(unsafe_from_address=Int(py=a[18]))
+        self.retire_p = Float64(py=a[19])
         self.forced_status = IP(unsafe_from_address=Int(py=a[20]))
         self.t0 = FP(unsafe_from_address=Int(py=a[21]))
         self.alive0 = IP(unsafe_from_address=Int(py=a[22]))
@@ -293,13 +310,13 @@ struct Race(Copyable):
         self.pit_lap = IP(unsafe_from_address=Int(py=a[31]))
         self.pit_compound = IP(unsafe_from_address=Int(py=a[32]))
         self.n_stops = IP(unsafe_from_address=Int(py=a[33]))
-        self.out_position = IP(unsafe_from_address=Int(py=a[34]))
-        self.out_time = FP(unsafe_from_address=Int(py=a[35]))
-        self.out_stops = IP(unsafe_from_address=Int(py=a[36]))
-        self.neutral_from = FP(unsafe_from_address=Int(py=a[37]))
-        self.deg_factor = FP(unsafe_from_address=Int(py=a[38]))
-        self.retire_at = IP(unsafe_from_address=Int(py=a[39]))
-        self.pit_age = IP(unsafe_from_address=Int(py=a[40]))
+        self.neutral_from = FP(unsafe_from_address=Int(py=a[34]))
+        self.deg_factor = FP(unsafe_from_address=Int(py=a[35]))
+        self.retire_at = IP(unsafe_from_address=Int(py=a[36]))
+        self.pit_age = IP(unsafe_from_address=Int(py=a[37]))
+        self.out_position = IP(unsafe_from_address=Int(py=a[38]))
+        self.out_time = FP(unsafe_from_address=Int(py=a[39]))
+        self.out_stops = IP(unsafe_from_address=Int(py=a[40]))
 
 
 def race_one(rc: Race, sim: Int, row: Int, pit_lap: IP, pit_compound: IP, n_stops: IP):
@@ -513,20 +530,21 @@ def run_candidates(args: PythonObject, cand: PythonObject) raises -> PythonObjec
     """Races 0 .. n_runs - 1 for each candidate plan of our car, in parallel over (candidate, race).
 
     `args` as for run_races (sim0 unused, outputs n_cand * n_runs rows); `cand` is
-    [our_car, n_runs, n_cand, cand_width, cand_pit_lap, cand_pit_compound, cand_n_stops].
+    [our_car, n_runs, n_cand, cand_width, cand_pit_lap, cand_pit_compound, cand_n_stops]
+    (workbench/kernels/layout.py MOJO_CANDIDATES).
     Row k * n_runs + r is race r with candidate k, like numba_race.run_candidates.
     """
     var rc = Race(args)
-    var our = Int(py=cand[0])
+    var our_car = Int(py=cand[0])
     var n_runs = Int(py=cand[1])
     var n_cand = Int(py=cand[2])
-    var cw = Int(py=cand[3])
+    var cand_width = Int(py=cand[3])
     var cand_pit_lap = IP(unsafe_from_address=Int(py=cand[4]))
     var cand_pit_compound = IP(unsafe_from_address=Int(py=cand[5]))
     var cand_n_stops = IP(unsafe_from_address=Int(py=cand[6]))
     var size = rc.n_cars * rc.width
 
-    def body(j: Int) {imm rc, imm our, imm n_runs, imm cw, imm cand_pit_lap, imm cand_pit_compound,
+    def body(j: Int) {imm rc, imm our_car, imm n_runs, imm cand_width, imm cand_pit_lap, imm cand_pit_compound,
                       imm cand_n_stops, imm size}:
         var k = j // n_runs
         var pl = List[Int64](length=size, fill=0)
@@ -537,10 +555,10 @@ def run_candidates(args: PythonObject, cand: PythonObject) raises -> PythonObjec
             pc[i] = rc.pit_compound.unsafe_load(i)
         for c in range(rc.n_cars):
             ns[c] = rc.n_stops.unsafe_load(c)
-        for s in range(cw):
-            pl[our * rc.width + s] = cand_pit_lap.unsafe_load(k * cw + s)
-            pc[our * rc.width + s] = cand_pit_compound.unsafe_load(k * cw + s)
-        ns[our] = cand_n_stops.unsafe_load(k)
+        for s in range(cand_width):
+            pl[our_car * rc.width + s] = cand_pit_lap.unsafe_load(k * cand_width + s)
+            pc[our_car * rc.width + s] = cand_pit_compound.unsafe_load(k * cand_width + s)
+        ns[our_car] = cand_n_stops.unsafe_load(k)
         race_one(rc, j - k * n_runs, j, IP(unsafe_from_address=Int(pl.unsafe_ptr())),
                  IP(unsafe_from_address=Int(pc.unsafe_ptr())), IP(unsafe_from_address=Int(ns.unsafe_ptr())))
         _ = len(pl) + len(pc) + len(ns)  # the lists live until race_one has returned (ASAP destruction)
@@ -573,17 +591,6 @@ comptime SCW = 32  # races per SIMD group: four AVX-512 registers, so four hash 
 comptime SC_CHUNK = 1024  # races per parallel work item
 comptime LANES = SIMD[DType.int64, SCW](0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
                                         22, 23, 24, 25, 26, 27, 28, 29, 30, 31)
-comptime A0: Float64 = -3.969683028665376e01
-comptime A1: Float64 = 2.209460984245205e02
-comptime A2: Float64 = -2.759285104469687e02
-comptime A3: Float64 = 1.383577518672690e02
-comptime A4: Float64 = -3.066479806614716e01
-comptime A5: Float64 = 2.506628277459239e00
-comptime B0: Float64 = -5.447609879822406e01
-comptime B1: Float64 = 1.615858368580409e02
-comptime B2: Float64 = -1.556989798598866e02
-comptime B3: Float64 = 6.680131188771972e01
-comptime B4: Float64 = -1.328068155288572e01
 
 
 @always_inline
@@ -598,7 +605,8 @@ def mix_v[w: Int](x0: SIMD[DType.uint64, w]) -> SIMD[DType.uint64, w]:
 
 
 struct SingleCar(Copyable):
-    """The arguments of numba_race.single_car_times, and the per-lap plan derived from them."""
+    """The arguments of numba_race.single_car_times (workbench/kernels/layout.py MOJO_SINGLE_CAR, in its
+    order), and the per-lap plan derived from them."""
     var seed: Int
     var sim0: Int
     var n_runs: Int
@@ -609,7 +617,7 @@ struct SingleCar(Copyable):
     var loss: Float64
     var median: Float64
     var sigma_log: Float64
-    var out: FP
+    var out_time: FP
     var det: List[Float64]  # deterministic lap time, by lap
     var stop: List[Bool]  # pit stop at the end of this lap, by lap
     var stop_laps: List[Int]  # the laps with a stop, in order
@@ -626,15 +634,18 @@ struct SingleCar(Copyable):
         var comp_model = IP(unsafe_from_address=Int(py=a[8]))
         var comp_k1 = FP(unsafe_from_address=Int(py=a[9]))
         var comp_k2 = FP(unsafe_from_address=Int(py=a[10]))
-        var k = Int(py=a[11])
-        var age = Int(py=a[12])
-        var fuel = Float64(py=a[13])
+        var compound0 = Int(py=a[11])
+        var age0 = Int(py=a[12])
+        var fuel0 = Float64(py=a[13])
         var pace = Float64(py=a[14])
         self.sigma = Float64(py=a[15])
         var pit_lap = IP(unsafe_from_address=Int(py=a[16]))
         var pit_compound = IP(unsafe_from_address=Int(py=a[17]))
         var n_stops = Int(py=a[18])
-        self.out = FP(unsafe_from_address=Int(py=a[19]))
+        self.out_time = FP(unsafe_from_address=Int(py=a[19]))
+        var k = compound0
+        var age = age0
+        var fuel = fuel0
         self.loss = track.unsafe_load(PIT_LOSS_GREEN_S)
         self.median = track.unsafe_load(STANDSTILL_MEDIAN_S)
         self.sigma_log = track.unsafe_load(STANDSTILL_SIGMA_LOG)
@@ -685,10 +696,8 @@ def finish_tails(zbuf: FP, pbuf: FP, tails: IP, n_tail: Int):
         var i = Int(tails.unsafe_load(j))
         var p = pbuf.unsafe_load(i)
         var q = sqrt(-2.0 * log(min(p, 1.0 - p)))
-        var v = ((((((-7.784894002430293e-03 * q + -3.223964580411365e-01) * q + -2.400758277161838e00) * q
-                    + -2.549732539343734e00) * q + 4.374664141464968e00) * q + 2.938163982698783e00)
-                 / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e00) * q
-                     + 3.754408661907416e00) * q + 1.0))
+        var v = ((((((C0 * q + C1) * q + C2) * q + C3) * q + C4) * q + C5)
+                 / ((((D0 * q + D1) * q + D2) * q + D3) * q + 1.0))
         zbuf.unsafe_store(i, v if p < 0.5 else -v)
 
 
@@ -725,7 +734,7 @@ def single_car_group(sc: SingleCar, r0: Int, zbuf: FP, pbuf: FP, tails: IP):
             carried = SIMD[DType.float64, SCW](0.0)
             total += x
     for i in range(min(SCW, sc.n_runs - r0)):
-        sc.out.unsafe_store(r0 + i, total[i])
+        sc.out_time.unsafe_store(r0 + i, total[i])
 
 
 def single_car_times(args: PythonObject) raises -> PythonObject:
