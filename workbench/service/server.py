@@ -91,7 +91,7 @@ class RaceService:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
-        self.recommender = None  # RecommendationService: strategy results -> recommendations (+ LLM wording)
+        self.recommender = None  # RecommendationService: strategy result events -> recommendations (+ LLM wording)
         self.predictor = None  # LivePredictor: the finish predicted each leader lap
         self.view_state: Callable[[], dict[str, int]] | None = None  # browser sessions and their callbacks (serve)
         self.config: ServiceConfig | None = None  # what `build_service` built it from
@@ -101,8 +101,12 @@ class RaceService:
         return self.recommender.state() if self.recommender is not None else {"state": "off"}
 
     def start(self) -> None:
-        """Start the source (and the snapshot timer when there is a store) on the running loop."""
+        """Start the source (and the snapshot timer when there is a store) on the running loop.
+
+        The hub's subscribers run on this loop from now on: results published from worker threads
+        (strategy, prediction) reach REST, the page, the push stream and the recommendations here."""
         loop = asyncio.get_running_loop()
+        self.hub.bind_loop(loop)
         if self.listeners is not None:
             loop.create_task(self.listeners.start())
         if self.simulator is None:
@@ -111,8 +115,6 @@ class RaceService:
             self._tasks.append(loop.create_task(self._run()))
         if self.hub.store is not None:
             self._tasks.append(loop.create_task(self._snapshots()))
-        if self.recommender is not None:
-            self._tasks.append(loop.create_task(self.recommender.run(self._stop)))
 
     async def _run(self) -> None:
         self.state = "running"
@@ -155,8 +157,10 @@ class RaceService:
             await self.listeners.stop()
         if self.orchestrator is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
-        if self.recommender is not None and self.recommender.ai.client is not None:
-            await self.recommender.ai.client.close()
+        if self.recommender is not None:
+            self.recommender.close()
+            if self.recommender.ai.client is not None:
+                await self.recommender.ai.client.close()
         if self.predictor is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.predictor.close)
         self.hub.close()
@@ -413,6 +417,7 @@ def _attach_engines(service: RaceService, config: ServiceConfig) -> None:
         ai = AIStrategist(base_url=config.llm_url, model=config.llm_model or DEFAULT_MODEL,
                           api_key=config.llm_api_key, timeout_s=config.llm_timeout_s)
         service.recommender = RecommendationService(hub, ai, explain_timeout_s=2 * config.llm_timeout_s)
+        service.recommender.attach()  # strategy results reach it as hub events
     if config.predict_runs > 0:
         from workbench.strategy.live_predict import LivePredictor
 

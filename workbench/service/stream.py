@@ -30,7 +30,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from workbench.service.session import HubEvent, RaceSession
+from workbench.service.session import RESULT_KINDS, HubEvent, RaceSession
 from workbench.telemetry.schema import to_wire
 
 __all__ = ["EventStream", "Subscription", "BUFFER", "SUBSCRIBER_QUEUE"]
@@ -59,6 +59,8 @@ class EventStream:
         hub.subscribe(self._on_event)
 
     def _on_event(self, event: HubEvent) -> None:
+        if event.kind in RESULT_KINDS:
+            return  # results are served by REST (/api/v1/strategy-*); the stream's kinds are the race events
         data: dict[str, Any] = {}
         if event.kind == "lap_completed" and self.hub.laps and self.hub.laps[-1].driver == event.driver:
             data = to_wire(self.hub.laps[-1])

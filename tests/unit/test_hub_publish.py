@@ -1,0 +1,100 @@
+"""Issue 17 item 2: results leave the hub as events, through one thread-safe ``hub.publish``."""
+
+import asyncio
+import threading
+
+import pytest
+
+from workbench.service import recommendations
+from workbench.service.session import RESULT_KINDS, RaceSession
+
+N = 300
+
+
+def _publishers(hub: RaceSession, threads: int, errors: list) -> list[threading.Thread]:
+    """Threads that each publish N predictions tagged (thread, n) and check each is visible at once."""
+    def work(i: int) -> None:
+        for n in range(N):
+            payload = {"thread": i, "n": n}
+            hub.publish("race_prediction", payload)
+            if threads == 1 and hub.race_prediction is not payload:  # the newest, right after the publish
+                errors.append(f"after publish {n}: {hub.race_prediction}")
+    return [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_publish_from_other_threads_reaches_a_subscriber_once_in_order_on_the_loop(threads):
+    hub = RaceSession("VER")
+    seen: list[tuple[int, int, int]] = []
+    errors: list[str] = []
+
+    async def main() -> int:
+        hub.bind_loop(asyncio.get_running_loop())
+        done = asyncio.Event()
+
+        def on_event(event) -> None:
+            if event.kind == "race_prediction":
+                seen.append((event.payload["thread"], event.payload["n"], threading.get_ident()))
+                if len(seen) == threads * N:
+                    done.set()
+
+        hub.subscribe(on_event)
+        workers = _publishers(hub, threads, errors)
+        for w in workers:
+            w.start()
+        await asyncio.wait_for(done.wait(), 60)
+        for w in workers:
+            w.join()
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    assert not errors
+    assert len(seen) == threads * N  # exactly once each
+    for i in range(threads):  # in each publisher's order
+        assert [n for t, n, _ in seen if t == i] == list(range(N))
+    assert {tid for _, _, tid in seen} == {loop_thread}  # delivered on the hub's loop, not the worker's
+    assert hub.events == []  # results are not race events
+
+
+def test_without_a_loop_subscribers_run_on_the_publishing_thread_one_call_at_a_time():
+    hub = RaceSession("VER")
+    seen, inside, overlaps = [], [0], []
+
+    def on_event(event) -> None:
+        inside[0] += 1
+        if inside[0] > 1:
+            overlaps.append(event.payload)
+        seen.append((event.payload["thread"], event.payload["n"]))
+        inside[0] -= 1
+
+    hub.subscribe(on_event)
+    errors: list[str] = []
+    workers = _publishers(hub, 3, errors)
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not overlaps and len(seen) == 3 * N
+    for i in range(3):
+        assert [n for t, n in seen if t == i] == list(range(N))
+
+
+def test_publish_takes_only_result_kinds_and_a_new_session_clears_them():
+    hub = RaceSession("VER")
+    with pytest.raises(ValueError, match="kind: 'lap_completed' is not one of strategy_results, "
+                                         "strategy_recommendations, race_prediction"):
+        hub.publish("lap_completed", {})
+    for kind in RESULT_KINDS:
+        hub.publish(kind, {"generation": 1, "session_time_s": 12.5})
+    assert hub.strategy_results == hub.strategy_recommendations == hub.race_prediction == {
+        "generation": 1, "session_time_s": 12.5}
+    hub.start_new_session("s2", "test")
+    assert hub.strategy_results is None and hub.strategy_recommendations is None and hub.race_prediction is None
+
+
+def test_results_are_read_only_attributes_and_the_poller_is_gone():
+    hub = RaceSession("VER")
+    with pytest.raises(AttributeError):
+        hub.strategy_results = {"generation": 1}  # only hub.publish writes results
+    assert not hasattr(recommendations, "POLL_S")
+    assert not hasattr(recommendations.RecommendationService, "run")
