@@ -98,3 +98,32 @@ def test_results_are_read_only_attributes_and_the_poller_is_gone():
         hub.strategy_results = {"generation": 1}  # only hub.publish writes results
     assert not hasattr(recommendations, "POLL_S")
     assert not hasattr(recommendations.RecommendationService, "run")
+
+
+def test_the_store_receives_published_recommendations_as_events(tmp_path, race):
+    from workbench.service.recommendations import RecommendationService
+    from workbench.store import StateStore
+    from workbench.strategy.ai_strategist import AIStrategist
+
+    store = StateStore(tmp_path / "s.sqlite", commit_interval_s=0.05)
+    try:
+        store.create_session("r1", {"seed": 1})
+        hub = RaceSession("VER", race=race, store=store, session_id="r1")
+        recommender = RecommendationService(hub, AIStrategist())
+        recommender.attach()
+        card = {"priority": "urgent", "title": "Box now", "reasoning": "fresh tyres", "explainer": "llm:x"}
+        worker = threading.Thread(target=hub.publish, args=("strategy_recommendations", {
+            "generation": 9, "lap": 30, "driver": "VER", "input_hash": "abc", "recommendations": [card]}),
+            kwargs={"session_time_s": 2710.5})
+        worker.start()
+        worker.join()
+        recommender.close()
+        hub.publish("strategy_recommendations", {"generation": 10, "input_hash": "def", "recommendations": [card]})
+        store.flush()
+        rows = [a for a in store.audit_log("r1") if a["action"] == "recommendations"]
+    finally:
+        store.close()
+    assert len(rows) == 1  # once; after close the recommender no longer listens
+    assert rows[0]["session_time_s"] == 2710.5 and rows[0]["input_hash"] == "abc" and rows[0]["actor"] == "llm:x"
+    assert rows[0]["detail"] == {"generation": 9, "titles": ["Box now"], "priorities": ["urgent"],
+                                 "reasoning": ["fresh tyres"], "explainers": ["llm:x"]}

@@ -7,9 +7,9 @@ deterministic `Strategist` (built-in wording) and the recommendations are publis
 then, when an LLM is configured, it asks the `AIStrategist` to reword them and
 republishes only if the wording passed the checks and the result is still the
 latest. No polling: a result reaches REST, the page and this service as one hub event.
-Every decision (with the reasoning it was published with) and every LLM
-verdict (the model's raw answer, accepted or rejected, with the reason) goes to the
-store's audit log with a hash of the decision's inputs. Framework-free: the REST handler only reads the hub.
+Every published decision reaches the store's audit log as a hub event (with the reasoning it was
+published with), and every LLM verdict (the model's raw answer, accepted or rejected, with the
+reason) goes there too, each with a hash of the decision's inputs. Framework-free: the REST handler only reads the hub.
 """
 
 from __future__ import annotations
@@ -62,13 +62,17 @@ class RecommendationService:
         self._unsubscribe = None
 
     def attach(self) -> None:
-        """Subscribe to the hub: every new ``strategy_results`` event is decided at once."""
+        """Subscribe to the hub: every new ``strategy_results`` event is decided at once, and every
+        ``strategy_recommendations`` event goes to the store's audit log."""
         if self._unsubscribe is None:
             self._unsubscribe = self.hub.subscribe(self.on_event)
 
     def on_event(self, event: HubEvent) -> None:
-        """Hub callback: decide on a strategy result not seen yet (other events are not ours)."""
+        """Hub callback: decide on a strategy result not seen yet; audit published recommendations."""
         payload = event.payload
+        if event.kind == "strategy_recommendations":
+            self._audit_decision(event)
+            return
         if event.kind != "strategy_results" or payload is None or payload.get("generation") == self._seen:
             return
         self._seen = payload.get("generation")
@@ -113,16 +117,23 @@ class RecommendationService:
     def _publish(self, payload: dict[str, Any], recs, digest: str) -> None:
         published_wall = payload.get("published_wall_s")
         self.last_latency_s = None if published_wall is None else time.time() - published_wall
+        self.published += 1
         self.hub.publish("strategy_recommendations", {
             "generation": payload.get("generation"), "lap": payload.get("lap"), "driver": payload.get("driver"),
-            "input_hash": digest, "recommendations": [r.to_dict() for r in recs]})
-        self.published += 1
-        if self.hub.store is not None:
-            self.hub.store.audit(self.hub.session_id, "recommendations", {
-                "generation": payload.get("generation"), "titles": [r.title for r in recs],
-                "priorities": [r.priority for r in recs], "reasoning": [r.reasoning for r in recs],
-                "explainers": [r.explainer for r in recs]},
-                session_time_s=payload.get("session_time_s"), input_hash=digest, actor=recs[0].explainer)
+            "input_hash": digest, "recommendations": [r.to_dict() for r in recs]},
+            session_time_s=payload.get("session_time_s"))
+
+    def _audit_decision(self, event: HubEvent) -> None:
+        """A published decision (a hub event) goes to the audit log with the reasoning it was published with."""
+        recs, store = (event.payload or {}).get("recommendations"), self.hub.store
+        if store is None or not recs:
+            return
+        store.audit(self.hub.session_id, "recommendations", {
+            "generation": event.payload.get("generation"), "titles": [r["title"] for r in recs],
+            "priorities": [r["priority"] for r in recs], "reasoning": [r["reasoning"] for r in recs],
+            "explainers": [r["explainer"] for r in recs]},
+            session_time_s=event.session_time_s, input_hash=event.payload.get("input_hash"),
+            actor=recs[0]["explainer"])
 
     async def _explain(self, payload, recs, context, digest) -> None:
         try:

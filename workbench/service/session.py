@@ -522,7 +522,7 @@ class RaceSession:
         from other threads reach them there, in publish order."""
         self._loop, self._loop_thread = loop, threading.get_ident()
 
-    def publish(self, kind: str, payload: Any) -> None:
+    def publish(self, kind: str, payload: Any, session_time_s: float | None = None) -> None:
         """Publish a result computed from the hub: the one way out, safe to call from any thread.
 
         The hub keeps ``payload`` as the newest of its kind at once (``hub.strategy_results``,
@@ -536,6 +536,9 @@ class RaceSession:
             One of `RESULT_KINDS`.
         payload : Any
             The result (a JSON-ready dict, or None to withdraw one).
+        session_time_s : float, optional
+            The race time the result is for (the event's); default the payload's ``session_time_s``,
+            else the hub's clock.
 
         Raises
         ------
@@ -546,7 +549,9 @@ class RaceSession:
             raise ValueError(f"kind: {kind!r} is not one of {', '.join(RESULT_KINDS)}")
         with self._dispatch_lock:
             self._latest[kind] = payload
-            t = payload.get("session_time_s") if isinstance(payload, dict) else None
+            t = session_time_s
+            if t is None and isinstance(payload, dict):
+                t = payload.get("session_time_s")
             event = HubEvent(kind, self.session_time_s if t is None else t, payload=payload)
             loop = self._loop
             if loop is not None and threading.get_ident() != self._loop_thread and not loop.is_closed():
