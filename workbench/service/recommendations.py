@@ -6,7 +6,7 @@ deterministic `Strategist` (built-in wording) and the recommendations are publis
 (``hub.publish("strategy_recommendations", ...)``, served at ``/api/v1/strategy-recommendations``);
 then, when an LLM is configured, it asks the `AIStrategist` to reword them and
 republishes only if the wording passed the checks and the result is still the
-latest. No polling: a result reaches REST, the page and this service as one hub event.
+latest. No polling: the hub keeps the newest result for REST and the page and hands it here as an event.
 Every published decision reaches the store's audit log as a hub event (with the reasoning it was
 published with), and every LLM verdict (the model's raw answer, accepted or rejected, with the
 reason) goes there too, each with a hash of the decision's inputs. Framework-free: the REST handler only reads the hub.
