@@ -16,7 +16,10 @@ Message format (JSON, one per WebSocket frame)::
 
 ``kind`` is a hub event kind (lap_completed, pit_in, pit_out, sc_deployed, sc_ended,
 vsc_deployed, vsc_ended, red_flag, retirement, chequered_flag, flag, track_status)
-or ``car_twin`` (our twin's state after each of its laps). For lap_completed,
+or ``car_twin`` (our twin's state after each of its laps). Results the hub publishes
+(strategy results, recommendations, predictions) reach the stream as hub events too but are not
+forwarded: REST serves them, and the stream's kinds (and ``seq`` across ``--resume``) stay as they were.
+For lap_completed,
 ``data`` is the lap record (wire form). A client that reconnects with
 ``?since_seq=N`` first receives every buffered message after N; if N is older than
 the buffer it first gets ``{"kind": "gap", "data": {"oldest_seq": ...}}``.
