@@ -173,16 +173,18 @@ def test_the_service_audits_every_verdict_with_text_reason_and_input_hash(tmp_pa
         server.listen(port, "127.0.0.1")
         ai = AIStrategist(base_url=f"http://127.0.0.1:{port}/{mode}/v1", model="broken-llm", timeout_s=5)
         service = RecommendationService(hub, ai)
-        hub.strategy_results = {"generation": generation, "lap": 24, "driver": "VER",
-                                "ranked": [{"strategy": [{"lap": 25, "compound": "HARD"}], "mean_position": 3.0,
-                                            "success_probability": 0.72, "race_time_quantiles_s": {"p50": 5400.1},
-                                            "label": "1-stop (L25 HARD)"},
-                                           {"strategy": [{"lap": 28, "compound": "HARD"}], "mean_position": 4.0,
-                                            "success_probability": 0.4, "race_time_quantiles_s": {"p50": 5410.0},
-                                            "label": "1-stop (L28 HARD)"}]}
-        service._decide(hub.strategy_results)  # what run() does for each new result: publish, then ask
+        service.attach()
+        hub.publish("strategy_results", {
+            "generation": generation, "lap": 24, "driver": "VER",
+            "ranked": [{"strategy": [{"lap": 25, "compound": "HARD"}], "mean_position": 3.0,
+                        "success_probability": 0.72, "race_time_quantiles_s": {"p50": 5400.1},
+                        "label": "1-stop (L25 HARD)"},
+                       {"strategy": [{"lap": 28, "compound": "HARD"}], "mean_position": 4.0,
+                        "success_probability": 0.4, "race_time_quantiles_s": {"p50": 5410.0},
+                        "label": "1-stop (L28 HARD)"}]})  # the event: decided and published, then the LLM asked
         assert hub.strategy_recommendations["generation"] == generation  # served before the LLM answered
         await service._explaining
+        service.close()
         await ai.client.close()
         server.stop()
         return service.state()

@@ -127,3 +127,43 @@ def test_telemetry_is_our_cars_by_default_another_drivers_on_request_and_a_bad_d
     assert status == 404 and unknown["error"] == {
         "code": "unknown_driver", "message": "driver: 'ZZZ' is not a car in this session (known: HAM, LEC, VER)"}
     assert [s.driver for s in hub.telemetry_since(None, limit=1)] == ["VER"]
+
+
+def test_recommendations_reach_rest_as_a_hub_event_without_a_poller(race):
+    """Issue 17 item 2: a strategy result published from a worker thread is on REST right after the publish,
+    and the recommendations decided from it (the RecommendationService is a hub subscriber) on the next
+    turn of the loop: no 0.25 s poll between them."""
+    import threading
+
+    from workbench.service.recommendations import RecommendationService
+    from workbench.strategy.ai_strategist import AIStrategist
+
+    payload = {"generation": 4, "lap": 24, "driver": "VER", "session_time_s": 2300.0,
+               "ranked": [{"strategy": [{"lap": 25, "compound": "HARD"}], "mean_position": 3.0,
+                           "success_probability": 0.72, "race_time_quantiles_s": {"p50": 5400.1},
+                           "label": "1-stop (L25 HARD)"},
+                          {"strategy": [{"lap": 28, "compound": "HARD"}], "mean_position": 4.0,
+                           "success_probability": 0.4, "race_time_quantiles_s": {"p50": 5410.0},
+                           "label": "1-stop (L28 HARD)"}]}
+
+    async def main():
+        hub = RaceSession("VER", race=race)
+        hub.bind_loop(asyncio.get_running_loop())
+        recommender = RecommendationService(hub, AIStrategist())
+        recommender.attach()
+        async with api(hub) as call:
+            before = (await call("GET", "/api/v1/strategy-recommendations"))[1]
+            worker = threading.Thread(target=hub.publish, args=("strategy_results", payload))
+            worker.start()
+            worker.join()  # published; its event waits for this loop
+            results = (await call("GET", "/api/v1/strategy-results"))[1]
+            recs = (await call("GET", "/api/v1/strategy-recommendations"))[1]
+        recommender.close()
+        return before, results, recs, recommender
+
+    before, results, recs, recommender = asyncio.run(main())
+    assert before["generation"] is None and before["recommendations"] == []
+    assert results["strategy_results"]["generation"] == 4
+    assert recs["generation"] == 4 and recs["lap"] == 24 and recs["recommendations"]
+    assert recs["recommendations"][0]["priority"] in ("urgent", "moderate", "optional")
+    assert recommender.published == 1

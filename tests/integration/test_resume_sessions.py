@@ -3,11 +3,16 @@ newest simulator session holding records (never an empty one a mistaken start ad
 
 import pytest
 
-from workbench.service.server import open_service, pick_resume_session
+from workbench.service.server import ServiceConfig, build_service, pick_resume_session
+
+
+def _service(**kw):
+    """The service over the store in ``data_dir``, without the strategy engine and the predictor."""
+    return build_service(ServiceConfig(strategy_runs=0, predict_runs=0, **kw))
 
 
 def _run(tmp_path, n_records, resume=False):
-    service = open_service(seed=5, car="VER", speed=float("inf"), data_dir=tmp_path, resume=resume)
+    service = _service(seed=5, car="VER", speed=float("inf"), data_dir=tmp_path, resume=resume)
     records = list(service.simulator.records())
     service.ingestor.ingest_records(records[service.skip:n_records], "simulator")
     service.hub.flush()
@@ -21,7 +26,7 @@ def _run(tmp_path, n_records, resume=False):
 def test_stream_seq_continues_across_resume(tmp_path):
     sid, seq, last = _run(tmp_path, 3000)
     assert seq > 10
-    resumed = open_service(seed=5, car="VER", speed=float("inf"), data_dir=tmp_path, resume=True)
+    resumed = _service(seed=5, car="VER", speed=float("inf"), data_dir=tmp_path, resume=True)
     try:
         assert resumed.hub.session_id == sid and resumed.skip == 3000
         assert resumed.stream.seq == seq and resumed.stream.buffer[-1] == last  # same events, same numbers
@@ -54,7 +59,7 @@ def test_resume_skips_an_empty_session_and_takes_a_named_one(tmp_path):
 def test_a_new_game_session_is_a_new_session_in_the_store(tmp_path):
     from workbench.telemetry.records import CarSample
 
-    service = open_service(seed=0, car="C00", speed=1.0, data_dir=tmp_path, live=True)
+    service = _service(seed=0, car="C00", speed=1.0, data_dir=tmp_path, source="live")
     hub, ingestor = service.hub, service.ingestor
     try:
         first = hub.session_id

@@ -64,12 +64,12 @@ def test_published_recommendations_are_preferred(hub):
 
     # the shape RecommendationService publishes
     card = {"priority": "urgent", "title": "Box now", "explainer": "llm", "numbers": {}}
-    hub.strategy_recommendations = {"generation": 7, "lap": 20, "driver": hub.our_driver, "input_hash": "x",
-                                    "recommendations": [card]}
+    hub.publish("strategy_recommendations", {"generation": 7, "lap": 20, "driver": hub.our_driver,
+                                             "input_hash": "x", "recommendations": [card]})
     try:
         assert recommendations_for(hub) == [card]
     finally:
-        hub.strategy_recommendations = None
+        hub.publish("strategy_recommendations", None)
 
 
 def test_whatif_explorer_runs_off_the_loop(hub):
@@ -90,7 +90,7 @@ def test_prediction_panel_shows_the_hubs_prediction_and_highlights_our_car(hub):
 
     panel = PredictionPanel(hub=hub)
     assert "No finish prediction yet" in panel._html.object and panel.refresh() is False
-    hub.race_prediction = predict_session(hub, runs=200, seed=1)
+    hub.publish("race_prediction", predict_session(hub, runs=200, seed=1))
     try:
         assert panel.refresh() is True and panel.refresh() is False  # once per published prediction
         rows = prediction_rows(hub.race_prediction)
@@ -99,7 +99,7 @@ def test_prediction_panel_shows_the_hubs_prediction_and_highlights_our_car(hub):
         assert f"From lap {hub.field_twin.leader_lap} of 57: 200 races, seed 1" in panel._html.object
         assert "background:#e3f2fd" in panel._html.object  # our car's row
     finally:
-        hub.race_prediction = None
+        hub.publish("race_prediction", None)
 
 
 def test_field_charts_stream_only_new_laps(hub):

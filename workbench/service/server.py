@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import ipaddress
+import itertools
 import logging
 import os
 import secrets
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,8 @@ from workbench.service.session import RaceSession
 from workbench.service.stream import EventStream
 from workbench.store import StateStore
 
-__all__ = ["RaceService", "ServiceSettings", "serve", "shared_service", "STORE_FILE", "SNAPSHOT_PERIOD_S"]
+__all__ = ["RaceService", "ServiceConfig", "ServiceSettings", "app_service", "build_service", "serve", "STORE_FILE",
+           "SNAPSHOT_PERIOD_S"]
 
 log = logging.getLogger("racetwin")
 
@@ -89,17 +91,22 @@ class RaceService:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self.orchestrator = None  # HPCOrchestrator: strategy runs triggered by hub events
-        self.recommender = None  # RecommendationService: strategy results -> recommendations (+ LLM wording)
+        self.recommender = None  # RecommendationService: strategy result events -> recommendations (+ LLM wording)
         self.predictor = None  # LivePredictor: the finish predicted each leader lap
         self.view_state: Callable[[], dict[str, int]] | None = None  # browser sessions and their callbacks (serve)
+        self.config: ServiceConfig | None = None  # what `build_service` built it from
 
     def llm_state(self) -> dict[str, Any]:
         """The explainer's state (``off`` without a RecommendationService): health API and app read this."""
         return self.recommender.state() if self.recommender is not None else {"state": "off"}
 
     def start(self) -> None:
-        """Start the source (and the snapshot timer when there is a store) on the running loop."""
+        """Start the source (and the snapshot timer when there is a store) on the running loop.
+
+        The hub's subscribers run on this loop from now on: results published from worker threads
+        (strategy, prediction) reach REST, the page, the push stream and the recommendations here."""
         loop = asyncio.get_running_loop()
+        self.hub.bind_loop(loop)
         if self.listeners is not None:
             loop.create_task(self.listeners.start())
         if self.simulator is None:
@@ -108,8 +115,6 @@ class RaceService:
             self._tasks.append(loop.create_task(self._run()))
         if self.hub.store is not None:
             self._tasks.append(loop.create_task(self._snapshots()))
-        if self.recommender is not None:
-            self._tasks.append(loop.create_task(self.recommender.run(self._stop)))
 
     async def _run(self) -> None:
         self.state = "running"
@@ -152,8 +157,10 @@ class RaceService:
             await self.listeners.stop()
         if self.orchestrator is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.orchestrator.close)
-        if self.recommender is not None and self.recommender.ai.client is not None:
-            await self.recommender.ai.client.close()
+        if self.recommender is not None:
+            self.recommender.close()
+            if self.recommender.ai.client is not None:
+                await self.recommender.ai.client.close()
         if self.predictor is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.predictor.close)
         self.hub.close()
@@ -195,90 +202,244 @@ class RaceService:
                 **health}
 
 
-_shared: RaceService | None = None
+SOURCES = ("simulator", "replay", "live", "none")
 
 
-def shared_service(seed: int = 0, car: str = "VER", speed: float = 1.0) -> RaceService:
-    """The process-wide service for ``panel serve apps/...``: created and started on first use.
+@dataclasses.dataclass(frozen=True)
+class ServiceConfig:
+    """What `build_service` builds: the race, its source, the store and the engines attached to the hub.
 
-    `racetwin serve` builds its own; this is for apps served by Panel directly, where
-    every browser session must share one hub and one ingest. It keeps no store.
+    The defaults are `racetwin serve`'s: the bundled race simulated at 1x with seed 0, our car VER,
+    the strategy engine (10,000 races per decision, the auto-selected kernel), the built-in explainer and
+    the live finish prediction (1000 races each leader lap).
+
+    Parameters
+    ----------
+    car : str
+        Our driver.
+    seed : int
+        Fixes the simulated race, the strategy engine's and the predictor's random numbers.
+    speed : float
+        Race seconds per wall second of the built-in source; ``inf`` runs as fast as possible.
+    source : str
+        ``simulator`` (the race simulated), ``replay`` (``replay`` paced by ``speed``), ``live`` (only the
+        listeners feed the hub) or ``none`` (the caller feeds ``service.hub.ingest``: notebooks, tests).
+    race : RaceDefinition, optional
+        The race; None: the bundled race for ``simulator`` / ``none``, the telemetry alone otherwise.
+    race_file : Path, optional
+        Where ``race`` came from (kept in the store, so ``resume`` loads the same race).
+    replay : ReplaySource, optional
+        The file replayed when ``source`` is ``replay``.
+    data_dir : Path, optional
+        The store lives in ``data_dir / STORE_FILE``; None keeps no store.
+    resume : bool or str
+        True carries on the newest simulator session holding records; a string names the session.
+    settings : ServiceSettings, optional
+        API token and CORS origin (a random token by default).
+    listeners : dict, optional
+        Keyword arguments of `IngestListeners` (UDP / WebSocket ingest).
+    future_tolerance_s : float, optional
+        See `RaceSession` (None keeps its default).
+    strategy_runs : int
+        Races per strategy decision; 0 attaches no strategy engine (and no recommendations).
+    dask_scheduler : str, optional
+        Send the strategy races to this Dask cluster instead of a local thread.
+    llm_url, llm_model, llm_api_key : str, optional
+        An OpenAI-compatible server words the recommendations; without ``llm_url`` the built-in explainer does.
+    llm_timeout_s : float
+        Timeout of one LLM call.
+    predict_runs : int
+        Races per finish prediction, each leader lap; 0 attaches no predictor.
     """
-    global _shared
-    if _shared is None:
-        simulator = TelemetrySimulator(seed=seed, sample_drivers=[car])
-        _shared = RaceService(RaceSession(car, race=simulator.race), simulator, speed)
-        _shared.start()
-    return _shared
+
+    car: str = "VER"
+    seed: int = 0
+    speed: float = 1.0
+    source: str = "simulator"
+    race: RaceDefinition | None = None
+    race_file: Path | None = None
+    replay: Any = None
+    data_dir: Path | None = None
+    resume: bool | str = False
+    settings: ServiceSettings | None = None
+    listeners: dict | None = None
+    future_tolerance_s: float | None = None
+    strategy_runs: int = 10_000
+    dask_scheduler: str | None = None
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = dataclasses.field(default=None, repr=False)
+    llm_timeout_s: float = 60.0
+    predict_runs: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"source: {self.source!r} is not one of {', '.join(SOURCES)}")
+        if (self.replay is not None) != (self.source == "replay"):
+            raise ValueError(f"replay: {'None' if self.replay is None else 'a file'} does not fit source "
+                             f"{self.source!r} (a replay source needs a replay, and only it takes one)")
+        if self.resume and self.source != "simulator":
+            raise ValueError("--resume: only the simulator source can be resumed")
+        if self.resume and self.data_dir is None:
+            raise ValueError("resume: needs data_dir (there is no store to resume from)")
+        for name in ("strategy_runs", "predict_runs"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: {getattr(self, name)} is below minimum 0")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ServiceConfig:
+        """`racetwin serve`'s defaults with RACETWIN_SEED, RACETWIN_CAR and RACETWIN_SPEED (``panel serve apps/...``).
+
+        Raises
+        ------
+        ValueError
+            A variable that is not a number (naming it and its value).
+        """
+        env = os.environ if environ is None else environ
+        kw: dict[str, Any] = {}
+        for var, field, kind in (("RACETWIN_SEED", "seed", int), ("RACETWIN_SPEED", "speed", float)):
+            text = env.get(var)
+            if text:
+                try:
+                    kw[field] = kind(text)
+                except ValueError:
+                    raise ValueError(f"{var}: {text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if env.get("RACETWIN_CAR"):
+            kw["car"] = env["RACETWIN_CAR"]
+        return cls(**{**kw, **overrides})
 
 
-def open_service(*, seed: int, car: str, speed: float, data_dir: Path, race: RaceDefinition | None = None,
-                 race_file: Path | None = None, resume: bool | str = False,
-                 settings: ServiceSettings | None = None, replay=None, live: bool = False,
-                 listeners: dict | None = None, future_tolerance_s: float | None = None) -> RaceService:
-    """Build the service over the store in ``data_dir``: a new session, or one resumed.
+def build_service(config: ServiceConfig | None = None) -> RaceService:
+    """Build the service `config` describes: the one builder behind every way of running it.
 
-    ``replay`` (a `ReplaySource`) or ``live`` replace the simulator as the built-in
-    source (a new session; ``race`` may then be None); ``listeners`` (keyword arguments
-    of `IngestListeners`) adds UDP / WebSocket ingest. Every source goes through one
-    `TelemetryIngestor`. ``resume``: True carries on the newest simulator session that
-    holds records; a string names the session (see `racetwin sessions`).
-    ``future_tolerance_s``: see `RaceSession` (None keeps its default).
+    `racetwin serve` (via `serve`), ``panel serve apps/*.py`` (via `app_service`) and the notebooks
+    build their service here, so each gets the same hub, source, store and engines (strategy
+    orchestrator, recommendations, finish prediction) for the same config. Nothing is started:
+    `RaceService.start` on a running loop starts the source and the recommendation task; with
+    ``source="none"`` the caller feeds ``service.hub.ingest`` itself.
+
+    Raises
+    ------
+    ValueError
+        A config that cannot be built (an unknown car, a session that cannot be resumed).
     """
+    config = config if config is not None else ServiceConfig()
+    service = _open(config)
+    service.config = config
+    _attach_engines(service, config)
+    return service
+
+
+def _open(config: ServiceConfig) -> RaceService:
+    """The hub, its source and store (see `ServiceConfig`)."""
     from workbench.service.ingest_server import IngestListeners
     from workbench.telemetry.ingestor import TelemetryIngestor
 
-    hub_kw = {} if future_tolerance_s is None else {"future_tolerance_s": future_tolerance_s}
-    if replay is not None or live:
-        if resume:
-            raise ValueError("--resume: only the simulator source can be resumed")
-        store = StateStore(data_dir / STORE_FILE)
-        tag = "replay" if replay is not None else "live"
+    car, seed, speed, race, settings = config.car, config.seed, config.speed, config.race, config.settings
+    hub_kw = {} if config.future_tolerance_s is None else {"future_tolerance_s": config.future_tolerance_s}
+    store = StateStore(config.data_dir / STORE_FILE) if config.data_dir is not None else None
+    if config.source in ("replay", "live"):
+        replay = config.replay
+        tag = config.source
         meta = {"race": race.name if race else tag, "race_file": None, "seed": None, "car": car, "source": tag,
                 "file": replay.path.name if replay is not None else None}
+        counter = itertools.count(1)
 
         def new_session_id() -> str:
-            return f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{car}-{len(store.sessions()) + 1}"
+            n = len(store.sessions()) + 1 if store is not None else next(counter)
+            return f"{time.strftime('%Y%m%dT%H%M%S')}-{tag}-{car}-{n}"
 
         session_id = new_session_id()
-        store.create_session(session_id, meta)
+        if store is not None:
+            store.create_session(session_id, meta)
         hub = RaceSession(car, race=race, store=store, session_id=session_id, **hub_kw)
 
         def on_new_session(reason: str) -> None:
             sid = new_session_id()
-            store.create_session(sid, {**meta, "started_by": reason, "previous": hub.session_id})
+            if store is not None:
+                store.create_session(sid, {**meta, "started_by": reason, "previous": hub.session_id})
             hub.start_new_session(sid, reason)
 
         ingestor = TelemetryIngestor(hub, on_new_session=on_new_session)
         if replay is not None:
             replay.on_reject = lambda error: ingestor.reject("replay", error)
-        ingest = IngestListeners(ingestor, **listeners) if listeners else None
+        ingest = IngestListeners(ingestor, **config.listeners) if config.listeners else None
         return RaceService(hub, replay, speed, settings=settings, ingestor=ingestor, listeners=ingest)
-    store = StateStore(data_dir / STORE_FILE)
-    previous = store.sessions()
-    chosen = pick_resume_session(previous, resume) if resume else None
+    chosen = None
+    if store is not None:
+        previous = store.sessions()
+        chosen = pick_resume_session(previous, config.resume) if config.resume else None
     if chosen is not None:
         meta = chosen["meta"]
         session_id, seed, car = chosen["session_id"], meta["seed"], meta["car"]
         race = load_race_definition(meta["race_file"]) if meta.get("race_file") else bundled_race()
         log.info("resuming session %s (seed %s, car %s)", session_id, seed, car)
     else:
-        if resume:
+        if config.resume:
             log.info("--resume: no simulator session with records in %s yet, starting a new one", store.path)
         race = race if race is not None else bundled_race()
-        session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}-{car}-{len(previous) + 1}"
-        store.create_session(session_id, {"race": race.name, "race_file": str(race_file) if race_file else None,
-                                          "seed": seed, "car": car})
-    simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car])
+        if car not in race.drivers:
+            raise ValueError(f"car: {car!r} is not in the race {race.name}; drivers are {', '.join(race.drivers)}")
+        session_id = None
+        if store is not None:
+            session_id = f"{time.strftime('%Y%m%dT%H%M%S')}-seed{seed}-{car}-{len(previous) + 1}"
+            store.create_session(session_id, {"race": race.name, "race_file": str(config.race_file)
+                                              if config.race_file else None, "seed": seed, "car": car})
+    simulator = TelemetrySimulator(race, seed=seed, sample_drivers=[car]) if config.source == "simulator" else None
     hub = RaceSession(car, race=race, store=store, session_id=session_id, **hub_kw)
     stream = EventStream(hub)  # before the restore: replayed events get their old numbers again
     restored = hub.restore() if chosen is not None else {}
     if restored:
         log.info("restored %d records (%s)", sum(restored.values()), restored)
     ingestor = TelemetryIngestor(hub)
-    ingest = IngestListeners(ingestor, **listeners) if listeners else None
+    ingest = IngestListeners(ingestor, **config.listeners) if config.listeners else None
     return RaceService(hub, simulator, speed, skip=restored.get("simulator", 0), settings=settings,
                        ingestor=ingestor, listeners=ingest, stream=stream)
+
+
+def _attach_engines(service: RaceService, config: ServiceConfig) -> None:
+    """The strategy orchestrator with the recommendations, and the finish predictor, seeded by ``config.seed``."""
+    hub = service.hub
+    if hub.race is None:
+        return  # live telemetry without a race definition: no race model to simulate
+    seed = config.seed
+    if config.strategy_runs > 0:
+        from workbench.kernels.select import resolve_backend  # cuda on a GPU with the gpu extra, else numba
+        from workbench.llm.client import DEFAULT_MODEL
+        from workbench.service.recommendations import RecommendationService
+        from workbench.strategy.ai_strategist import AIStrategist
+        from workbench.strategy.orchestrator import HPCOrchestrator
+
+        service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=config.strategy_runs, seed=seed,
+                                               dask_scheduler=config.dask_scheduler,
+                                               backend=resolve_backend("auto"))
+        service.orchestrator.attach(hub)
+        ai = AIStrategist(base_url=config.llm_url, model=config.llm_model or DEFAULT_MODEL,
+                          api_key=config.llm_api_key, timeout_s=config.llm_timeout_s)
+        service.recommender = RecommendationService(hub, ai, explain_timeout_s=2 * config.llm_timeout_s)
+        service.recommender.attach()  # strategy results reach it as hub events
+    if config.predict_runs > 0:
+        from workbench.strategy.live_predict import LivePredictor
+
+        service.predictor = LivePredictor(hub.race, runs=config.predict_runs, seed=seed)
+        service.predictor.attach(hub)
+
+
+_app_service: RaceService | None = None
+
+
+def app_service(config: ServiceConfig | None = None) -> RaceService:
+    """The process-wide service of ``panel serve apps/...``: built by `build_service` and started on first use.
+
+    Every app and browser session of the process shares it (one hub, one source, one strategy engine);
+    later calls return it and ignore ``config``. Default config: `ServiceConfig.from_env` (`racetwin serve`'s
+    defaults, no store). Call it on the server's loop (an app script does).
+    """
+    global _app_service
+    if _app_service is None:
+        _app_service = build_service(config if config is not None else ServiceConfig.from_env())
+        _app_service.start()
+    return _app_service
 
 
 def pick_resume_session(sessions: list[dict], resume: bool | str) -> dict | None:
@@ -357,20 +518,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: Path, race=None,
-          race_file: Path | None = None, resume: bool = False, show: bool = False, api_token: str | None = None,
-          cors_origin: str | None = None, replay=None, live: bool = False, listeners: dict | None = None,
-          rotate_token: bool = False, future_tolerance_s: float | None = None,
-          strategy_runs: int = 10_000, dask_scheduler: str | None = None, llm_url: str | None = None,
-          llm_model: str | None = None, llm_api_key: str | None = None, llm_timeout_s: float = 60.0,
-          predict_runs: int = 1000) -> None:
-    """Run the service until Ctrl-C / SIGTERM (blocking).
+def serve(config: ServiceConfig, *, host: str, port: int, show: bool = False, api_token: str | None = None,
+          cors_origin: str | None = None, rotate_token: bool = False) -> None:
+    """Run the service `build_service(config)` builds until Ctrl-C / SIGTERM (blocking).
 
-    ``replay`` / ``live`` / ``listeners``: see `open_service`. ``strategy_runs`` races per strategy
-    decision (0 turns the orchestrator off); ``dask_scheduler`` sends them to a Dask cluster instead of
-    a local thread. ``llm_url`` (an OpenAI-compatible server, e.g. ``max serve`` on
-    http://localhost:8000/v1) words the recommendations; without it the built-in explainer does.
-    ``predict_runs`` races per finish prediction, each leader lap (0 turns it off).
+    ``config.data_dir`` (required here) holds the store and the API token; the token comes from
+    ``api_token``, else RACETWIN_API_TOKEN, else ``data_dir/api-token`` (see `_settings`) and replaces
+    ``config.settings``. The race page is served at ``/``, the what-if explorer at ``/whatif``, REST and the
+    push stream under ``/api/v1``.
     """
     import panel as pn
 
@@ -379,37 +534,19 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     from workbench.ui.sessions import view_counts
     from workbench.ui.whatif import WhatIfExplorer
 
+    if config.data_dir is None:
+        raise ValueError("data_dir: None; racetwin serve keeps its store and API token in a data directory")
+    data_dir, listeners = config.data_dir, config.listeners
     check_ports(host, port, listeners)  # a second serve on a busy port must not touch this data dir
     data_dir.mkdir(parents=True, exist_ok=True)
     settings, token_source = _settings(data_dir, api_token, cors_origin, rotate_token)
     if listeners and listeners.get("ws_port") and not listeners.get("token") and not listeners.get("ws_open"):
         listeners = {**listeners, "token": settings.api_token}  # the ingest WebSocket needs the same token
-    service = open_service(seed=seed, car=car, speed=speed, data_dir=data_dir, race=race, race_file=race_file,
-                           resume=resume, settings=settings, replay=replay, live=live, listeners=listeners,
-                           future_tolerance_s=future_tolerance_s)
+    service = build_service(dataclasses.replace(config, settings=settings, listeners=listeners))
     if not _is_loopback(host):
         log.warning("LISTENING ON %s: the app and every read endpoint are open to anyone who can reach this "
                     "address; writes still need the bearer token", host)
-    hub = service.hub
-    if strategy_runs > 0 and hub.race is not None:
-        from workbench.kernels.select import resolve_backend  # cuda on a GPU with the gpu extra, else numba
-        from workbench.strategy.orchestrator import HPCOrchestrator
-
-        service.orchestrator = HPCOrchestrator(hub.race, hub.our_driver, total_runs=strategy_runs, seed=seed,
-                                               dask_scheduler=dask_scheduler, backend=resolve_backend("auto"))
-        service.orchestrator.attach(hub)
-        from workbench.llm.client import DEFAULT_MODEL
-        from workbench.service.recommendations import RecommendationService
-        from workbench.strategy.ai_strategist import AIStrategist
-
-        ai = AIStrategist(base_url=llm_url, model=llm_model or DEFAULT_MODEL, api_key=llm_api_key,
-                          timeout_s=llm_timeout_s)
-        service.recommender = RecommendationService(hub, ai, explain_timeout_s=2 * llm_timeout_s)
-    if predict_runs > 0 and hub.race is not None:
-        from workbench.strategy.live_predict import LivePredictor
-
-        service.predictor = LivePredictor(hub.race, runs=predict_runs, seed=seed)
-        service.predictor.attach(hub)
+    hub, seed, speed = service.hub, config.seed, config.speed
 
     from workbench.ui.template import page_template  # both pages share one template (header, navigation, theme)
 
@@ -451,7 +588,7 @@ def serve(*, host: str, port: int, speed: float, seed: int, car: str, data_dir: 
     loop.add_callback(service.start)
     server.start()
     source = service.simulator
-    name = (f"replay of {source.path.name}" if replay is not None else "live telemetry" if source is None
+    name = (f"replay of {source.path.name}" if config.source == "replay" else "live telemetry" if source is None
             else f"{source.race.name}, seed {source.seed}")
     ingest = service.listeners
     print(f"Race Twin Edge: {name}, car {hub.our_driver}, "

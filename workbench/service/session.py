@@ -7,6 +7,12 @@ orders by session time within a small reorder window, updates the `FieldTwin`
 (and so our `CarTwin`) and the track environment, keeps recent telemetry, and emits
 `HubEvent` s (lap completed, pit in/out, SC/VSC, track status, retirement) to
 subscribers. Bad input is counted by reason with the last examples kept; nothing is raised into the caller's loop.
+
+Everything computed from the hub leaves it the same way: the strategy engine, the recommendations
+(and their LLM wording) and the finish predictor call `RaceSession.publish` from whatever thread they
+run on; the hub keeps the newest payload of each kind (``strategy_results``,
+``strategy_recommendations``, ``race_prediction``: what REST and the page read) and hands the
+event to the same subscribers, on the hub's event loop when one is bound (`bind_loop`).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import dataclasses
 import heapq
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,7 +45,7 @@ from workbench.telemetry.sources import IngestError, validate_json
 from workbench.twins import CarTwin, FieldTwin
 from workbench.twins.context import TwinContext
 
-__all__ = ["RaceSession", "HubEvent", "TrackEnvironment"]
+__all__ = ["RaceSession", "HubEvent", "TrackEnvironment", "RESULT_KINDS"]
 
 _RECORD_TYPES = (CarSample, LapRecord, SessionInfo, RaceEvent)
 log = logging.getLogger("racetwin.ingest")
@@ -55,16 +62,25 @@ FUTURE = "future: too far ahead of the hub's clock"
 FUTURE_CONFIRM = 8  # consecutive far-ahead records of one source, in order and agreeing, move the clock
 
 
+RESULT_KINDS = ("strategy_results", "strategy_recommendations", "race_prediction")  # what `publish` takes
+
+
 @dataclasses.dataclass(frozen=True)
 class HubEvent:
-    """Something the hub noticed: ``kind`` is lap_completed, pit_in, pit_out, sc_deployed,
-    sc_ended, vsc_deployed, vsc_ended, red_flag, retirement, chequered_flag or flag."""
+    """Something the hub noticed or published.
+
+    ``kind`` is lap_completed, pit_in, pit_out, sc_deployed, sc_ended, vsc_deployed, vsc_ended,
+    red_flag, retirement, chequered_flag, flag, track_status or session_started (race events, kept in
+    ``hub.events``), or one of `RESULT_KINDS` (a result published with `RaceSession.publish`; its
+    ``payload`` is the result).
+    """
 
     kind: str
     session_time_s: float
     driver: str | None = None
     lap: int | None = None
     detail: str | None = None
+    payload: Any = dataclasses.field(default=None, compare=False, repr=False)
 
 
 class TrackEnvironment(param.Parameterized):
@@ -161,9 +177,10 @@ class RaceSession:
         self.rejected = collections.Counter()
         self.last_rejects: collections.deque[dict] = collections.deque(maxlen=20)
         self.subscriber_errors = 0
-        self.strategy_results: dict | None = None  # latest ranked strategies (set by HPCOrchestrator)
-        self.strategy_recommendations: dict | None = None  # latest recommendations (RecommendationService)
-        self.race_prediction: dict | None = None  # latest finish prediction (set by LivePredictor)
+        self._latest: dict[str, Any] = {}  # the newest payload of each RESULT_KINDS kind (see `publish`)
+        self._dispatch_lock = threading.RLock()  # one subscriber call at a time when no loop is bound
+        self._loop: Any = None  # the asyncio loop subscribers run on (`bind_loop`)
+        self._loop_thread: int | None = None
         self.lap_version = 0  # bumps on every lap record: cheap change detection for views
         self.last_applied_wall_s: float | None = None
         self.applied_seq = 0  # records applied so far; the store's sequence numbers
@@ -398,7 +415,8 @@ class RaceSession:
         self.session_time_s = 0.0
         self.applied_seq = 0
         self.session_id = session_id
-        self.strategy_results = self.strategy_recommendations = self.race_prediction = None
+        with self._dispatch_lock:
+            self._latest.clear()  # a new session's results start again
         self._new_twins()
         self.lap_version += 1
         self.sessions_started += 1
@@ -485,11 +503,79 @@ class RaceSession:
 
     def _emit(self, event: HubEvent) -> None:
         self.events.append(event)
-        for callback in list(self._subscribers):
-            try:
-                callback(event)
-            except Exception:  # a broken view must not stop the race
-                self.subscriber_errors += 1
+        self._dispatch(event)
+
+    def _dispatch(self, event: HubEvent) -> None:
+        with self._dispatch_lock:
+            for callback in list(self._subscribers):
+                try:
+                    callback(event)
+                except Exception:  # a broken view must not stop the race
+                    self.subscriber_errors += 1
+                    n = self.subscriber_errors
+                    if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th ... time: a broken view never floods the log
+                        log.warning("hub subscriber %r failed on %s (%d so far)", callback, event.kind, n,
+                                    exc_info=True)
+
+    def bind_loop(self, loop) -> None:
+        """Run subscribers on ``loop`` (the service's event loop; call from its thread): results published
+        from other threads reach them there, in publish order."""
+        self._loop, self._loop_thread = loop, threading.get_ident()
+
+    def publish(self, kind: str, payload: Any, session_time_s: float | None = None) -> None:
+        """Publish a result computed from the hub: the one way out, safe to call from any thread.
+
+        The hub keeps ``payload`` as the newest of its kind at once (``hub.strategy_results``,
+        ``hub.strategy_recommendations``, ``hub.race_prediction``: REST and the page read these) and hands
+        a `HubEvent` with it to every subscriber exactly once, in publish order: on the bound loop
+        (`bind_loop`) when there is one, else on the caller's thread, one subscriber call at a time.
+
+        Parameters
+        ----------
+        kind : str
+            One of `RESULT_KINDS`.
+        payload : Any
+            The result (a JSON-ready dict, or None to withdraw one).
+        session_time_s : float, optional
+            The race time the result is for (the event's); default the payload's ``session_time_s``,
+            else the hub's clock.
+
+        Raises
+        ------
+        ValueError
+            ``kind`` is not one of `RESULT_KINDS`.
+        """
+        if kind not in RESULT_KINDS:
+            raise ValueError(f"kind: {kind!r} is not one of {', '.join(RESULT_KINDS)}")
+        with self._dispatch_lock:
+            self._latest[kind] = payload
+            t = session_time_s
+            if t is None and isinstance(payload, dict):
+                t = payload.get("session_time_s")
+            event = HubEvent(kind, self.session_time_s if t is None else t, payload=payload)
+            loop = self._loop
+            if loop is not None and threading.get_ident() != self._loop_thread and not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(self._dispatch, event)  # FIFO: subscribers see publish order
+                    return
+                except RuntimeError:  # the loop closed meanwhile: deliver here
+                    pass
+            self._dispatch(event)
+
+    @property
+    def strategy_results(self) -> dict | None:
+        """The newest ranked strategies (published by the HPCOrchestrator), or None."""
+        return self._latest.get("strategy_results")
+
+    @property
+    def strategy_recommendations(self) -> dict | None:
+        """The newest recommendations (published by the RecommendationService), or None."""
+        return self._latest.get("strategy_recommendations")
+
+    @property
+    def race_prediction(self) -> dict | None:
+        """The newest finish prediction (published by the LivePredictor), or None."""
+        return self._latest.get("race_prediction")
 
     @property
     def telemetry(self) -> list[CarSample]:

@@ -16,7 +16,10 @@ Message format (JSON, one per WebSocket frame)::
 
 ``kind`` is a hub event kind (lap_completed, pit_in, pit_out, sc_deployed, sc_ended,
 vsc_deployed, vsc_ended, red_flag, retirement, chequered_flag, flag, track_status)
-or ``car_twin`` (our twin's state after each of its laps). For lap_completed,
+or ``car_twin`` (our twin's state after each of its laps). Results the hub publishes
+(strategy results, recommendations, predictions) reach the stream as hub events too but are not
+forwarded: REST serves them, and the stream's kinds (and ``seq`` across ``--resume``) stay as they were.
+For lap_completed,
 ``data`` is the lap record (wire form). A client that reconnects with
 ``?since_seq=N`` first receives every buffered message after N; if N is older than
 the buffer it first gets ``{"kind": "gap", "data": {"oldest_seq": ...}}``.
@@ -30,7 +33,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from workbench.service.session import HubEvent, RaceSession
+from workbench.service.session import RESULT_KINDS, HubEvent, RaceSession
 from workbench.telemetry.schema import to_wire
 
 __all__ = ["EventStream", "Subscription", "BUFFER", "SUBSCRIBER_QUEUE"]
@@ -59,6 +62,8 @@ class EventStream:
         hub.subscribe(self._on_event)
 
     def _on_event(self, event: HubEvent) -> None:
+        if event.kind in RESULT_KINDS:
+            return  # results are served by REST (/api/v1/strategy-*); the stream's kinds are the race events
         data: dict[str, Any] = {}
         if event.kind == "lap_completed" and self.hub.laps and self.hub.laps[-1].driver == event.driver:
             data = to_wire(self.hub.laps[-1])

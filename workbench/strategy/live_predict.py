@@ -5,7 +5,8 @@ lap K it snapshots the hub's lap records (laps 1..K of every car, the hub's reti
 a worker thread runs `workbench.strategy.predict.predict_from_laps` on them (with the hub's race
 definition as the prior for pace, compound steps and overtaking: what is known before the race;
 every car's stops made, compound, tyre age and two-compound state from its laps), so the event loop
-never waits. The newest result goes to ``session.race_prediction`` and is served beside the
+never waits. The worker publishes each result on the hub (``session.publish("race_prediction", ...)``,
+read back as ``session.race_prediction``); it is served beside the
 strategy results at ``/api/v1/strategy-results``. A newer lap replaces a request still waiting.
 """
 
@@ -76,7 +77,7 @@ class _Request:
 
 
 class LivePredictor:
-    """Publishes the finish prediction into ``session.race_prediction`` every leader lap.
+    """Publishes the finish prediction on the hub (``race_prediction``) every leader lap.
 
     Parameters
     ----------
@@ -99,7 +100,6 @@ class LivePredictor:
     def attach(self, session) -> None:
         """Subscribe to a `RaceSession`: each new leader lap queues a prediction."""
         self.session = session
-        session.race_prediction = None
         self._unsubscribe = session.subscribe(self.on_event)
 
     def on_event(self, event) -> None:
@@ -118,7 +118,7 @@ class LivePredictor:
     def _run(self, request: _Request) -> None:
         result = _predict(request.frame, self.race, request.lap, set(request.retired), self.runs, self.seed)
         if self.session is not None:
-            self.session.race_prediction = result
+            self.session.publish("race_prediction", result)  # thread-safe: the hub hands it to its subscribers
 
     @property
     def last_error(self) -> str | None:

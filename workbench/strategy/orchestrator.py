@@ -14,8 +14,8 @@ same seed gives the same ranking locally and on any cluster.
 request still waiting, and a running one stops at its next chunk boundary (Dask
 futures are cancelled); only the newest result is published.
 
-Results go to ``session.strategy_results`` (served at ``/api/v1/strategy-results``)
-and to an optional ``on_result`` callback, as a JSON-ready dict.
+Results are published on the hub, ``session.publish("strategy_results", ...)`` from the worker thread
+(served at ``/api/v1/strategy-results``), and to an optional ``on_result`` callback, as a JSON-ready dict.
 """
 
 from __future__ import annotations
@@ -140,7 +140,8 @@ class HPCOrchestrator:
 
     # -- when -------------------------------------------------------------------
     def attach(self, session) -> None:
-        """Subscribe to a `RaceSession`: its events trigger runs; results go to ``session.strategy_results``."""
+        """Subscribe to a `RaceSession`: its events trigger runs; results are published on it
+        (``session.publish("strategy_results", ...)``, read back as ``session.strategy_results``)."""
         self.session = session
         self._unsubscribe = session.subscribe(self.on_event)
 
@@ -254,7 +255,7 @@ class HPCOrchestrator:
         }
         self.latest = payload
         if self.session is not None:
-            self.session.strategy_results = payload
+            self.session.publish("strategy_results", payload)  # thread-safe: the hub hands it to its subscribers
         if self.on_result is not None:
             self.on_result(payload)
 

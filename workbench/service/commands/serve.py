@@ -215,29 +215,15 @@ def run(args) -> int:
 
 
 def _serve(serve, args, car, race, replay, listeners) -> None:
-    serve(
-        host=args.host,
-        port=args.port,
-        speed=args.speed,
-        seed=args.seed,
-        car=car,
-        data_dir=args.data_dir,
-        race=race,
-        race_file=args.race,
-        resume=args.resume,
-        show=args.show,
-        replay=replay,
-        live=args.live,
-        listeners=listeners,
-        api_token=args.api_token,
-        cors_origin=args.cors_origin,
-        strategy_runs=args.strategy_runs,
-        dask_scheduler=args.dask_scheduler,
-        llm_url=args.llm_url,
-        llm_model=args.llm_model,
-        llm_api_key=os.environ.get("RACETWIN_LLM_API_KEY"),
-        llm_timeout_s=args.llm_timeout,
-        predict_runs=args.predict_runs,
-        rotate_token=args.rotate_token,
-        future_tolerance_s=args.future_tolerance,
+    from workbench.service.server import ServiceConfig
+
+    source = "replay" if replay is not None else "live" if args.live else "simulator"
+    config = ServiceConfig(
+        car=car, seed=args.seed, speed=args.speed, source=source, race=race, race_file=args.race, replay=replay,
+        data_dir=args.data_dir, resume=args.resume, listeners=listeners, future_tolerance_s=args.future_tolerance,
+        strategy_runs=args.strategy_runs, dask_scheduler=args.dask_scheduler, llm_url=args.llm_url,
+        llm_model=args.llm_model, llm_api_key=os.environ.get("RACETWIN_LLM_API_KEY"),
+        llm_timeout_s=args.llm_timeout, predict_runs=args.predict_runs,
     )
+    serve(config, host=args.host, port=args.port, show=args.show, api_token=args.api_token,
+          cors_origin=args.cors_origin, rotate_token=args.rotate_token)
