@@ -6,19 +6,20 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 
 import jsonschema
 import pytest
 from tornado.websocket import websocket_connect
 
-from tests.util import TOKEN, ServerProcess
+from tests.util import TOKEN, ServerProcess, wait_until
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with ServerProcess("--speed", "60", "--seed", "2", tmp_path=tmp_path_factory.mktemp("contract")) as srv:
-        time.sleep(2.0)  # let a couple of laps happen so responses carry data
+        # responses carry data once a couple of laps are in
+        wait_until(lambda: srv.get("/api/v1/car-twin").json()["car_twin"]["lap"] >= 2, 60, "two laps of our car",
+                   step_s=0.2)
         yield srv
 
 

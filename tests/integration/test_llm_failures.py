@@ -49,7 +49,7 @@ class BrokenLLM(RequestHandler):
             self.set_status(500)
             return self.finish("boom")
         if mode == "slow":
-            await asyncio.sleep(5)
+            await asyncio.sleep(5)  # the behaviour under test: an LLM slower than the client's timeout
         if mode == "badjson":
             return self.finish("this is not json")
         if mode == "nostructured" and "response_format" in body:

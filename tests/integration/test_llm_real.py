@@ -12,13 +12,12 @@ import importlib.util
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.util import free_port
+from tests.util import free_port, wait_until
 from workbench.llm import LLMClient
 from workbench.llm.checks import MAX_CHARS, MIN_CHARS, REASONS, ExplanationRejected, check_explanations
 from workbench.llm.request import build_request
@@ -51,18 +50,22 @@ def llama_url(tmp_path_factory):
                              "--port", str(port), "-c", "4096", "-t", "2", "-np", "1", "--no-webui"],
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"llama-server exited with {proc.returncode}"
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama-server exited with {proc.returncode}")
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    else:
+            return False
+
+    try:
+        wait_until(healthy, 120, "llama-server to become healthy", step_s=0.5)
+    except BaseException:
         proc.kill()
-        pytest.fail("llama-server did not become healthy in 120 s")
+        proc.wait(20)
+        log.close()
+        raise
     yield f"{url}/v1"
     proc.terminate()
     proc.wait(20)
@@ -144,12 +147,8 @@ def test_served_recommendations_with_the_real_llm(llama_url, tmp_path):
 
     with ServerProcess("--speed", "20", "--seed", "3", "--strategy-runs", "1000", "--llm-url", llama_url,
                        "--llm-model", "smollm2", "--llm-timeout", "300", tmp_path=tmp_path) as srv:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            llm = srv.get("/api/v1/health").json()["components"]["llm"]
-            if llm.get("acceptance", {}).get("window_calls", 0) >= 1:
-                break
-            time.sleep(0.5)
+        llm = wait_until(lambda: (h := srv.get("/api/v1/health").json()["components"]["llm"]).get(
+            "acceptance", {}).get("window_calls", 0) >= 1 and h, 600, "a first LLM call", step_s=0.5)
         recs = srv.get("/api/v1/strategy-recommendations").json()["recommendations"]
     assert llm["model"] == "smollm2" and llm["base_url"] == llama_url
     assert llm["acceptance"]["window_calls"] >= 1, llm

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.util import ServerProcess
+from tests.util import ServerProcess, wait_until
 from workbench.race.simulator import TelemetrySimulator
 from workbench.service.rest import jsonable
 from workbench.service.session import RaceSession
@@ -60,7 +60,7 @@ def test_sigkill_and_resume_loses_nothing_committed(tmp_path, reference):
     for attempt in range(KILLS):
         resume = ("--resume",) if attempt else ()
         with ServerProcess("--speed", SPEED, "--seed", str(SEED), "--car", CAR, *resume, tmp_path=tmp_path) as srv:
-            time.sleep(rng.uniform(0.2, 1.5))
+            time.sleep(rng.uniform(0.2, 1.5))  # the behaviour under test: a SIGKILL at a random moment of the race
             store_health = srv.get("/api/v1/health").json()["components"]["store"]
             committed_before_kill = store_health["committed_seq"]
             srv.stop(signal.SIGKILL)
@@ -72,10 +72,8 @@ def test_sigkill_and_resume_loses_nothing_committed(tmp_path, reference):
         assert [to_wire(r) for _, _, r in rows] == [to_wire(r) for r in records[: len(rows)]]
     # resume one last time and let the race finish
     with ServerProcess("--speed", SPEED, "--seed", str(SEED), "--car", CAR, "--resume", tmp_path=tmp_path) as srv:
-        deadline = time.monotonic() + 120
-        while srv.get("/api/v1/health").json()["components"]["source"]["state"] != "finished":
-            assert time.monotonic() < deadline, srv.log()
-            time.sleep(0.5)
+        wait_until(lambda: srv.get("/api/v1/health").json()["components"]["source"]["state"] == "finished", 120,
+                   lambda: f"the resumed race to finish\n{srv.log()}", step_s=0.5)
         car = srv.get("/api/v1/car-twin").json()["car_twin"]
         field = srv.get("/api/v1/field-twin").json()["field_twin"]
         env = srv.get("/api/v1/environment").json()["environment"]

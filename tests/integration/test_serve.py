@@ -1,11 +1,10 @@
 """`racetwin serve` as a real subprocess on a free port: REST follows the race lap by lap."""
 
 import signal
-import time
 
 import pytest
 
-from tests.util import ServerProcess
+from tests.util import ServerProcess, wait_until
 from workbench.race.simulator import TelemetrySimulator
 from workbench.strategy.racedef import bundled_race
 
@@ -28,14 +27,15 @@ def truth():
 
 def test_car_twin_advances_lap_by_lap_like_the_simulator(server, truth):
     seen, polled = {}, []
-    deadline = time.monotonic() + 60
-    while len(seen) < 6 and time.monotonic() < deadline:
+
+    def six_laps_seen() -> bool:
         twin = server.get("/api/v1/car-twin").json()["car_twin"]
         polled.append(twin["lap"])
         if twin["lap"] >= 1 and twin["lap"] not in seen:
             seen[twin["lap"]] = twin
-        time.sleep(0.1)
-    assert len(seen) >= 6, f"car twin did not advance: {sorted(seen)}\n{server.log()}"
+        return len(seen) >= 6
+
+    wait_until(six_laps_seen, 60, lambda: f"the car twin to advance 6 laps: {sorted(seen)}\n{server.log()}")
     assert polled == sorted(polled), "the twin went back in race time"
     for lap, twin in seen.items():
         expected = truth[lap]
@@ -63,11 +63,8 @@ def test_rest_serves_the_twins_models_with_their_schemas(server):
     import jsonschema
 
     from workbench.twins import car_twin_schema, field_twin_schema
-    deadline = time.monotonic() + 60
-    twin = server.get("/api/v1/car-twin").json()["car_twin"]
-    while twin["lap"] < 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
-        twin = server.get("/api/v1/car-twin").json()["car_twin"]
+    twin = wait_until(lambda: (t := server.get("/api/v1/car-twin").json()["car_twin"])["lap"] >= 8 and t, 60,
+                      "the car twin at lap 8", step_s=0.2)
     jsonschema.validate(twin, car_twin_schema())
     assert twin["tyre_model"] in ("linear", "quadratic", "logarithmic") and twin["degradation_sd_s"] > 0
     assert twin["fuel_source"] == "telemetry" and twin["fuel_burn_kg_per_lap"] > 0
@@ -122,7 +119,8 @@ def test_race_page_is_served(server):
 
 def test_ctrl_c_stops_cleanly(tmp_path):
     with ServerProcess("--speed", "max", "--seed", "3", tmp_path=tmp_path) as srv:
-        time.sleep(1.0)
+        wait_until(lambda: srv.get("/api/v1/health").json()["components"]["store"]["committed_seq"] > 0, 60,
+                   "records committed to the store before Ctrl-C", step_s=0.2)
         code = srv.stop(signal.SIGINT)
     assert code == 0, srv.log()
     assert "stopping" in srv.log()

@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import httpx
 import panel  # noqa: F401  (registers Panel's Bokeh models so the client can read the document)
@@ -13,7 +12,7 @@ import panel.models.tabulator  # noqa: F401
 from bokeh.client import pull_session
 from bokeh.util.token import get_session_id
 
-from tests.util import REPO, free_port
+from tests.util import REPO, free_port, wait_until
 
 NOTEBOOK = REPO / "notebooks" / "03_live_twin.ipynb"
 
@@ -28,15 +27,17 @@ def test_panel_serve_live_twin_notebook(tmp_path):
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/03_live_twin"
-        page = None
-        deadline = time.monotonic() + 240  # the page runs the whole notebook (about 20 s on 2 busy cores)
-        while page is None and time.monotonic() < deadline:
-            assert proc.poll() is None, f"panel serve exited with {proc.returncode}:\n{log_path.read_text()}"
+
+        def answered() -> httpx.Response | None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited with {proc.returncode}:\n{log_path.read_text()}")
             try:
-                page = httpx.get(url, timeout=120)
+                return httpx.get(url, timeout=120)
             except httpx.TransportError:
-                time.sleep(0.3)
-        assert page is not None, f"no answer from {url}:\n{log_path.read_text()}"
+                return None
+
+        # the page runs the whole notebook (about 20 s on 2 busy cores)
+        page = wait_until(answered, 240, lambda: f"an answer from {url}:\n{log_path.read_text()}", step_s=0.3)
         assert page.status_code == 200, (page.status_code, log_path.read_text())
         assert "<title>Race Twin Edge: live twin</title>" in page.text  # the notebook's .servable(title=...)
         # the page's document comes over the websocket: read that same session (no second notebook run)

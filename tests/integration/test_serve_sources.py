@@ -3,23 +3,24 @@
 import asyncio
 import json
 import socket
-import time
 
 import httpx
 
 from tests.f1util import lap_data, packet
-from tests.util import TOKEN, ServerProcess, free_port
+from tests.util import TOKEN, ServerProcess, free_port, wait_until
 from workbench.service.feed_client import LiveTelemetryClient
 
 
 def wait_for(server, predicate, timeout_s=60.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        health = server.get("/api/v1/health").json()
-        if predicate(health):
-            return health
-        time.sleep(0.2)
-    raise AssertionError(f"not reached in {timeout_s} s: {json.dumps(health)[:2000]}\n{server.log()[-3000:]}")
+    """The health document once ``predicate(health)`` holds."""
+    seen = [None]
+
+    def reached():
+        seen[0] = server.get("/api/v1/health").json()
+        return seen[0] if predicate(seen[0]) else None
+
+    return wait_until(reached, timeout_s, lambda: f"health: {json.dumps(seen[0])[:2000]}\n{server.log()[-3000:]}",
+                      step_s=0.2)
 
 
 def test_replay_of_the_game_capture_drives_the_twins(shared_data, tmp_path):

@@ -1,8 +1,6 @@
 """`racetwin serve` runs strategy decisions from hub events and serves them at /api/v1/strategy-results."""
 
-import time
-
-from tests.util import ServerProcess
+from tests.util import ServerProcess, wait_until
 
 
 def test_strategy_results_follow_the_race(tmp_path):
@@ -10,19 +8,21 @@ def test_strategy_results_follow_the_race(tmp_path):
                        tmp_path=tmp_path) as srv:
         first = srv.get("/api/v1/strategy-results").json()
         assert first["api_version"] == "1.0" and first["orchestrator"]["where"] == "local"
-        laps = set()
-        deadline = time.monotonic() + 90
-        while len(laps) < 2 and time.monotonic() < deadline:
+        laps, seen = set(), []
+
+        def two_laps_decided():
             body = srv.get("/api/v1/strategy-results").json()
-            results = body["strategy_results"]
-            if results is not None:
-                laps.add(results["lap"])
-                assert results["driver"] == "LEC" and results["reason"] in ("lap", "pit_window", "rival_pit", "sc",
-                                                                             "vsc")
-                assert results["races"] >= 2000 and len(results["seed_rows"][0]) == 4
-                assert results["best"]["label"]
-            time.sleep(0.2)
-        assert len(laps) >= 2, f"strategy results did not advance: {laps}\n{srv.log()}"
+            if body["strategy_results"] is not None:
+                seen.append(body["strategy_results"])
+                laps.add(body["strategy_results"]["lap"])
+            return len(laps) >= 2 and body
+
+        body = wait_until(two_laps_decided, 90, lambda: f"strategy results at 2 laps: {laps}\n{srv.log()}",
+                          step_s=0.2)
+        for results in seen:
+            assert results["driver"] == "LEC" and results["reason"] in ("lap", "pit_window", "rival_pit", "sc", "vsc")
+            assert results["races"] >= 2000 and len(results["seed_rows"][0]) == 4
+            assert results["best"]["label"]
         assert body["orchestrator"]["completed"] >= 2 and body["orchestrator"]["failed"] == 0
 
 
@@ -31,13 +31,10 @@ def test_recommendations_follow_the_strategy_results_and_are_audited(tmp_path):
 
     with ServerProcess("--speed", "40", "--seed", "1", "--car", "LEC", "--strategy-runs", "2000",
                        tmp_path=tmp_path) as srv:
-        deadline = time.monotonic() + 90
         body = srv.get("/api/v1/strategy-recommendations").json()
         assert body["recommendations"] == [] or body["generation"] is not None
-        while not body["recommendations"] and time.monotonic() < deadline:
-            time.sleep(0.2)
-            body = srv.get("/api/v1/strategy-recommendations").json()
-        assert body["recommendations"], srv.log()
+        body = wait_until(lambda: (b := srv.get("/api/v1/strategy-recommendations").json())["recommendations"] and b,
+                          90, lambda: f"recommendations\n{srv.log()}", step_s=0.2)
         results = srv.get("/api/v1/strategy-results").json()["strategy_results"]
         assert body["generation"] <= results["generation"] and body["driver"] == "LEC"
         first = body["recommendations"][0]

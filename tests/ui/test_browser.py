@@ -4,12 +4,10 @@ and 20 sessions opened and closed leave the server's sessions and callbacks wher
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
-from tests.util import REPO, ServerProcess
+from tests.util import REPO, ServerProcess, wait_until
 
 LOAD_TIMEOUT_MS = 120_000  # hang detectors on a loaded 2-core machine, not performance limits
 
@@ -44,16 +42,6 @@ _MAX_LAP_JS = """(name) => {
 }"""
 
 
-def _wait(predicate, timeout_s: float, what: str, step_s: float = 0.5):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
 def test_live_page_tower_advances_lap_by_lap(server, browser, screenshot_dir):
     page = browser.new_page()
     errors: list[str] = []
@@ -64,13 +52,14 @@ def test_live_page_tower_advances_lap_by_lap(server, browser, screenshot_dir):
         for selector in (".telemetry-trace", ".car-twin", ".field-twin", ".health-strip", ".mc-caption"):
             page.wait_for_selector(selector, timeout=LOAD_TIMEOUT_MS)
         seen = [_leader_lap(page)]
-        deadline = time.monotonic() + 180
-        while len(seen) < 4 and time.monotonic() < deadline:
+
+        def four_laps_seen() -> bool:
             lap = _leader_lap(page)
             if lap != seen[-1]:
                 seen.append(lap)
-            page.wait_for_timeout(200)
-        assert len(seen) >= 4, f"the tower did not advance: laps seen {seen}"
+            return len(seen) >= 4
+
+        wait_until(four_laps_seen, 180, lambda: f"the tower to advance: laps seen {seen}", step_s=0.2)
         assert all(b > a for a, b in zip(seen, seen[1:])), seen
         # the streamed lap and gap charts keep up with the tower in the browser itself
         for name in ("lap-chart-source", "gap-chart-source"):
@@ -94,22 +83,31 @@ def test_the_tower_is_one_consistent_order_while_cars_cross_the_line(server, bro
     try:
         page.goto(server.base + "/")
         page.wait_for_selector(".timing-tower .tabulator-row", timeout=LOAD_TIMEOUT_MS)
-        looks, laps = 0, set()
-        deadline = time.monotonic() + 120
-        while (looks < 40 or len(laps) < 3) and time.monotonic() < deadline:
+        looks, laps = [], set()
+
+        def look() -> bool:
+            """One look at the tower and the REST field; True once 40 looks span 3 laps (or one is wrong)."""
             pos = _tower_rows(page)
             running = [p for p in pos if p != "OUT"]
-            assert pos == running + ["OUT"] * (len(pos) - len(running)), pos
-            assert [int(p.split()[0]) for p in running] == list(range(1, len(running) + 1)), pos
-            assert len(pos) == 20, pos
             rows = server.get("/api/v1/field-twin").json()["field_twin"]["cars"]
             places = [r["position"] for r in rows if r["status"] != "OUT"]
-            assert places == list(range(1, len(places) + 1)), places
-            assert all(r["position"] is None and r["gap_to_leader_s"] is None for r in rows if r["status"] == "OUT")
+            looks.append((pos, places, [(r["position"], r["gap_to_leader_s"]) for r in rows if r["status"] == "OUT"]))
             laps.add(_leader_lap(page))
-            looks += 1
-            page.wait_for_timeout(250)
-        assert looks >= 40 and len(laps) >= 3, (looks, laps)
+            consistent = (pos == running + ["OUT"] * (len(pos) - len(running)) and len(pos) == 20
+                          and [int(p.split()[0]) for p in running] == list(range(1, len(running) + 1))
+                          and places == list(range(1, len(places) + 1))
+                          and all(out == (None, None) for out in looks[-1][2]))
+            return not consistent or (len(looks) >= 40 and len(laps) >= 3)
+
+        wait_until(look, 120, lambda: f"40 looks over 3 laps: {len(looks)} looks, laps {sorted(laps)}", step_s=0.25)
+        pos, places, out = looks[-1]
+        running = [p for p in pos if p != "OUT"]
+        assert pos == running + ["OUT"] * (len(pos) - len(running)), pos
+        assert [int(p.split()[0]) for p in running] == list(range(1, len(running) + 1)), pos
+        assert len(pos) == 20, pos
+        assert places == list(range(1, len(places) + 1)), places
+        assert all(o == (None, None) for o in out), out
+        assert len(looks) >= 40 and len(laps) >= 3, (len(looks), laps)
     finally:
         page.close()
 
@@ -125,7 +123,7 @@ def test_recommendation_card_appears_after_our_pit_window_opens(server, browser,
             first, last = car["pit_window_earliest_lap"], car["pit_window_latest_lap"]
             return first is not None and last is not None and first <= car["lap"] + 1 <= last
 
-        _wait(window_open, 300, "our pit window to open")
+        wait_until(window_open, 300, "our pit window to open", step_s=0.5)
         card = page.locator(".rec-card").first
         card.wait_for(timeout=LOAD_TIMEOUT_MS)
         text = card.inner_text()
@@ -133,9 +131,9 @@ def test_recommendation_card_appears_after_our_pit_window_opens(server, browser,
         groups = page.locator(".recommendations h4").all_inner_texts()
         assert groups and set(groups) <= {"Urgent", "Moderate", "Optional"}, groups
         # open the card's numbers and read them in one step: a new decision (every lap) re-renders the cards
-        opened = _wait(lambda: page.locator(".rec-card").first.evaluate(
+        opened = wait_until(lambda: page.locator(".rec-card").first.evaluate(
             "c => { const d = c.querySelector('details'); if (d) d.open = true; return c.innerText; }"),
-            60, "a recommendation card with its numbers")
+            60, "a recommendation card with its numbers", step_s=0.5)
         assert "expected_final_position" in opened, opened
         page.wait_for_selector(".mc-caption b", timeout=LOAD_TIMEOUT_MS)
         page.wait_for_selector(".race-prediction .prediction-caption", timeout=LOAD_TIMEOUT_MS)  # finish prediction
@@ -199,27 +197,31 @@ def calm_server(tmp_path_factory):
 def test_twenty_sessions_opened_and_closed_return_to_baseline(calm_server, browser):
     server = calm_server
 
-    def settled():
-        a = _views(server)
-        time.sleep(1.0)
-        return a if a == _views(server) else None
+    last: list[dict] = []
 
-    baseline = _wait(settled, 60, "a steady session count")
+    def settled():
+        """The view counts, once two reads a second apart agree."""
+        now = _views(server)
+        steady = last and last[-1] == now
+        last.append(now)
+        return now if steady else None
+
+    baseline = wait_until(settled, 60, "a steady session count", step_s=1.0)
     pages = []
     try:
         for _ in range(20):
             page = browser.new_page()
             pages.append(page)
             page.goto(server.base + "/")
-        opened = _wait(lambda: (v := _views(server))["sessions"] >= baseline["sessions"] + 20 and v, 120,
-                       "20 more sessions")
+        opened = wait_until(lambda: (v := _views(server))["sessions"] >= baseline["sessions"] + 20 and v, 120,
+                            "20 more sessions", step_s=0.5)
         assert opened["sessions"] == baseline["sessions"] + 20, (baseline, opened)
         assert opened["refreshing_pages"] == baseline["refreshing_pages"] + 20, (baseline, opened)
         assert opened["periodic_callbacks"] >= baseline["periodic_callbacks"] + 20, (baseline, opened)
     finally:
         for page in pages:
             page.close()
-    _wait(lambda: _views(server) == baseline, 120, f"sessions and callbacks back to {baseline}")
+    wait_until(lambda: _views(server) == baseline, 120, f"sessions and callbacks back to {baseline}", step_s=0.5)
     assert _our_tracebacks(server) == []
 
 
@@ -248,7 +250,7 @@ def test_both_pages_share_the_template_offline(server, browser, path, active):
         page.wait_for_selector(".rt-nav a", timeout=LOAD_TIMEOUT_MS)
         dark = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
         assert (light, dark) == ("rgb(255, 255, 255)", "rgb(24, 24, 24)"), (light, dark)
-        page.wait_for_timeout(1000)  # late stylesheets of components added after the first render
+        page.wait_for_load_state("networkidle")  # late stylesheets of components added after the first render
         assert external == [], f"{path} fetched from outside the app: {external[:5]}"
     finally:
         page.close()

@@ -80,6 +80,7 @@ def _cli(*args):
                           timeout=300)
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_json_and_text(shared_data):
     result = _cli(str(shared_data / REAL), "--json")
     assert result.returncode == 0, result.stderr
@@ -99,6 +100,7 @@ def _one_line_error(result, *needles):
         assert needle in result.stderr, result.stderr
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_bad_input(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("Driver,LapNumber\nVER,1\n")
@@ -106,6 +108,7 @@ def test_cli_bad_input(tmp_path):
     _one_line_error(_cli(str(tmp_path / "none.csv")), f"{tmp_path / 'none.csv'}: is not a file")
 
 
+@pytest.mark.integration  # starts a subprocess
 @pytest.mark.parametrize("name,content,why", [
     ("empty.csv", b"", "is empty"),
     ("blank.csv", b"\n\n  \n", "is empty"),
@@ -120,10 +123,12 @@ def test_cli_unreadable_files_give_one_line_naming_the_file(tmp_path, name, cont
     _one_line_error(_cli(str(path)), f"racetwin calibrate: {path}: {why}")
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_folder_without_tables(tmp_path):
     _one_line_error(_cli(str(tmp_path)), f"{tmp_path}: folder holds no *-laps.csv lap table")
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_race_distance_is_never_assumed(shared_data, tmp_path):
     belgium = shared_data / "real-races/2024-belgian-race-laps.csv"  # no lapped finisher: no chequered flag
     _one_line_error(_cli(str(belgium)), "race distance: unknown", "give --laps N")
@@ -138,6 +143,7 @@ def test_cli_race_distance_is_never_assumed(shared_data, tmp_path):
     assert report["race_laps"] == 57 and report["race_laps_source"] == "--laps 57"
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_leave_one_race_out_table(shared_data):
     tables = [str(shared_data / f"real-races/2024-{s}-race-laps.csv") for s in ("bahrain", "belgian")]
     report = json.loads(_cli(*tables, "--json").stdout)

@@ -90,6 +90,7 @@ def test_unknown_backend_names_the_choices(race):
         simulate(race, runs=2, backend="gpu")
 
 
+@pytest.mark.integration  # starts a subprocess
 @pytest.mark.skipif(gpu_status().usable, reason="a GPU (or the simulator) is present: cuda runs here")
 def test_simulate_cli_with_cuda_and_no_gpu_says_why(repo_root):
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}

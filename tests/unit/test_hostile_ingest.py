@@ -10,6 +10,7 @@ import struct
 import pytest
 
 from tests.f1util import packet
+from tests.util import async_wait_until
 from workbench.service.session import FUTURE, FUTURE_CONFIRM, LATE, RaceSession
 from workbench.service.stream import SUBSCRIBER_QUEUE, EventStream
 from workbench.telemetry.f1udp.mapper import F1GameMapper
@@ -168,8 +169,8 @@ def test_consumer_is_supervised_restarted_and_the_cause_named():
         listeners = IngestListeners(ing, udp_port=None, ws_port=None)
         await listeners.start()
         try:
-            while ing.consumer_restarts == 0 or not ing.consumer_running:
-                await asyncio.sleep(0.05)
+            await async_wait_until(lambda: ing.consumer_restarts and ing.consumer_running, 30,
+                                   "the consumer to fail once and be restarted")
             await ing.put_records([CarSample(1.0, "VER", 1, speed_kph=100.0)], "ws")
             await ing.drain()
             return listeners.problems(), ing.consumer_state()

@@ -88,7 +88,7 @@ def test_put_records_waits_for_room_then_the_consumer_drains_in_order():
         for t in (1.0, 2.0):
             await ing.put_records([sample(t)], "ws")
         blocked = asyncio.ensure_future(ing.put_records([sample(3.0)], "ws"))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # one turn of the loop: the producer runs until it blocks (or, wrongly, finishes)
         assert not blocked.done()  # back-pressure: the producer waits, memory stays bounded
         consumer = asyncio.ensure_future(ing.run())
         await asyncio.wait_for(blocked, 5)

@@ -20,6 +20,7 @@ def test_missing_mojo_fails_with_a_clear_message(race, monkeypatch):
         simulate(race, runs=2, backend="mojo")
 
 
+@pytest.mark.integration  # starts a subprocess
 @pytest.mark.skipif(OK, reason="Mojo is installed: the missing-Mojo CLI path cannot be exercised")
 def test_cli_backend_mojo_without_mojo_exits_2():
     from tests.conftest import REPO
@@ -112,6 +113,7 @@ def test_sweep_and_decide_on_mojo_match_numba(race):
     assert [c.to_json() for c in a.ranked] == [c.to_json() for c in b.ranked]
 
 
+@pytest.mark.integration  # starts a subprocess
 @needs_mojo
 def test_loading_mojo_leaves_child_pythons_alone(race):
     """The Mojo runtime sets PYTHONEXECUTABLE in the C environment; subprocesses must not see it."""

@@ -231,6 +231,7 @@ def test_a_big_bad_file_is_not_echoed(tmp_path):
         examples == ["laps[4999]: driver_number: 'x' is not an integer >= 0"]
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_racetwin_decode_reads_an_openf1_folder(bahrain, tmp_path):
     import subprocess
     import sys

@@ -167,6 +167,7 @@ def _cli(*args):
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_help_documents_every_subcommand():
     out = _cli("--help").stdout
     for command in ("serve", "generate", "schema", "validate", "doctor", "calibrate", "simulate", "bench",
@@ -177,6 +178,7 @@ def test_help_documents_every_subcommand():
         assert flag in serve
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_schema_command_prints_the_published_schema():
     import json
 
@@ -184,6 +186,7 @@ def test_schema_command_prints_the_published_schema():
     assert json.loads(_cli("schema").stdout) == json_schema()
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_generate_then_validate_round_trip(tmp_path):
     out = tmp_path / "race.jsonl"
     assert _cli("generate", "--seed", "2", "--out", str(out)).returncode == 0
@@ -198,6 +201,7 @@ def test_generate_then_validate_round_trip(tmp_path):
     assert "short.jsonl:102:" in result.stdout and "100 records valid, 2 messages rejected" in result.stdout
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_generate_laps_only_is_a_fastf1_shaped_table(tmp_path):
     import pandas as pd
     out = tmp_path / "laps.csv"
@@ -207,6 +211,7 @@ def test_generate_laps_only_is_a_fastf1_shaped_table(tmp_path):
             "TrackStatus"} <= set(laps.columns)
 
 
+@pytest.mark.integration  # starts a subprocess
 @pytest.mark.parametrize("args,message", [
     (("serve", "--speed", "0"), "--speed: 0 is not above 0"),
     (("serve", "--speed", "fast"), "--speed: 'fast' is not a number or 'max'"),

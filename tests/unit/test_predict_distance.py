@@ -92,6 +92,7 @@ def _cli(*args):
                           timeout=300)
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_at_lap_with_laps_on_an_unnamed_table(shared_data, tmp_path):
     """`racetwin predict LAPS.csv --at-lap K --laps N` works exactly like that, on a table named nothing."""
     laps = pd.read_csv(shared_data / REAL.format("belgian"))
@@ -108,6 +109,7 @@ def test_cli_at_lap_with_laps_on_an_unnamed_table(shared_data, tmp_path):
     assert "race distance: 44 laps, from --laps 44" in r.stdout and "(priors)" in r.stdout
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_sweep_uses_the_real_distance(shared_data):
     r = _cli(str(shared_data / REAL.format("saudi-arabian")), "--sweep", "--runs", "50", "--json")
     assert r.returncode == 0, r.stderr
@@ -116,6 +118,7 @@ def test_cli_sweep_uses_the_real_distance(shared_data):
     assert {row["race_laps"] for row in rows} == {50}
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_race_by_catalogue_name(shared_data):
     path = str(shared_data / REAL.format("monaco"))
     r = _cli(path, "--at-lap", "40", "--race", "monaco-2024", "--runs", "50", "--json")

@@ -78,6 +78,7 @@ def _cli(*args):
                           timeout=300)
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_reports_bad_input_with_status_2(shared_data, tmp_path):
     r = _cli(str(shared_data / REAL), "--at-lap", "80")
     assert r.returncode == 2 and "racetwin predict: at_lap: 80 is not an integer between 1 and 56" in r.stderr
@@ -91,6 +92,7 @@ def test_cli_reports_bad_input_with_status_2(shared_data, tmp_path):
     assert r.returncode == 2 and "column 'Position' is missing" in r.stderr
 
 
+@pytest.mark.integration  # starts a subprocess
 def test_cli_json_and_text(shared_data):
     r = _cli(str(shared_data / REAL), "--at-lap", "43", "--runs", "200", "--seed", "4", "--json")
     assert r.returncode == 0, r.stderr
