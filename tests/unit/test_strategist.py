@@ -104,3 +104,21 @@ def test_bad_position_distribution_is_named():
     with pytest.raises(StrategyInputError, match=rule):
         options_from_results([{"pit_lap": 3, "final_position": 2, "success_probability": 0.5, "total_time": 5000,
                                "position_p": [0.5, 1.5]}])
+
+
+def test_the_rest_model_is_derived_from_the_recommendation_dataclass():
+    """Issue 17 item 6: one definition of a recommendation; REST's model follows the dataclass."""
+    import dataclasses
+
+    import pydantic
+
+    from workbench.service.api_models import RecommendationItem
+    from workbench.strategy.strategist import Recommendation
+
+    assert list(RecommendationItem.model_fields) == [f.name for f in dataclasses.fields(Recommendation)]
+    for f in dataclasses.fields(Recommendation):
+        assert RecommendationItem.model_fields[f.name].description == f.metadata["description"]
+    real = rec([[20, 3.2, 0.55, 5600.0], [24, 3.9, 0.5, 5601.0]], 19)[0].to_dict()
+    assert RecommendationItem.model_validate(real).model_dump() == real
+    with pytest.raises(pydantic.ValidationError, match="action"):
+        RecommendationItem.model_validate({**real, "action": "retire"})

@@ -1,15 +1,20 @@
 """Response and request models of the REST API; the OpenAPI document is generated from them.
 
 Envelopes are pydantic models. The twins' shapes come from their `param`
-declarations (`CarTwin.param.schema()`), and telemetry records from the wire
-schema's declarative table, so no schema here is written twice by hand.
+declarations (`CarTwin.param.schema()`), telemetry records from the wire
+schema's declarative table, and a recommendation from the strategist's `Recommendation`
+dataclass, so no schema here is written twice by hand.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+
+from workbench.strategy.strategist import Recommendation
 
 API_VERSION = "1.0"
 
@@ -199,19 +204,16 @@ class StrategyResultsResponse(Envelope):
     predictor: dict[str, Any] | None = Field(default=None, description="Live predictor status: runs, errors.")
 
 
-class RecommendationItem(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    priority: Literal["urgent", "moderate", "optional"]
-    title: str
-    description: str
-    expected_benefit: dict[str, float | None]
-    reasoning: str
-    execution_lap: int | None
-    risks: list[str]
-    alternatives: list[str]
-    action: Literal["pit", "stay_out"]
-    numbers: dict[str, Any]
-    explainer: str = Field(description="built-in, or llm:<model> when an LLM's wording passed the checks.")
+def _from_dataclass(cls: type, name: str) -> type[BaseModel]:
+    """A pydantic model with the dataclass's fields, types, defaults and descriptions (one definition)."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: (hints[f.name], Field(default=f.default if f.default is not dataclasses.MISSING else ...,
+                                            description=f.metadata.get("description")))
+              for f in dataclasses.fields(cls)}
+    return create_model(name, __config__=ConfigDict(extra="allow"), __doc__=cls.__doc__, **fields)
+
+
+RecommendationItem = _from_dataclass(Recommendation, "RecommendationItem")
 
 
 class StrategyRecommendationsResponse(Envelope):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from workbench.llm.explain import BuiltinExplainer
 
@@ -146,21 +146,35 @@ class RaceContext:
     driver: str | None = None
 
 
+Priority = Literal["urgent", "moderate", "optional"]
+Action = Literal["pit", "stay_out"]
+
+
+def _field(description: str, **kw: Any) -> Any:
+    return dataclasses.field(metadata={"description": description}, **kw)
+
+
 @dataclasses.dataclass
 class Recommendation:
-    """The seed's recommendation fields, plus the numbers behind them and who worded it."""
+    """The seed's recommendation fields, plus the numbers behind them and who worded it.
 
-    priority: str
-    title: str
-    description: str
-    expected_benefit: dict[str, float | None]
-    reasoning: str
-    execution_lap: int | None
-    risks: list[str]
-    alternatives: list[str]
-    action: str  # "pit" | "stay_out"
-    numbers: dict[str, Any]
-    explainer: str = "built-in"
+    The one definition of the shape: the REST model (`workbench.service.api_models.RecommendationItem`)
+    and the OpenAPI document are derived from these fields, their types and descriptions.
+    """
+
+    priority: Priority = _field("How soon it matters: urgent (this lap or next), moderate, optional.")
+    title: str = _field("One line: the action and its lap.")
+    description: str = _field("The plan in words (stops, laps, compounds).")
+    expected_benefit: dict[str, float | None] = _field(
+        "Expected gain over the runner-up plan: positions, seconds, success probability.")
+    reasoning: str = _field("Why: the built-in reasoning, or an LLM rationale that passed the checks.")
+    execution_lap: int | None = _field("The lap of the next stop (null when staying out).")
+    risks: list[str] = _field("What could go wrong, worst first.")
+    alternatives: list[str] = _field("The next-best plans in words.")
+    action: Action = _field("pit or stay_out.")
+    numbers: dict[str, Any] = _field("The numbers behind the card (every figure the text may name).")
+    explainer: str = _field("built-in, or llm:<model> when an LLM's wording passed the checks.",
+                            default="built-in")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
