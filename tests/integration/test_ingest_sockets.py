@@ -9,6 +9,7 @@ from tornado.httpclient import HTTPClientError
 from tornado.websocket import websocket_connect
 
 from tests.f1util import packet
+from tests.util import async_wait_until
 from workbench.service.feed_client import LiveTelemetryClient
 from workbench.service.ingest_server import IngestListeners
 from workbench.service.session import RaceSession
@@ -28,15 +29,6 @@ async def started(**kw):
     return hub, ingestor, listeners
 
 
-async def until(predicate, timeout_s=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met in {timeout_s} s")
-        await asyncio.sleep(0.01)
-
-
 def test_udp_game_packets_json_and_junk(shared_data):
     datagrams = [d.payload for d in read_pcap(shared_data / "f1-udp" / "f1-25-catalunya-time-trial.pcap")]
     junk = [b"\x00" * 10, datagrams[0] + b"\x00", packet(2025, 6)[:-5], b"{\"type\": \"car_sample\"}"]
@@ -52,8 +44,8 @@ def test_udp_game_packets_json_and_junk(shared_data):
             for i, d in enumerate(datagrams + junk + [json_dg], start=1):
                 sock.sendto(d, ("127.0.0.1", port))
                 if i % 50 == 0:  # UDP has no flow control: wait for the server to catch up, so nothing is lost
-                    await until(lambda n=i: counted() == n)
-            await until(lambda: counted() == len(datagrams) + len(junk) + 1)
+                    await async_wait_until(lambda n=i: counted() == n, 10, f"{i} datagrams counted")
+            await async_wait_until(lambda: counted() == len(datagrams) + len(junk) + 1, 10, "every datagram counted")
         finally:
             sock.close()
             await listeners.stop()
@@ -89,7 +81,7 @@ def test_websocket_records_errors_and_other_connections():
                 assert await a.send_message(dict(GOOD, session_time_s=3.0)) == {"ok": True, "accepted": 1}
                 assert await b.send_message(dict(GOOD, driver="LEC", session_time_s=4.0)) == {"ok": True,
                                                                                              "accepted": 1}
-            await until(lambda: ingestor.sources["ws"].accepted == 3)
+            await async_wait_until(lambda: ingestor.sources["ws"].accepted == 3, 10, "3 WebSocket records accepted")
         finally:
             await listeners.stop()
         hub.flush()
@@ -150,7 +142,8 @@ def test_client_streams_the_simulator_into_the_server(race):
         try:
             async with LiveTelemetryClient(f"ws://127.0.0.1:{listeners.ws_port}/") as client:
                 summary = await client.stream_simulator(sim, batch_size=500)
-            await until(lambda: ingestor.sources["ws"].accepted == len(records))
+            await async_wait_until(lambda: ingestor.sources["ws"].accepted == len(records), 10,
+                                   "every WebSocket record accepted")
         finally:
             await listeners.stop()
         hub.flush()
