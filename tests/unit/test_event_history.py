@@ -6,7 +6,7 @@ import json
 import pytest
 
 from workbench.paths import bundled_data_dir
-from workbench.strategy.event_history import history, priors_before, race_entry
+from workbench.strategy.event_history import fold_race_name, history, priors_before, race_entry, race_from_file_name
 
 
 def test_bundled_history_is_rebuilt_exactly_from_shared_data(repo_root, shared_data):
@@ -40,3 +40,31 @@ def test_priors_are_distributions():
 def test_no_history_before_the_first_race():
     with pytest.raises(ValueError, match="date: '2013-01-01' has no race before it"):
         priors_before("2013-01-01", 3)
+
+
+@pytest.mark.parametrize("file_name, race", [
+    ("2024-bahrain-race-laps.csv", "2024 Bahrain Grand Prix"),
+    ("2024-saudi-arabian-race-laps.csv", "2024 Saudi Arabian Grand Prix"),
+    ("2024-mexico-city-race-laps.csv", "2024 Mexico City Grand Prix"),
+    ("2024-sao-paulo-race-laps.csv", "2024 São Paulo Grand Prix"),
+    ("2024-são-paulo-race-laps.csv", "2024 São Paulo Grand Prix"),
+    ("2024_las_vegas.csv", "2024 Las Vegas Grand Prix"),
+    ("2024-atlantis-race-laps.csv", None),
+    ("laps.csv", None),
+])
+def test_a_file_name_names_its_race_accents_folded(file_name, race):
+    assert race_from_file_name(file_name) == race
+
+
+def test_every_2024_race_of_the_history_is_found_from_its_file_name():
+    races = [r["race"] for r in history() if r["race"].startswith("2024 ")]
+    assert len(races) == 24
+    for race in races:
+        slug = fold_race_name(race.removesuffix(" Grand Prix")).replace(" ", "-")
+        assert race_from_file_name(f"{slug}-race-laps.csv") == race
+
+
+def test_race_entry_ignores_accents_and_case():
+    assert race_entry("2024 sao paulo grand prix")["race"] == "2024 São Paulo Grand Prix"
+    with pytest.raises(ValueError, match="'2024 Atlantis Grand Prix' is not in data/event-history.json"):
+        race_entry("2024 Atlantis Grand Prix")

@@ -91,6 +91,16 @@ def test_red_flag_lap_one_takes_the_start_loss_from_the_other_races():
 def test_event_name_from_file_name():
     assert event_name_from_path("x/2024-saudi-arabian-race-laps.csv") == "2024 Saudi Arabian Grand Prix"
     assert event_name_from_path("laps.csv") is None
+    # accents folded, so the São Paulo table is that race whether or not its name keeps the accent
+    assert event_name_from_path("2024-sao-paulo-race-laps.csv") == "2024 São Paulo Grand Prix"
+    assert event_name_from_path("2024-são-paulo-race-laps.csv") == "2024 São Paulo Grand Prix"
+    assert event_name_from_path("2026-madrid-race-laps.csv") == "2026 Madrid Grand Prix"  # after the history
+
+
+def test_history_tables_find_a_race_whatever_its_accents(shared_data):
+    history = load_history(shared_data / "historical")
+    facts = history.facts("2024 Sao Paulo Grand Prix")
+    assert facts.name == "2024 São Paulo Grand Prix" and facts.laps == 69
 
 
 def test_unknown_event_lists_the_season(shared_data):

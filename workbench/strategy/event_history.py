@@ -15,13 +15,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
+import unicodedata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from workbench.paths import bundled_data_dir
 
-__all__ = ["EventPriors", "priors_before", "race_entry", "history", "PRIOR_RACES", "RECENT_YEARS",
+__all__ = ["EventPriors", "priors_before", "race_entry", "race_from_file_name", "fold_race_name",
+           "history", "PRIOR_RACES", "RECENT_YEARS",
            "SC_MAX_LAPS", "VSC_MAX_LAPS"]
 
 PRIOR_RACES = 10.0  # weight of the championship-wide history, in races, against the circuit's own
@@ -37,19 +41,52 @@ def history() -> tuple[dict[str, Any], ...]:
     return tuple(sorted(obj["races"], key=lambda r: r["date"]))
 
 
+def fold_race_name(name: str) -> str:
+    """A race name as compared everywhere: accents dropped, lower case, single spaces.
+
+    >>> fold_race_name("2024  São Paulo Grand Prix")
+    '2024 sao paulo grand prix'
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(ascii_name.lower().split())
+
+
 def race_entry(name: str) -> dict[str, Any]:
-    """The history entry of a race by name (``"2024 Bahrain Grand Prix"``).
+    """The history entry of a race by name (``"2024 Bahrain Grand Prix"``; accents and case
+    do not matter: ``"2024 Sao Paulo Grand Prix"`` is the São Paulo race).
 
     Raises
     ------
     ValueError
         Naming the race when the history does not hold it.
     """
+    folded = fold_race_name(name)
     for entry in history():
-        if entry["race"] == name:
+        if fold_race_name(entry["race"]) == folded:
             return entry
     raise ValueError(f"race: {name!r} is not in data/event-history.json (races from "
                      f"{history()[0]['race']} to {history()[-1]['race']})")
+
+
+def race_from_file_name(path: str | Path) -> str | None:
+    """The race a lap-table file name names, when it is in ``data/event-history.json``.
+
+    ``2024-saudi-arabian-race-laps.csv`` names "2024 Saudi Arabian Grand Prix": the year, then
+    the longest run of words that, followed by "Grand Prix", is a race of that year in the
+    history, compared by `fold_race_name` (``2024-sao-paulo-race-laps.csv`` and
+    ``2024-são-paulo-race-laps.csv`` both name "2024 São Paulo Grand Prix"). None when no race
+    matches.
+    """
+    m = re.match(r"^(\d{4})[-_ ](.+)$", Path(path).stem)
+    if not m:
+        return None
+    names = {fold_race_name(r["race"]): r["race"] for r in history()}
+    words = re.split(r"[-_ ]+", m.group(2))
+    for n in range(len(words), 0, -1):
+        name = fold_race_name(f"{m.group(1)} {' '.join(words[:n])} grand prix")
+        if name in names:
+            return names[name]
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

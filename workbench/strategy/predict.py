@@ -12,16 +12,21 @@ and 75 % of the race distance. See ``docs/predict.md``.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Collection, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.race.definition import RaceDefinition, bundled_race
-from workbench.strategy.event_history import EventPriors, history, priors_before, race_entry
+from workbench.strategy.event_history import (
+    EventPriors,
+    fold_race_name,
+    history,
+    priors_before,
+    race_entry,
+    race_from_file_name,
+)
 from workbench.strategy.montecarlo import simulate
 from workbench.strategy.predict_fit import FittedRace, fit_known_laps, seconds_elapsed
 from workbench.twins.lap_table import check_lap_table
@@ -81,25 +86,6 @@ def chequered_flag_lap(laps: pd.DataFrame) -> int | None:
     return n if finishers >= LAPPED_FINISHERS_FOR_FLAG else None
 
 
-def race_from_file_name(path: str | Path) -> str | None:
-    """The race a lap-table file name names, when it is in ``data/event-history.json``.
-
-    ``2024-saudi-arabian-race-laps.csv`` names "2024 Saudi Arabian Grand Prix": the year, then
-    the longest run of words that, title-cased and followed by "Grand Prix", is a race of that
-    year in the history. None when no race matches.
-    """
-    m = re.match(r"^(\d{4})[-_ ](.+)$", Path(path).stem)
-    if not m:
-        return None
-    names = {r["race"].lower(): r["race"] for r in history()}
-    words = re.split(r"[-_ ]+", m.group(2))
-    for n in range(len(words), 0, -1):
-        name = f"{m.group(1)} {' '.join(words[:n])} grand prix".lower()
-        if name in names:
-            return names[name]
-    return None
-
-
 def identify_race(race_name: str | None, track: RaceDefinition | None,
                   file_race: str | None = None) -> tuple[dict[str, Any] | None, str]:
     """The event-history entry of the race predicted, and how it was identified.
@@ -109,8 +95,8 @@ def identify_race(race_name: str | None, track: RaceDefinition | None,
     """
     if race_name is not None:
         return race_entry(race_name), "--race-name"
-    names = {r["race"] for r in history()}
-    if track is not None and track.name in names:
+    names = {fold_race_name(r["race"]) for r in history()}
+    if track is not None and fold_race_name(track.name) in names:
         return race_entry(track.name), "the race definition's name"
     if file_race is not None:
         return race_entry(file_race), "the lap table's file name"

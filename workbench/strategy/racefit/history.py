@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.strategy.event_history import fold_race_name, race_from_file_name
+
 __all__ = ["HistoryTables", "RaceFacts", "load_history", "event_name_from_path", "FIRST_SEASON",
            "OVERTAKING_PRIOR", "OVERTAKING_PRIOR_RACES", "PIT_LANE_MAX_S"]
 
@@ -22,14 +24,22 @@ FIRST_SEASON = 2014  # the hybrid era: earlier seasons had refuelling-free but d
 OVERTAKING_PRIOR = 0.5  # the difficulty of a circuit with average position changes
 OVERTAKING_PRIOR_RACES = 5.0  # the championship average counts as this many races at the circuit
 PIT_LANE_MAX_S = 60.0  # longer pit-lane times are repairs or red-flag stops, not a normal stop
-_SLUG = re.compile(r"(?P<year>\d{4})-(?P<slug>[a-z-]+?)-race-laps\.csv$")
+_SLUG = re.compile(r"(?P<year>\d{4})-(?P<slug>[^\W\d_][\w-]*?)-race-laps\.csv$")
 
 
 def event_name_from_path(path: str | Path) -> str | None:
-    """``2024-saudi-arabian-race-laps.csv`` -> ``"2024 Saudi Arabian Grand Prix"`` (None if not that shape)."""
+    """``2024-saudi-arabian-race-laps.csv`` -> ``"2024 Saudi Arabian Grand Prix"`` (None if not that shape).
+
+    The race of ``data/event-history.json`` the name names (`race_from_file_name`, accents
+    folded: ``2024-sao-paulo-race-laps.csv`` is "2024 São Paulo Grand Prix"), else the file
+    name's words title-cased (a race after the bundled history).
+    """
     m = _SLUG.search(Path(path).name)
     if not m:
         return None
+    known = race_from_file_name(Path(path).name.removesuffix("-race-laps.csv"))
+    if known is not None:
+        return known
     words = " ".join(w.capitalize() for w in m["slug"].split("-"))
     return f"{m['year']} {words} Grand Prix"
 
@@ -68,9 +78,9 @@ class HistoryTables:
         m = re.match(r"^(\d{4}) (.+)$", name.strip())
         if not m:
             raise ValueError(f"event: {name!r} is not of the form 'YEAR NAME', e.g. '2024 Bahrain Grand Prix'")
-        year, title = int(m[1]), m[2].lower()
+        year, title = int(m[1]), fold_race_name(m[2])
         season = self.races[self.races.year == year]
-        hit = season[season.name.str.lower() == title]
+        hit = season[season.name.map(fold_race_name) == title]
         if hit.empty:
             names = ", ".join(season.name) or "none"
             raise ValueError(f"event: {name!r} is not a race of the history tables in {self.folder} "
