@@ -53,7 +53,7 @@ def module_state_reset():
     Only state a later test could trip over and that is safe to drop; a module not yet imported
     is left alone (the fixture imports nothing). Reset after each test:
 
-    - ``workbench.service.budget._shared``: the process-wide `ComputeBudget` behind
+    - ``workbench.hub.budget._shared``: the process-wide `ComputeBudget` behind
       ``shared_budget()`` (what-if pages, REST health). Its counts (completed, refused) and
       ``max_waiting`` would leak into the next test; its worker thread is shut down (queued
       jobs cancelled) and the next ``shared_budget()`` builds a fresh one.
@@ -72,7 +72,7 @@ def module_state_reset():
     decoder's ``_FLAT`` builders (keyed by the layout constants).
     """
     yield
-    budget = sys.modules.get("workbench.service.budget")
+    budget = sys.modules.get("workbench.hub.budget")
     if budget is not None and getattr(budget, "_shared", None) is not None:
         with budget._shared_lock:
             shared, budget._shared = budget._shared, None

@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "HubEvent": "workbench.service.session",
-    "RaceSession": "workbench.service.session",
+    "HubEvent": "workbench.hub.session",
+    "RaceSession": "workbench.hub.session",
     "RaceDefinition": "workbench.race.definition",
     "bundled_race": "workbench.race.definition",
     "load_race_definition": "workbench.race.definition",

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tests.f1util import packet
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.telemetry.ingestor import TelemetryIngestor
 
 N_CARS = 22

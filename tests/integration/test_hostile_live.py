@@ -19,8 +19,8 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.util import REPO, TOKEN, ServerProcess, async_wait_until, free_port, wait_until
+from workbench.hub.session import RaceSession
 from workbench.service.ingest_server import IngestListeners
-from workbench.service.session import RaceSession
 from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.pcap import read_pcap
 
@@ -285,8 +285,8 @@ def test_push_stream_client_that_never_reads_is_cut_in_bounded_time(monkeypatch)
     from tornado.web import Application
 
     import workbench.service.rest as rest
+    from workbench.hub.stream import SUBSCRIBER_QUEUE
     from workbench.service.server import RaceService
-    from workbench.service.stream import SUBSCRIBER_QUEUE
     from workbench.service.urls import routes
     from workbench.telemetry.records import LapRecord
 

@@ -10,9 +10,9 @@ from tornado.websocket import websocket_connect
 
 from tests.f1util import packet
 from tests.util import async_wait_until
+from workbench.hub.session import RaceSession
 from workbench.service.feed_client import LiveTelemetryClient
 from workbench.service.ingest_server import IngestListeners
-from workbench.service.session import RaceSession
 from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.pcap import read_pcap
 from workbench.telemetry.records import CarSample

@@ -16,7 +16,7 @@ def _modules_after(statement: str) -> set[str]:
 
 def test_kernel_layout_import_does_not_load_hub_store_or_simulator():
     loaded = _modules_after("import workbench.kernels.layout")
-    assert "workbench.service.session" not in loaded
+    assert "workbench.hub.session" not in loaded
     assert "workbench.store.sqlite_store" not in loaded
     assert "workbench.race.simulator" not in loaded
 

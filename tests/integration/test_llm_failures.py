@@ -158,8 +158,8 @@ def test_a_streamed_faithful_answer_is_accepted_timed_and_named():
 def test_the_service_audits_every_verdict_with_text_reason_and_input_hash(tmp_path, race):
     """RecommendationService: decisions published at once; each LLM verdict, accepted or rejected, is in
     the audit log with the model's raw text, the reason and the decision's input hash."""
-    from workbench.service.recommendations import RecommendationService
-    from workbench.service.session import RaceSession
+    from workbench.hub.recommendations import RecommendationService
+    from workbench.hub.session import RaceSession
     from workbench.store import StateStore
 
     store = StateStore(tmp_path / "s.sqlite", commit_interval_s=0.05)

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from tests.util import ServerProcess, wait_until
+from workbench.hub.session import RaceSession
 from workbench.race.simulator import TelemetrySimulator
 from workbench.service.rest import jsonable
-from workbench.service.session import RaceSession
 from workbench.store import StateStore
 from workbench.strategy.racedef import bundled_race
 from workbench.telemetry.schema import to_wire

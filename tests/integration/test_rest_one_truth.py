@@ -13,8 +13,8 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application
 
 from tests.util import TOKEN
+from workbench.hub.session import RaceSession
 from workbench.service.server import RaceService, ServiceSettings
-from workbench.service.session import RaceSession
 from workbench.service.urls import routes
 from workbench.telemetry import CarSample, LapRecord, to_wire
 
@@ -135,7 +135,7 @@ def test_recommendations_reach_rest_as_a_hub_event_without_a_poller(race):
     turn of the loop: no 0.25 s poll between them."""
     import threading
 
-    from workbench.service.recommendations import RecommendationService
+    from workbench.hub.recommendations import RecommendationService
     from workbench.strategy.ai_strategist import AIStrategist
 
     payload = {"generation": 4, "lap": 24, "driver": "VER", "session_time_s": 2300.0,

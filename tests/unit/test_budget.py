@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from workbench.service.budget import Busy, ComputeBudget
+from workbench.hub.budget import Busy, ComputeBudget
 
 
 def test_one_runs_a_bounded_number_waits_and_the_rest_are_refused_busy():
@@ -36,7 +36,7 @@ def test_four_what_if_tabs_share_one_worker_and_the_fourth_is_told_busy(race, mo
     the fourth is answered 'busy' at once."""
     import asyncio
 
-    import workbench.service.budget as budget_module
+    import workbench.hub.budget as budget_module
     from workbench.ui.whatif import WhatIfExplorer
 
     monkeypatch.setattr(budget_module, "_shared", ComputeBudget(max_waiting=2))

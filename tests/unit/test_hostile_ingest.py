@@ -11,8 +11,8 @@ import pytest
 
 from tests.f1util import packet
 from tests.util import async_wait_until
-from workbench.service.session import FUTURE, FUTURE_CONFIRM, LATE, RaceSession
-from workbench.service.stream import SUBSCRIBER_QUEUE, EventStream
+from workbench.hub.session import FUTURE, FUTURE_CONFIRM, LATE, RaceSession
+from workbench.hub.stream import SUBSCRIBER_QUEUE, EventStream
 from workbench.telemetry.f1udp.mapper import F1GameMapper
 from workbench.telemetry.ingestor import ACCEPTED, TelemetryIngestor
 from workbench.telemetry.pcap import read_pcap

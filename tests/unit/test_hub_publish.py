@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from workbench.service import recommendations
-from workbench.service.session import RESULT_KINDS, RaceSession
+from workbench.hub import recommendations
+from workbench.hub.session import RESULT_KINDS, RaceSession
 
 N = 300
 
@@ -101,7 +101,7 @@ def test_results_are_read_only_attributes_and_the_poller_is_gone():
 
 
 def test_the_store_receives_published_recommendations_as_events(tmp_path, race):
-    from workbench.service.recommendations import RecommendationService
+    from workbench.hub.recommendations import RecommendationService
     from workbench.store import StateStore
     from workbench.strategy.ai_strategist import AIStrategist
 

@@ -61,7 +61,9 @@ RULES = (
                "workbench.kernels")),
     Rule("ingest does not decide", importers=("workbench.telemetry",), forbidden=("workbench.strategy",)),
     Rule("twins and strategy know no service", importers=("workbench.twins", "workbench.strategy"),
-         forbidden=("workbench.service",)),
+         forbidden=("workbench.service", "workbench.hub")),
+    Rule("the hub knows no adapter", importers=("workbench.hub",),
+         forbidden=VIEW_FRAMEWORKS + ("workbench.service", "workbench.ui")),
 )
 
 # Named exceptions: (importer, imported) -> why it is tolerated. Each must still be needed.
@@ -282,7 +284,7 @@ def _describe(component: frozenset[str], graph: dict[str, dict[str, Import]]) ->
 
 
 def test_the_reader_sees_the_package():
-    assert "workbench.kernels.layout" in MODULES and "workbench.service.session" in MODULES
+    assert "workbench.kernels.layout" in MODULES and "workbench.hub.session" in MODULES
     assert any(i.importer == "workbench.service.rest" and i.imported == "tornado" for i in IMPORTS)
     assert _resolve("workbench.kernels.numba_rng", ast.parse("from workbench import rng").body[0]) == ["workbench.rng"]
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.f1util import header
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.telemetry.f1udp import LAYOUTS, encode_packet, zero_body
 from workbench.telemetry.f1udp.layouts import HEADER_SIZE
 from workbench.telemetry.ingestor import TelemetryIngestor

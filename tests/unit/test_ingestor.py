@@ -3,7 +3,7 @@
 import asyncio
 
 from tests.f1util import lap_data, packet
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.telemetry.ingestor import TelemetryIngestor
 from workbench.telemetry.records import CarSample, LapRecord
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
+from workbench.hub.session import RaceSession
 from workbench.race.simulator import TelemetrySimulator
-from workbench.service.session import RaceSession
 from workbench.strategy.live_predict import LivePredictor, predict_session, records_frame
 from workbench.strategy.predict import known_laps, predict_from_laps
 from workbench.telemetry.laptable import read_fastf1_laps

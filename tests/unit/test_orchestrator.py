@@ -3,8 +3,8 @@
 import pytest
 
 from workbench.bench.harness import live_session
+from workbench.hub.session import HubEvent, RaceSession
 from workbench.race.simulator import TelemetrySimulator
-from workbench.service.session import HubEvent, RaceSession
 from workbench.strategy.montecarlo import RaceState
 from workbench.strategy.orchestrator import FINALISTS, STAGE_ETA, HPCOrchestrator, StrategyRequest, stage_plan
 from workbench.strategy.sweep import candidates, decide, evaluate, rank

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
+from workbench.hub.session import RaceSession
 from workbench.race.simulator import TelemetrySimulator
-from workbench.service.session import RaceSession
 from workbench.telemetry import CarSample, EventKind, LapRecord, RaceEvent, TrackStatus, to_wire
 
 

@@ -146,7 +146,7 @@ def test_session_record_carries_the_tracks_weather(race):
     """Air/track temperature and rainfall come from data/track-weather.json for the race's track."""
     import dataclasses as dc
 
-    from workbench.service.session import RaceSession
+    from workbench.hub.session import RaceSession
     from workbench.telemetry.weather import track_weather
 
     info = TelemetrySimulator(race, seed=0, sample_drivers=[]).session_info()

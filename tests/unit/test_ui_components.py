@@ -5,8 +5,8 @@ import asyncio
 
 import pytest
 
+from workbench.hub.session import RaceSession
 from workbench.race.simulator import TelemetrySimulator
-from workbench.service.session import RaceSession
 from workbench.strategy.orchestrator import HPCOrchestrator
 
 # Bokeh's ColumnDataSource.from_df (inside Panel's Tabulator) still calls reset_index(inplace=True).
@@ -134,8 +134,8 @@ def test_the_car_panel_shows_the_fit_behind_the_twins_numbers_and_never_changes_
 
 
 def test_the_health_strip_shows_the_explainers_state_from_the_service(hub):
+    from workbench.hub.recommendations import RecommendationService
     from workbench.race.simulator import TelemetrySimulator
-    from workbench.service.recommendations import RecommendationService
     from workbench.service.server import RaceService
     from workbench.strategy.ai_strategist import AIStrategist
     from workbench.ui.health import HealthStrip

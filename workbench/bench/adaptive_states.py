@@ -57,7 +57,7 @@ def real_race_states(real_races_dir: str | Path, lap_fractions: Sequence[float] 
     names : sequence of str, optional
         Catalogue names (all with a lap table when omitted).
     """
-    from workbench.service.session import RaceSession
+    from workbench.hub.session import RaceSession
     from workbench.telemetry.laptable import read_fastf1_laps
 
     folder = Path(real_races_dir)

@@ -48,8 +48,8 @@ def cpu_model() -> str:
 
 def live_session(race: RaceDefinition, driver: str, lap: int, seed: int = 0):
     """A `RaceSession` fed a simulated race's lap records and events up to the leader's ``lap``."""
+    from workbench.hub.session import RaceSession
     from workbench.race.simulator import TelemetrySimulator
-    from workbench.service.session import RaceSession
     from workbench.telemetry.records import LapRecord
 
     session = RaceSession(driver, race)

@@ -1,9 +1,6 @@
-"""The service layer: the RaceSession hub, REST handlers and the CLI.
+"""The adapters around the hub: REST and WebSocket handlers (tornado), the Panel server, the CLI.
 
-Only `session` is imported here; the HTTP server pulls in tornado/Panel when
-`racetwin serve` starts it.
+The framework-free hub they adapt is `workbench.hub`. `server.build_service` builds a service
+(hub, source, store, engines) without starting a web server; tornado and Panel are imported
+when `racetwin serve` starts one.
 """
-
-from workbench.service.session import HubEvent, RaceSession, TrackEnvironment
-
-__all__ = ["HubEvent", "RaceSession", "TrackEnvironment"]

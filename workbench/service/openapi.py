@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
+from workbench.hub.session import TrackEnvironment
 from workbench.service import api_models as m
 from workbench.service.rest import ROUTES, ApiHandler
-from workbench.service.session import TrackEnvironment
 from workbench.telemetry.schema import json_schema as telemetry_schema
 from workbench.twins import CarTwin
 from workbench.twins.car import car_live_schema

@@ -21,8 +21,8 @@ from typing import Any
 from tornado.web import RequestHandler, stream_request_body
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from workbench.hub.stream import WRITE_TIMEOUT_S
 from workbench.service import api_models as m
-from workbench.service.stream import WRITE_TIMEOUT_S
 from workbench.telemetry.schema import DRIVER_PATTERN, SCHEMA_VERSION, json_schema, to_wire
 
 __all__ = ["API_VERSION", "HANDLERS", "ROUTES", "Route", "jsonable"]
@@ -142,7 +142,7 @@ class HealthHandler(ApiHandler):
         components["sources"] = ingestor.metrics() if ingestor is not None else {
             "queue": {"depth": 0, "max": 0}, "sources": self.hub.source_metrics()}  # counted by the hub either way
         components["llm"] = self.service.llm_state()
-        from workbench.service.budget import shared_budget
+        from workbench.hub.budget import shared_budget
         components["on_demand"] = shared_budget().state()
         from workbench.kernels.select import kernel_report  # race kernel auto-selected, GPU found
         components["kernel"] = kernel_report()

@@ -23,11 +23,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from workbench.hub.monitor import SystemMonitor
+from workbench.hub.session import RaceSession
+from workbench.hub.stream import EventStream
 from workbench.race.definition import RaceDefinition, bundled_race, load_race_definition
 from workbench.race.simulator import TelemetrySimulator
-from workbench.service.monitor import SystemMonitor
-from workbench.service.session import RaceSession
-from workbench.service.stream import EventStream
 from workbench.store import StateStore
 
 __all__ = ["RaceService", "ServiceConfig", "ServiceSettings", "app_service", "build_service", "serve", "STORE_FILE",
@@ -404,9 +404,9 @@ def _attach_engines(service: RaceService, config: ServiceConfig) -> None:
         return  # live telemetry without a race definition: no race model to simulate
     seed = config.seed
     if config.strategy_runs > 0:
+        from workbench.hub.recommendations import RecommendationService
         from workbench.kernels.select import resolve_backend  # cuda on a GPU with the gpu extra, else numba
         from workbench.llm.client import DEFAULT_MODEL
-        from workbench.service.recommendations import RecommendationService
         from workbench.strategy.ai_strategist import AIStrategist
         from workbench.strategy.orchestrator import HPCOrchestrator
 

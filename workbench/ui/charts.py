@@ -18,7 +18,7 @@ from bokeh.models import ColumnDataSource, Legend
 from bokeh.palettes import Category20_20
 from bokeh.plotting import figure
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 
 __all__ = ["LapTimeChart", "GapChart", "TelemetryTrace", "TRACE_CHANNELS"]
 

@@ -7,7 +7,7 @@ import time
 import panel as pn
 import param
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 
 __all__ = ["HealthStrip"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import panel as pn
 import param
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 
 __all__ = ["PredictionPanel", "prediction_rows"]
 

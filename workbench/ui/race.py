@@ -13,7 +13,7 @@ import threading
 import panel as pn
 import param
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.ui.charts import GapChart, LapTimeChart, TelemetryTrace
 from workbench.ui.colours import COMPOUND_COLOURS
 from workbench.ui.health import HealthStrip

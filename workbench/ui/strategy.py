@@ -18,7 +18,7 @@ from bokeh.models import ColumnDataSource, FactorRange
 from bokeh.plotting import figure
 from bokeh.transform import dodge
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.strategy.strategist import RaceContext, Strategist
 from workbench.ui.colours import PRIORITY_COLOURS, STRATEGY_COLOURS
 

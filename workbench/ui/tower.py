@@ -6,7 +6,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.ui.colours import compound_badge
 
 __all__ = ["TimingTower", "TOWER_COLUMNS"]

@@ -10,7 +10,7 @@ import param
 from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
-from workbench.service.session import RaceSession
+from workbench.hub.session import RaceSession
 from workbench.ui.colours import COMPOUND_COLOURS
 
 __all__ = ["CarTwinPanel", "FieldPanel", "car_facts", "degradation_frame"]

@@ -19,8 +19,8 @@ import pandas as pd
 import panel as pn
 import param
 
+from workbench.hub.session import RaceSession
 from workbench.race.definition import RaceDefinition
-from workbench.service.session import RaceSession
 from workbench.strategy.montecarlo import RaceState
 from workbench.strategy.whatif import Scenario, WhatIfResult, parse_stops, run_whatif
 from workbench.telemetry.schema import TelemetryValidationError
@@ -131,7 +131,7 @@ class WhatIfExplorer(pn.viewable.Viewer):
 
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
-        from workbench.service.budget import Busy, shared_budget  # one server-wide worker for on-demand runs
+        from workbench.hub.budget import Busy, shared_budget  # one server-wide worker for on-demand runs
 
         try:
             future = asyncio.wrap_future(shared_budget().submit(self.compute, progress), loop=loop)

@@ -21,7 +21,7 @@ import logging
 import time
 from typing import Any
 
-from workbench.service.session import HubEvent, RaceSession
+from workbench.hub.session import HubEvent, RaceSession
 from workbench.strategy.ai_strategist import AIStrategist, ExplainOutcome
 from workbench.strategy.strategist import StrategyInputError
 

@@ -33,7 +33,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from workbench.service.session import RESULT_KINDS, HubEvent, RaceSession
+from workbench.hub.session import RESULT_KINDS, HubEvent, RaceSession
 from workbench.telemetry.schema import to_wire
 
 __all__ = ["EventStream", "Subscription", "BUFFER", "SUBSCRIBER_QUEUE"]
