@@ -33,7 +33,7 @@ from tornado.web import Application, RequestHandler
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from workbench.telemetry.ingestor import ACCEPTED, TelemetryIngestor
-from workbench.telemetry.sources import IngestError, decode_json_bytes
+from workbench.telemetry.sources import MAX_JSON_BYTES, IngestError, decode_json_bytes
 
 __all__ = ["UdpIngestProtocol", "IngestWebSocket", "IngestListeners", "DEFAULT_UDP_PORT", "DEFAULT_WS_PORT"]
 
@@ -41,7 +41,7 @@ log = logging.getLogger("racetwin.ingest")
 
 DEFAULT_UDP_PORT = 20777
 DEFAULT_WS_PORT = 8765
-DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
+DEFAULT_MAX_MESSAGE_BYTES = MAX_JSON_BYTES  # the one JSON size limit (telemetry.sources)
 UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 REPLY_TIMEOUT_S = 10.0  # a WebSocket sender waits at most this long for its records to reach the hub
 

@@ -24,12 +24,12 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from workbench.hub.stream import WRITE_TIMEOUT_S
 from workbench.service import api_models as m
 from workbench.telemetry.schema import DRIVER_PATTERN, SCHEMA_VERSION, json_schema, to_wire
+from workbench.telemetry.sources import MAX_JSON_BYTES
 
 __all__ = ["API_VERSION", "HANDLERS", "ROUTES", "Route", "jsonable"]
 
 API_VERSION = m.API_VERSION
 MAX_TELEMETRY_PAGE = 1000
-MAX_BODY_BYTES = 1_000_000
 CACHE_S = 0.1  # twin/environment responses are rebuilt at most this often (seconds of wall time)
 
 
@@ -204,7 +204,7 @@ class TelemetryHandler(ApiHandler):
             self._count_reject("unauthorized", "Authorization: missing or wrong bearer token")
             return
         length = self.request.headers.get("Content-Length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length is not None and length.isdigit() and int(length) > MAX_JSON_BYTES:
             self._too_large(int(length))
 
     def _count_reject(self, reason: str, message: str) -> None:
@@ -214,15 +214,15 @@ class TelemetryHandler(ApiHandler):
         self.hub.count_reject("rest", IngestError(reason, message))
 
     def _too_large(self, size: int) -> None:
-        self._count_reject("too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
-        self.send_error_json(413, "too_large", f"body: {size} bytes is above the limit of {MAX_BODY_BYTES}")
+        self._count_reject("too_large", f"body: {size} bytes is above the limit of {MAX_JSON_BYTES}")
+        self.send_error_json(413, "too_large", f"body: {size} bytes is above the limit of {MAX_JSON_BYTES}")
         self.request.connection.stream.close()  # do not read (or buffer) the rest
 
     def data_received(self, chunk: bytes) -> None:
         if self._finished:
             return
         self._size += len(chunk)
-        if self._size > MAX_BODY_BYTES:
+        if self._size > MAX_JSON_BYTES:
             return self._too_large(self._size)
         self._body.append(chunk)
 

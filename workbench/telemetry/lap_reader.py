@@ -44,6 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.telemetry.records import DRY_COMPOUNDS
+
 __all__ = ["LapTableError", "read_lap_table", "normalize_lap_table", "check_lap_table", "read_fastf1_laps_csv",
            "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "KNOWN_COMPOUNDS", "DURATION_COLUMNS", "CLOCK_COLUMNS",
            "MAX_DURATION_S", "MAX_CLOCK_S"]
@@ -52,7 +54,6 @@ REQUIRED_COLUMNS = ("Driver", "LapNumber", "LapTime", "Compound", "Stint", "Tyre
 OPTIONAL_COLUMNS = ("Team", "Position", "TrackStatus", "PitIn", "PitOut", "PitLane", "Deleted", "IsAccurate",
                     "FuelKg", "GapToLeader", "Time", "LapStartTime", "PitInTime", "PitOutTime",
                     "Sector1Time", "Sector2Time", "Sector3Time")
-DRY_COMPOUNDS = ("SOFT", "MEDIUM", "HARD")
 KNOWN_COMPOUNDS = (*DRY_COMPOUNDS, "INTERMEDIATE", "WET")
 DURATION_COLUMNS = ("LapTime", "Sector1Time", "Sector2Time", "Sector3Time")
 CLOCK_COLUMNS = ("Time", "LapStartTime", "PitInTime", "PitOutTime", "Sector1SessionTime", "Sector2SessionTime",

@@ -17,7 +17,7 @@ import enum
 from typing import ClassVar
 
 __all__ = [
-    "Compound", "TrackStatus", "EventKind", "SessionType",
+    "Compound", "DRY_COMPOUNDS", "TrackStatus", "EventKind", "SessionType",
     "CarSample", "LapRecord", "SessionInfo", "RaceEvent", "Record", "RECORD_TYPES",
 ]
 
@@ -34,6 +34,10 @@ class Compound(str, enum.Enum):
     @property
     def is_dry(self) -> bool:
         return self in (Compound.SOFT, Compound.MEDIUM, Compound.HARD)
+
+
+DRY_COMPOUNDS: tuple[str, ...] = tuple(c.value for c in Compound if c.is_dry)
+"""The dry compounds' names, softest first (``("SOFT", "MEDIUM", "HARD")``): the one list."""
 
 
 class TrackStatus(str, enum.Enum):

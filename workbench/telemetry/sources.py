@@ -24,7 +24,7 @@ from workbench.telemetry.schema import TelemetryValidationError, validate_batch
 
 __all__ = ["IngestError", "DatagramDecoder", "FileItem", "read_file_items", "ReplaySource", "file_kind"]
 
-MAX_JSON_BYTES = 1_000_000
+MAX_JSON_BYTES = 1_000_000  # the one size limit of a JSON message: datagram, WebSocket message (default), REST body
 
 
 class IngestError(ValueError):

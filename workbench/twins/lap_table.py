@@ -25,7 +25,6 @@ from workbench.telemetry.lap_reader import (
 __all__ = ["REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "KNOWN_COMPOUNDS", "FuelCorrection", "read_fastf1_laps_csv",
            "check_lap_table", "mark_clean_laps", "is_green_status", "TRAFFIC_GAP_S", "OUTLIER_S"]
 
-DRY_COMPOUNDS = ("SOFT", "MEDIUM", "HARD")
 TRAFFIC_GAP_S = 1.0  # a lap finished within this of the car ahead ran in dirty air
 OUTLIER_S = 2.0  # a lap this far from its stint's median is a mistake, a fight or damage
 

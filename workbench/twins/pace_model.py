@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.twins.lap_table import DRY_COMPOUNDS, check_lap_table, mark_clean_laps
+from workbench.telemetry.records import DRY_COMPOUNDS
+from workbench.twins.lap_table import check_lap_table, mark_clean_laps
 
 __all__ = ["PaceParams", "RaceInstances", "causal_flags", "build_instances", "predict_instances", "slope_priors",
            "fit_pace_params", "forecast_race", "HORIZON_LAPS", "MIN_EARLIER_CLEAN_LAPS", "LEVEL_LAPS",

@@ -19,9 +19,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from workbench.telemetry.records import DRY_COMPOUNDS
+
 __all__ = ["PitWindow", "pit_window", "DRY"]
 
-DRY = ("SOFT", "MEDIUM", "HARD")
+DRY = DRY_COMPOUNDS  # softest first; indices below are into this
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,6 +11,7 @@ from bokeh.models import ColumnDataSource, Span
 from bokeh.plotting import figure
 
 from workbench.hub.session import RaceSession
+from workbench.telemetry.records import DRY_COMPOUNDS
 from workbench.ui.colours import COMPOUND_COLOURS
 
 __all__ = ["CarTwinPanel", "FieldPanel", "car_facts", "degradation_frame"]
@@ -76,7 +77,7 @@ class CarTwinPanel(pn.viewable.Viewer):
     def _update_figure(self) -> None:
         twin = self.hub.car_twin
         compound = twin.compound.value if twin.compound is not None else None
-        if compound is None or compound not in ("SOFT", "MEDIUM", "HARD"):
+        if compound is None or compound not in DRY_COMPOUNDS:
             self.source.data = {"age": [], "deg_s": [], "lo": [], "hi": []}
             self.figure.title.text = "Degradation: no dry stint yet"
             return

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from workbench.service.commands.common import CliError, integer_arg, load_race, writable_dir
+from workbench.telemetry.sources import MAX_JSON_BYTES
 
 
 def _speed(text: str) -> float:
@@ -107,7 +108,8 @@ def add_parser(sub) -> None:
                           "(plus 1 race s per wall s since the clock last moved; default 60); a jump confirmed by 8 "
                           "consecutive in-order records is taken")
     src.add_argument(
-        "--max-message-bytes", type=int, default=1_000_000, help="largest WebSocket message accepted (default 1 MB)"
+        "--max-message-bytes", type=int, default=MAX_JSON_BYTES,
+        help=f"largest WebSocket message accepted (default {MAX_JSON_BYTES:,} bytes, the REST body limit too)"
     )
     parser.add_argument(
         "--strategy-runs", type=int, default=10_000,

@@ -32,6 +32,7 @@ from workbench.strategy.racefit.lapmodel import (
     sector_fractions,
 )
 from workbench.strategy.racefit.start import grid_ranks, lap1_changes, lap1_loss_s, start_loss_fit, start_parameters
+from workbench.telemetry.records import DRY_COMPOUNDS
 from workbench.twins.context import TwinContext
 from workbench.twins.lap_table import check_lap_table
 
@@ -53,7 +54,7 @@ GENERIC_OFFSET_S = {"SOFT": 0.0, "MEDIUM": 0.3, "HARD": 0.6, "INTERMEDIATE": 5.0
 # Pirelli's 2024 nominations (HARD, MEDIUM, SOFT) by Ergast circuitId, from Pirelli's race previews.
 PIRELLI_2024 = {3: ("C1", "C2", "C3"), 77: ("C2", "C3", "C4"), 1: ("C3", "C4", "C5"), 22: ("C1", "C2", "C3"),
                 6: ("C3", "C4", "C5"), 7: ("C3", "C4", "C5"), 9: ("C1", "C2", "C3"), 13: ("C2", "C3", "C4")}
-DRY = ("SOFT", "MEDIUM", "HARD")
+DRY = DRY_COMPOUNDS
 DEG_FACTOR_RANGE = (0.2, 5.0)  # the race-definition format's bounds on cars[].degradation_factor
 OFFSET_LIMIT_S = 10.0  # the race-definition format's bound on a compound offset
 
