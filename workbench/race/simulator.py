@@ -23,7 +23,6 @@ import asyncio
 import dataclasses
 import heapq
 import logging
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,6 +40,7 @@ from workbench.telemetry.records import (
     SessionInfo,
     TrackStatus,
 )
+from workbench.telemetry.sources import paced
 from workbench.telemetry.trace import reference_trace
 from workbench.telemetry.weather import WEATHER_FILE, track_weather
 
@@ -290,25 +290,4 @@ class TelemetrySimulator:
         records sent. Yields to the event loop regularly, so it never starves other tasks
         even when unpaced.
         """
-        if not speed > 0:
-            raise ValueError(f"speed: {speed} is not above 0")
-        if skip < 0:
-            raise ValueError(f"skip: {skip} is below minimum 0")
-        wall0: float | None = None
-        sent = 0
-        for index, record in enumerate(self.records()):
-            if index < skip:
-                continue
-            if stop is not None and stop.is_set():
-                break
-            if wall0 is None:
-                wall0 = time.monotonic() - record.session_time_s / speed
-            if np.isfinite(speed):
-                delay = wall0 + record.session_time_s / speed - time.monotonic()
-                if delay > 0.002:
-                    await asyncio.sleep(delay)
-            if sent % 256 == 0:
-                await asyncio.sleep(0)
-            sink(record)
-            sent += 1
-        return sent
+        return await paced(self.records(), sink, speed, stop, skip)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import itertools
 import json
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,8 @@ from workbench.telemetry.pcap import is_pcap, read_pcap
 from workbench.telemetry.records import Record
 from workbench.telemetry.schema import TelemetryValidationError, validate_batch
 
-__all__ = ["IngestError", "DatagramDecoder", "FileItem", "read_file_items", "ReplaySource", "file_kind"]
+__all__ = ["IngestError", "DatagramDecoder", "FileItem", "read_file_items", "ReplaySource", "file_kind", "paced",
+           "check_pace"]
 
 MAX_JSON_BYTES = 1_000_000  # the one size limit of a JSON message: datagram, WebSocket message (default), REST body
 
@@ -254,24 +256,45 @@ class ReplaySource:
 
         The first ``skip`` records are passed over (already applied before a restart).
         """
-        if not speed > 0:
-            raise ValueError(f"speed: {speed} is not above 0")
+        check_pace(speed, skip)
         for error in self.errors:
             if self.on_reject is not None:
                 self.on_reject(error)
-        records = self.records[skip:]
-        t0 = records[0].session_time_s if records else 0.0
-        wall0 = time.monotonic()
-        sent = 0
-        for record in records:
-            if stop is not None and stop.is_set():
-                break
-            if math.isfinite(speed):
-                delay = wall0 + (record.session_time_s - t0) / speed - time.monotonic()
-                if delay > 0.002:
-                    await asyncio.sleep(delay)
-            if sent % 256 == 0:
-                await asyncio.sleep(0)
-            sink(record)
-            sent += 1
-        return sent
+        return await paced(self.records, sink, speed, stop, skip)
+
+
+def check_pace(speed: float, skip: int) -> None:
+    """Refuse a pace `paced` cannot keep: ``speed`` must be above 0, ``skip`` at least 0."""
+    if not speed > 0:
+        raise ValueError(f"speed: {speed} is not above 0")
+    if skip < 0:
+        raise ValueError(f"skip: {skip} is below minimum 0")
+
+
+async def paced(records: Iterable[Record], sink: Callable[[Record], Any], speed: float = 1.0,
+                stop: asyncio.Event | None = None, skip: int = 0) -> int:
+    """Feed ``records`` (in session-time order) to ``sink`` at ``speed`` x race time; the count sent.
+
+    The one pacing loop of every source (the simulator, a replay). ``speed`` ``inf`` sends
+    unpaced. The first ``skip`` records are passed over (already delivered before a restart) and
+    pacing starts at the race time of the first record sent. Yields to the event loop every 256
+    records, so an unpaced source never starves other tasks; stops early when ``stop`` is set.
+    """
+    check_pace(speed, skip)
+    wall0: float | None = None
+    t0 = 0.0
+    sent = 0
+    for record in itertools.islice(records, skip, None):
+        if stop is not None and stop.is_set():
+            break
+        if wall0 is None:
+            wall0, t0 = time.monotonic(), record.session_time_s
+        if math.isfinite(speed):
+            delay = wall0 + (record.session_time_s - t0) / speed - time.monotonic()
+            if delay > 0.002:
+                await asyncio.sleep(delay)
+        if sent % 256 == 0:
+            await asyncio.sleep(0)
+        sink(record)
+        sent += 1
+    return sent
