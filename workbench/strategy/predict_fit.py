@@ -61,6 +61,8 @@ DRY = ("SOFT", "MEDIUM", "HARD")
 ENGINE_PASS_RATE = ((0.5, 217 / 4841), (0.8, 143 / 4841))
 PASS_PRIOR_CAR_LAPS = 100.0  # the reference rate counts as this many car-laps
 DIFFICULTY_RANGE = (0.2, 0.97)
+# where the overtaking difficulty reaches the top of DIFFICULTY_RANGE (no passing seen: Monaco 2024), a car that
+# has met the two-compound rule is planned no optional stop (`_plan_stops`); False restores the hazard's plan
 NO_PASSING_RULE = True
 GREEN, SC, VSC = TrackStatus.GREEN, TrackStatus.SC, TrackStatus.VSC
 
@@ -252,7 +254,10 @@ def _plan_stops(hazard: PitHazard, car: CarState, at_lap: int, n_laps: int, norm
     INTERMEDIATE/WET: ``field_tyre``, the field's commonest compound at lap K) stops on the next
     lap for the field's kind of tyre: the crossover has happened. Then, from the hazard: each
     stop where P(stopped by then) first reaches 1/2, counting the stops already made against
-    the stops expected at this circuit, so a car that has stopped is planned fewer.
+    the stops expected at this circuit, so a car that has stopped is planned fewer. Without
+    ``optional_stops`` (no passing: the overtaking difficulty at the top of `DIFFICULTY_RANGE`)
+    a car that has met the two-compound rule is planned no further stop: the places a stop
+    loses cannot be won back on track (Monaco 2024: every car ran to the flag on its lap-1 set).
     """
     stops: list[tuple[int, str]] = []
     compound = car.compound.value
