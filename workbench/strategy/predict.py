@@ -36,12 +36,13 @@ POINTS_POSITIONS = 10
 PACE_DRAW_BATCHES = 20  # batches of races, each with the cars' pace drawn from its fit
 # `predicted_order`: a car is predicted to pass one ahead of it at lap K only when it finishes ahead
 # in more than this share of the simulated races. Chosen leave-one-race-out over the shared 2024
-# races from 0.50 .. 0.95 (every held-out race's fold picks 0.85; docs/predict.md,
-# tests/benchmarks/predict_swap_confidence.py); 0.5 is the plain majority.
+# races from 0.50 .. 0.95, together with OWED_STOP_SWAP_CONFIDENCE (every held-out race's fold picks
+# 0.85; docs/predict.md, tests/benchmarks/predict_swap_confidence.py); 0.5 is the plain majority.
 SWAP_CONFIDENCE = 0.85
 # ... except where the car ahead still owes its mandatory stop (`owed_stop_pairs`): the stop is certain, so the
 # simulated duel is only about whether the pit loss is won back, and the more likely outcome is taken (a plain
-# majority). Fixed a priori, confirmed leave-one-race-out (docs/predict.md: 7 of 8 folds pick 0.5 from 0, 0.5 .. 0.95).
+# majority). Fixed a priori; the leave-one-race-out study over 0.50 .. 0.95 picks it in every fold, but only
+# Saudi Arabia 2024 has such pairs that change the order (docs/predict.md).
 OWED_STOP_SWAP_CONFIDENCE = 0.5
 REQUIRED_PREDICT_COLUMNS = ("Position",)  # besides the lap-table columns of `check_lap_table`
 # Track facts the prediction does not fit from the laps: taken from the race definition given
@@ -330,10 +331,10 @@ def owed_stop_pairs(fitted: FittedRace) -> frozenset[tuple[str, str]]:
     """Pairs (ahead, behind) at lap K where the car ahead still owes its mandatory stop and the one behind does not.
 
     The car ahead has not met the two-dry-compound rule and has a stop planned; the car behind
-    has met it and has no stop planned; the gap between them is smaller than the measured pit
-    loss (``fit["pit_loss_total_s"]``), so the stop alone puts the car behind ahead unless the
-    fresher tyres win the loss back. `predicted_order` swaps such a pair at
-    `OWED_STOP_SWAP_CONFIDENCE`. Retired cars are in no pair.
+    has met it and has no stop planned; the gap between them is smaller than the pit loss used
+    (``fit["pit_loss_total_s"]``: measured, shrunk towards the generic loss), so the stop alone
+    puts the car behind ahead unless the fresher tyres win the loss back. `predicted_order`
+    swaps such a pair at `OWED_STOP_SWAP_CONFIDENCE`. Retired cars are in no pair.
     """
     rule, plans = fitted.report["rule_met"], fitted.report["planned_stops"]
     loss = float(fitted.report["pit_loss_total_s"])
