@@ -30,12 +30,12 @@ def test_every_race_is_swept_at_its_own_distance(season):
 
 def test_model_beats_the_naive_order_on_average_at_a_quarter_distance(season):
     m = season_means(season).loc[0.25]
-    assert m.mae < m.naive_mae - 0.2 and m.rho > m.naive_rho
+    assert m.mae < m.naive_mae - 0.3 and m.rho > m.naive_rho  # 2.12 vs 2.54 here (300 races, seed 1)
     assert m.mae_better >= 5
 
 
 @pytest.mark.parametrize("fraction", [0.5, 0.75])
 def test_model_beats_the_naive_order_on_average_at_half_and_three_quarter_distance(season, fraction):
     m = season_means(season).loc[fraction]
-    assert m.mae < m.naive_mae and m.rho > m.naive_rho
+    assert m.mae < m.naive_mae - 0.05 and m.rho > m.naive_rho  # 50 %: 1.23 vs 1.39, 75 %: 0.88 vs 0.98 here
     assert m.mae_worse <= 2  # per race mostly ties with the naive order (docs/predict.md), rarely worse

@@ -33,16 +33,22 @@ from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",
            "RaceDistance", "race_distance", "chequered_flag_lap", "identify_race", "race_from_file_name",
-           "SWEEP_FRACTIONS", "SWAP_CONFIDENCE", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS", "UNFITTED_TRACK_FACTS"]
+           "SWEEP_FRACTIONS", "SWAP_CONFIDENCE", "OWED_STOP_SWAP_CONFIDENCE", "owed_stop_pairs",
+           "predicted_order", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS", "UNFITTED_TRACK_FACTS"]
 
 SWEEP_FRACTIONS = (0.25, 0.50, 0.75)
 POINTS_POSITIONS = 10
 PACE_DRAW_BATCHES = 20  # batches of races, each with the cars' pace drawn from its fit
 # `predicted_order`: a car is predicted to pass one ahead of it at lap K only when it finishes ahead
 # in more than this share of the simulated races. Chosen leave-one-race-out over the shared 2024
-# races from 0.50 .. 0.95 (every held-out race's fold picks 0.85; docs/predict.md,
-# tests/benchmarks/predict_swap_confidence.py); 0.5 is the plain majority.
+# races from 0.50 .. 0.95, together with OWED_STOP_SWAP_CONFIDENCE (every held-out race's fold picks
+# 0.85; docs/predict.md, tests/benchmarks/predict_swap_confidence.py); 0.5 is the plain majority.
 SWAP_CONFIDENCE = 0.85
+# ... except where the car ahead still owes its mandatory stop (`owed_stop_pairs`): the stop is certain, so the
+# simulated duel is only about whether the pit loss is won back, and the more likely outcome is taken (a plain
+# majority). Fixed a priori; the leave-one-race-out study over 0.50 .. 0.95 picks it in every fold, but only
+# Saudi Arabia 2024 has such pairs that change the order (docs/predict.md).
+OWED_STOP_SWAP_CONFIDENCE = 0.5
 REQUIRED_PREDICT_COLUMNS = ("Position",)  # besides the lap-table columns of `check_lap_table`
 # Track facts the prediction does not fit from the laps: taken from the race definition given
 # (``--race``), else from the bundled race definition, and listed as priors in the output.
@@ -226,6 +232,10 @@ class Prediction:
         The race distance and where it came from.
     actual, score : dict or None
         When the lap table holds the finish.
+    pairwise : dict or None
+        What `predicted_order` decided from: ``drivers``, ``p_ahead`` (drivers x drivers, P(row
+        finishes ahead of column) over the simulated races), ``position_at_k``, ``owed_stop``
+        (`owed_stop_pairs`); `reordered` re-decides with other thresholds. Not in ``to_json``.
     """
 
     at_lap: int
@@ -238,6 +248,21 @@ class Prediction:
     actual: dict[str, Any] | None = None
     score: dict[str, float] | None = None
     retirements_after_k: int | None = None
+    pairwise: dict[str, Any] | None = None
+
+    def reordered(self, swap_confidence: float = SWAP_CONFIDENCE,
+                  owed_stop_confidence: float = OWED_STOP_SWAP_CONFIDENCE) -> dict[str, int]:
+        """The predicted position per driver with other swap thresholds, from the same simulated races.
+
+        Uses ``pairwise`` (kept by `predict_from_laps`): ``drivers``, ``p_ahead`` (P(row ahead of
+        column)), ``position_at_k`` and ``owed_stop`` (`owed_stop_pairs`). For threshold studies
+        (``tests/benchmarks/predict_swap_confidence.py``): no race is simulated again.
+        """
+        if self.pairwise is None:
+            raise ValueError("pairwise: not kept for this prediction")
+        pw = self.pairwise
+        return _order_from_pairwise(pw["drivers"], np.asarray(pw["p_ahead"]), pw["position_at_k"],
+                                    swap_confidence, pw["owed_stop"], owed_stop_confidence)
 
     def table(self) -> pd.DataFrame:
         """One row per driver, in predicted order."""
@@ -288,8 +313,25 @@ def simulate_with_pace_uncertainty(fitted: FittedRace, runs: int, seed: int, bac
                                stops=np.concatenate([p.stops for p in parts]))
 
 
+def owed_stop_pairs(fitted: FittedRace) -> frozenset[tuple[str, str]]:
+    """Pairs (ahead, behind) at lap K where the car ahead still owes its mandatory stop and the one behind does not.
+
+    The car ahead has not met the two-dry-compound rule and has a stop planned; the car behind
+    has met it and has no stop planned; the gap between them is smaller than the pit loss used
+    (``fit["pit_loss_total_s"]``: measured, shrunk towards the generic loss), so the stop alone
+    puts the car behind ahead unless the fresher tyres win the loss back. `predicted_order`
+    swaps such a pair at `OWED_STOP_SWAP_CONFIDENCE`. Retired cars are in no pair.
+    """
+    rule, plans = fitted.report["rule_met"], fitted.report["planned_stops"]
+    loss = float(fitted.report["pit_loss_total_s"])
+    cars = sorted((c for c in fitted.state.cars if not c.retired), key=lambda c: c.position)
+    return frozenset((a.driver, b.driver) for i, a in enumerate(cars) for b in cars[i + 1:]
+                     if not rule[a.driver] and plans[a.driver] and rule[b.driver] and not plans[b.driver]
+                     and b.gap_to_leader_s - a.gap_to_leader_s < loss)
+
+
 def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str, progress=None,
-               swap_confidence: float = SWAP_CONFIDENCE) -> list[dict[str, Any]]:
+               swap_confidence: float = SWAP_CONFIDENCE) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     res = simulate_with_pace_uncertainty(fitted, runs, seed, backend, progress)
     n = len(res.drivers)
     rows = []
@@ -309,20 +351,54 @@ def _summarise(fitted: FittedRace, runs: int, seed: int, backend: str, progress=
                      "predicted_remaining_stops": round(float(stops.mean()), 3),
                      "planned_stops": fitted.report["planned_stops"][d]})
     rows.sort(key=lambda r: (r["mean_position"], r["position_at_k"]))
-    for r, place in zip(rows, predicted_order(res, {d: c.position for d, c in by_driver.items()},
-                                                    swap_confidence)):
+    at_k = {d: c.position for d, c in by_driver.items()}
+    owed = owed_stop_pairs(fitted)
+    for r, place in zip(rows, predicted_order(res, at_k, swap_confidence, owed)):
         r["predicted_position"] = place
     rows.sort(key=lambda r: r["predicted_position"])
-    return rows
+    pairwise = {"drivers": list(res.drivers), "p_ahead": _p_ahead(res.position), "position_at_k": at_k,
+                "owed_stop": owed}
+    return rows, pairwise
 
 
-def predicted_order(res, position_at_k: dict[str, int], swap_confidence: float = SWAP_CONFIDENCE) -> list[int]:
+def _p_ahead(pos: np.ndarray) -> np.ndarray:
+    """P(row driver finishes ahead of column driver) over the simulated races (positions are unique)."""
+    return (pos[:, :, None] < pos[:, None, :]).mean(axis=0)
+
+
+def _order_from_pairwise(drivers: Sequence[str], p_ahead: np.ndarray, position_at_k: dict[str, int],
+                         swap_confidence: float, owed_stop: Collection[tuple[str, str]],
+                         owed_stop_confidence: float) -> dict[str, int]:
+    for name, value in (("swap_confidence", swap_confidence), ("owed_stop_confidence", owed_stop_confidence)):
+        if not 0.5 <= value < 1.0:
+            raise ValueError(f"{name}: {value!r} is not in [0.5, 1)")
+    n = len(drivers)
+    wins = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            ahead_at_k, behind = (i, j) if position_at_k[drivers[i]] < position_at_k[drivers[j]] else (j, i)
+            t = owed_stop_confidence if (drivers[ahead_at_k], drivers[behind]) in owed_stop else swap_confidence
+            if ahead_at_k == i:
+                wins[i] += 1.0 - p_ahead[i, j] <= t  # i keeps its place unless j passes it confidently
+            else:
+                wins[i] += p_ahead[i, j] > t
+    ranked = sorted(range(n), key=lambda i: (-wins[i], position_at_k[drivers[i]]))
+    return {drivers[i]: k for k, i in enumerate(ranked, start=1)}
+
+
+def predicted_order(res, position_at_k: dict[str, int], swap_confidence: float = SWAP_CONFIDENCE,
+                    owed_stop: Collection[tuple[str, str]] = frozenset(),
+                    owed_stop_confidence: float = OWED_STOP_SWAP_CONFIDENCE) -> list[int]:
     """Predicted finishing position per driver, in ``res.drivers`` order sorted by mean position.
 
     Pairwise, against the order at lap K: of two cars, the one ahead at K stays predicted ahead
     unless the other finishes ahead of it in more than ``swap_confidence`` of the simulated
-    races (`SWAP_CONFIDENCE`; 0.5 is a plain majority). Drivers are ranked by how many others
-    they are predicted ahead of (Copeland), ties by the order at K.
+    races (`SWAP_CONFIDENCE`; 0.5 is a plain majority), or in more than ``owed_stop_confidence``
+    for a pair in ``owed_stop`` ((ahead, behind) where the car ahead still owes its mandatory
+    stop, `owed_stop_pairs`). Drivers are ranked by how many others they are predicted ahead
+    of (Copeland), ties by the order at K.
 
     Examples
     --------
@@ -333,24 +409,14 @@ def predicted_order(res, position_at_k: dict[str, int], swap_confidence: float =
     {'B': 2, 'A': 1}
     >>> dict(zip(order_by_mean, predicted_order(res, {"A": 1, "B": 2}, swap_confidence=0.5)))
     {'B': 1, 'A': 2}
+    >>> dict(zip(order_by_mean, predicted_order(res, {"A": 1, "B": 2}, owed_stop={("A", "B")})))  # A owes its stop
+    {'B': 1, 'A': 2}
     """
-    if not 0.5 <= swap_confidence < 1.0:
-        raise ValueError(f"swap_confidence: {swap_confidence!r} is not in [0.5, 1)")
     pos = res.position
     drivers = list(res.drivers)
+    place = _order_from_pairwise(drivers, _p_ahead(pos), position_at_k, swap_confidence, owed_stop,
+                                 owed_stop_confidence)
     mean = pos.mean(axis=0)
-    wins = np.zeros(len(drivers))
-    for i in range(len(drivers)):
-        ahead = (pos[:, i][:, None] < pos).mean(axis=0)  # P(i ahead of j) for every j (positions are unique)
-        for j in range(len(drivers)):
-            if i == j:
-                continue
-            if position_at_k[drivers[i]] < position_at_k[drivers[j]]:
-                wins[i] += 1.0 - ahead[j] <= swap_confidence  # i keeps its place unless j passes it confidently
-            else:
-                wins[i] += ahead[j] > swap_confidence
-    ranked = sorted(range(len(drivers)), key=lambda i: (-wins[i], position_at_k[drivers[i]]))
-    place = {drivers[i]: k for k, i in enumerate(ranked, start=1)}
     by_mean = sorted(range(len(drivers)), key=lambda i: (mean[i], position_at_k[drivers[i]]))
     return [place[drivers[i]] for i in by_mean]
 
@@ -438,8 +504,8 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     fitted.report["priors"] = {**fitted.report["priors"],
                                **{f: {"value": getattr(base.track, f), "from": facts_from}
                                   for f in UNFITTED_TRACK_FACTS}}
-    rows = _summarise(fitted, runs, seed, backend, progress, swap_confidence)
-    pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report, distance.source)
+    rows, pairwise = _summarise(fitted, runs, seed, backend, progress, swap_confidence)
+    pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report, distance.source, pairwise=pairwise)
     if table_last >= n_laps:
         actual = actual_classification(laps)
         naive = {c.driver: c.position for c in fitted.state.cars}

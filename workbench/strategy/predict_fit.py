@@ -61,6 +61,9 @@ DRY = ("SOFT", "MEDIUM", "HARD")
 ENGINE_PASS_RATE = ((0.5, 217 / 4841), (0.8, 143 / 4841))
 PASS_PRIOR_CAR_LAPS = 100.0  # the reference rate counts as this many car-laps
 DIFFICULTY_RANGE = (0.2, 0.97)
+# where the overtaking difficulty reaches the top of DIFFICULTY_RANGE (no passing seen: Monaco 2024), a car that
+# has met the two-compound rule is planned no optional stop (`_plan_stops`); False restores the hazard's plan
+NO_PASSING_RULE = True
 GREEN, SC, VSC = TrackStatus.GREEN, TrackStatus.SC, TrackStatus.VSC
 
 
@@ -206,6 +209,11 @@ def two_compound_rule_met(raced: Collection[Compound]) -> bool:
     return len({c for c in raced if c.is_dry}) >= 2 or any(not c.is_dry for c in raced)
 
 
+def _rule_met(used: Collection[str]) -> bool:
+    """`two_compound_rule_met` on compound names."""
+    return two_compound_rule_met([Compound(c) for c in used])
+
+
 def _engine_compounds_used(raced: frozenset[Compound], current: Compound,
                            models: dict[str, CompoundModel]) -> frozenset[Compound]:
     """``compounds_used`` as the race engine reads it, for a car's real state.
@@ -239,14 +247,17 @@ def _choose_compound(used: set[str], laps_left: int, models: dict[str, CompoundM
 
 def _plan_stops(hazard: PitHazard, car: CarState, at_lap: int, n_laps: int, norm: float,
                 life: dict[str, float], expected_stops: float, models: dict[str, CompoundModel],
-                raced: set[str], field_tyre: str) -> list[tuple[int, str]]:
+                raced: set[str], field_tyre: str, optional_stops: bool = True) -> list[tuple[int, str]]:
     """Remaining stops (lap, compound) from the car's real state: tyre age, stops made, sets used.
 
     A car on wet-weather tyres while most of the field runs slicks (or on slicks while most run
     INTERMEDIATE/WET: ``field_tyre``, the field's commonest compound at lap K) stops on the next
     lap for the field's kind of tyre: the crossover has happened. Then, from the hazard: each
     stop where P(stopped by then) first reaches 1/2, counting the stops already made against
-    the stops expected at this circuit, so a car that has stopped is planned fewer.
+    the stops expected at this circuit, so a car that has stopped is planned fewer. Without
+    ``optional_stops`` (no passing: the overtaking difficulty at the top of `DIFFICULTY_RANGE`)
+    a car that has met the two-compound rule is planned no further stop: the places a stop
+    loses cannot be won back on track (Monaco 2024: every car ran to the flag on its lap-1 set).
     """
     stops: list[tuple[int, str]] = []
     compound = car.compound.value
@@ -261,6 +272,8 @@ def _plan_stops(hazard: PitHazard, car: CarState, at_lap: int, n_laps: int, norm
         last_stop, age_base, done = at_lap + 1, 0, done + 1
     survive = 1.0
     for lap in range(last_stop + 1, n_laps):
+        if not optional_stops and _rule_met(used):
+            break  # no passing: the places a stop loses cannot be won back on track
         h = float(hazard.hazard(age_base + lap - last_stop, norm * life.get(compound, 1.0), 0.0,
                                 done - expected_stops, n_laps - lap)[0])
         survive *= 1.0 - h
@@ -378,6 +391,9 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
             elif length > norm:  # a set still running beyond the typical stint: it lasts at least this long
                 life_laps.setdefault(str(comp), []).append(length)
     life = {c: compound_life(v, norm) for c, v in life_laps.items()}
+    passes, car_laps = on_track_pass_rate(df)
+    difficulty = base.track.overtaking_difficulty if keep_overtaking else overtaking_difficulty(passes, car_laps)
+    optional_stops = not (NO_PASSING_RULE and difficulty >= DIFFICULTY_RANGE[1])
     cars, entries, plans_out = [], [], {}
     rule_met: dict[str, bool] = {}
     for pos, d in enumerate(order, start=1):
@@ -400,7 +416,7 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
                        float(max(0.0, fuel.start_kg - fuel.burn_kg_per_lap * at_lap)), out, pos)
         cars.append(car)
         stops = [] if out else _plan_stops(hazard, car, at_lap, n_laps, norm, life, events.expected_stops, models,
-                                           {c for c in deg if c in DRY}, field_tyre)
+                                           {c for c in deg if c in DRY}, field_tyre, optional_stops)
         plans_out[d] = [{"lap": s, "compound": c} for s, c in stops]
         grp = df[df.Driver == d]
         past = [StintPlan(Compound(str(r.Compound.iloc[0])), int(len(r))) for _, r in grp.groupby("Stint", sort=True)]
@@ -415,8 +431,6 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
         entries.append(CarEntry(d, str(team) if isinstance(team, str) else "", pos, pos, float(pace),
                                 float(noise.get(d, DEFAULT_NOISE_S)), tuple(stints)))
     t = base.track
-    passes, car_laps = on_track_pass_rate(df)
-    difficulty = base.track.overtaking_difficulty if keep_overtaking else overtaking_difficulty(passes, car_laps)
     track = dataclasses.replace(
         t, laps=n_laps, base_lap_time_s=float(base_time), pit_loss_green_s=float(lane),
         overtaking_difficulty=difficulty,
