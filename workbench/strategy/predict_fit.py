@@ -29,7 +29,7 @@ from workbench.race.definition import CarEntry, CompoundModel, EventModel, Fuel,
 from workbench.strategy.event_history import EventPriors
 from workbench.strategy.montecarlo import CarState, RaceState
 from workbench.telemetry.laptable import laps_to_records, track_status_of
-from workbench.telemetry.records import Compound, TrackStatus
+from workbench.telemetry.records import DRY_COMPOUNDS, Compound, TrackStatus
 from workbench.twins.calibrate import fit_compounds
 from workbench.twins.context import TwinContext
 from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clean_laps
@@ -54,7 +54,7 @@ MIN_NOISE_S, MAX_NOISE_S = 0.3, 1.5
 # Generic steps between dry compounds when a compound has no lap yet (assumption: a harder
 # compound is a few tenths slower on a new set); only used for compounds not yet raced.
 GENERIC_OFFSET_S = {"SOFT": 0.0, "MEDIUM": 0.3, "HARD": 0.6, "INTERMEDIATE": 5.0, "WET": 8.0}
-DRY = ("SOFT", "MEDIUM", "HARD")
+DRY = DRY_COMPOUNDS
 # Overtaking difficulty from the laps (see `overtaking_difficulty`): the engine's pass rate per green
 # car-lap at two difficulties, measured on 6 simulated races of the bundled race each (seeds 0-5):
 # 217 passes in 4841 car-laps at 0.5 (the bundled race's assumption), 143 in 4841 at 0.8.
