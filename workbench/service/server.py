@@ -389,6 +389,7 @@ def _open(config: ServiceConfig) -> RaceService:
     hub = RaceSession(car, race=race, store=store, session_id=session_id, **hub_kw)
     stream = EventStream(hub)  # before the restore: replayed events get their old numbers again
     restored = hub.restore() if chosen is not None else {}
+    stream.restored()  # the stored result messages after the last replayed event; seq goes on from the highest
     if restored:
         log.info("restored %d records (%s)", sum(restored.values()), restored)
     ingestor = TelemetryIngestor(hub)
