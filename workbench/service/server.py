@@ -568,7 +568,7 @@ def serve(config: ServiceConfig, *, host: str, port: int, show: bool = False, ap
                       extra_patterns=routes(service), websocket_origin=origins, title="Race Twin Edge",
                       check_unused_sessions_milliseconds=UNUSED_SESSION_CHECK_MS,
                       unused_session_lifetime_milliseconds=UNUSED_SESSION_LIFETIME_MS)
-    service.view_state = lambda: view_counts(server)
+    service.view_state = lambda: view_counts(server, hub)
     loop = server.io_loop
 
     async def shutdown() -> None:
