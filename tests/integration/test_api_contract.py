@@ -120,11 +120,37 @@ def test_push_stream_numbers_messages_and_resumes(server):
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
     assert {m["kind"] for m in first} <= {"lap_completed", "car_twin", "pit_in", "pit_out", "sc_deployed",
                                           "sc_ended", "vsc_deployed", "vsc_ended", "retirement", "track_status",
-                                          "chequered_flag", "flag", "red_flag"}
+                                          "chequered_flag", "flag", "red_flag", "session_started",
+                                          "strategy_results", "strategy_recommendations", "race_prediction"}
     resumed = asyncio.run(read(f"{url}?since_seq={seqs[1]}", 3))
     assert [m["seq"] for m in resumed] == [seqs[1] + 1, seqs[1] + 2, seqs[1] + 3]
     lap = next(m for m in first + resumed if m["kind"] == "lap_completed")
     assert lap["data"]["type"] == "lap" and lap["data"]["driver"] == lap["driver"]
+
+
+def test_push_stream_carries_the_published_results_and_filters_by_kind(server):
+    """Issue 17 item 2: the engine's results are stream messages; ``?kinds=`` keeps some kinds only."""
+    url = server.base.replace("http", "ws") + "/api/v1/stream"
+
+    async def read(url, n):
+        conn = await websocket_connect(url)
+        out = [json.loads(await asyncio.wait_for(conn.read_message(), 120)) for _ in range(n)]
+        conn.close()
+        while await asyncio.wait_for(conn.read_message(), 30) is not None:
+            pass
+        return out
+
+    results = asyncio.run(read(f"{url}?since_seq=0&kinds=strategy_results,strategy_recommendations", 2))
+    assert {m["kind"] for m in results} <= {"strategy_results", "strategy_recommendations"}
+    decision = next(m for m in results if m["kind"] == "strategy_results")
+    assert decision["driver"] == "VER" and decision["data"]["ranked"] and decision["lap"] == decision["data"]["lap"]
+    assert results[0]["seq"] < results[1]["seq"]
+    laps = asyncio.run(read(f"{url}?kinds=lap_completed", 3))
+    assert {m["kind"] for m in laps} == {"lap_completed"}
+    refused = asyncio.run(read(f"{url}?kinds=lap_completed,laps", 1))[0]
+    assert refused["error"]["code"] == "invalid_parameter"
+    assert refused["error"]["message"].startswith("kinds: 'laps' is not a stream message kind; allowed: ")
+    assert "race_prediction" in refused["error"]["message"]
 
 
 def test_schemathesis_finds_no_server_errors(server):

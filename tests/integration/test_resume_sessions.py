@@ -1,6 +1,8 @@
 """Issue 15, store and process: the push stream's ``seq`` continues across ``--resume``; ``--resume`` picks the
 newest simulator session holding records (never an empty one a mistaken start added) or the one named."""
 
+import json
+
 import pytest
 
 from workbench.service.server import ServiceConfig, build_service, pick_resume_session
@@ -34,6 +36,35 @@ def test_stream_seq_continues_across_resume(tmp_path):
         resumed.ingestor.ingest_records(records[3000:4000], "simulator")
         resumed.hub.flush()
         assert resumed.stream.seq > seq and resumed.stream.buffer[-1]["seq"] == resumed.stream.seq
+    finally:
+        resumed.hub.store.close()
+
+
+def test_result_messages_keep_their_numbers_across_resume(tmp_path):
+    """Issue 17 item 2: results are stream messages too but not stored records; the store keeps them, so a
+    client reconnecting after ``--resume`` sees the same messages under the same numbers, never a lower one."""
+    service = _service(seed=5, car="VER", speed=float("inf"), data_dir=tmp_path)
+    hub, stream = service.hub, service.stream
+    records = list(service.simulator.records())
+    for i in range(3):
+        service.ingestor.ingest_records(records[i * 1000:(i + 1) * 1000], "simulator")
+        hub.flush()
+        hub.publish("race_prediction", {"lap": hub.field_twin.leader_lap, "n": i, "p": float("nan")})
+    before, seq = [json.loads(json.dumps(m)) for m in stream.buffer], stream.seq
+    assert before[-1]["kind"] == "race_prediction" and before[-1]["data"] == {
+        "lap": hub.field_twin.leader_lap, "n": 2, "p": None}
+    hub.store.flush()
+    hub.store.close()
+    resumed = _service(seed=5, car="VER", speed=float("inf"), data_dir=tmp_path, resume=True)
+    try:
+        assert resumed.stream.seq == seq  # race events alone would end 3 lower
+        assert [json.loads(json.dumps(m)) for m in resumed.stream.buffer] == before
+        _, backlog = resumed.stream.subscribe(since_seq=seq - 10)  # a client reconnects with its last seq
+        assert [m["seq"] for m in backlog] == list(range(seq - 9, seq + 1))
+        resumed.ingestor.ingest_records(list(resumed.simulator.records())[3000:4000], "simulator")
+        resumed.hub.flush()
+        seqs = [m["seq"] for m in resumed.stream.buffer]
+        assert seqs == sorted(set(seqs)) and seqs[-1] > seq
     finally:
         resumed.hub.store.close()
 

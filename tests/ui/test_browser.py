@@ -1,6 +1,6 @@
 """Both pages of `racetwin serve` in a real Chromium: the live page follows a fast replay lap by lap,
 a recommendation card appears once our pit window opens, a what-if run completes and changes the plot,
-and 20 sessions opened and closed leave the server's sessions and callbacks where they were."""
+and 20 sessions opened and closed leave the server's sessions, callbacks and hub subscriptions where they were."""
 
 from __future__ import annotations
 
@@ -218,6 +218,7 @@ def test_twenty_sessions_opened_and_closed_return_to_baseline(calm_server, brows
         assert opened["sessions"] == baseline["sessions"] + 20, (baseline, opened)
         assert opened["refreshing_pages"] == baseline["refreshing_pages"] + 20, (baseline, opened)
         assert opened["periodic_callbacks"] >= baseline["periodic_callbacks"] + 20, (baseline, opened)
+        assert opened["hub_subscribers"] == baseline["hub_subscribers"] + 20, (baseline, opened)  # one per page
     finally:
         for page in pages:
             page.close()

@@ -11,8 +11,9 @@ subscribers. Bad input is counted by reason with the last examples kept; nothing
 Everything computed from the hub leaves it the same way: the strategy engine, the recommendations
 (and their LLM wording) and the finish predictor call `RaceSession.publish` from whatever thread they
 run on; the hub keeps the newest payload of each kind (``strategy_results``,
-``strategy_recommendations``, ``race_prediction``: what REST and the page read) and hands the
-event to the same subscribers, on the hub's event loop when one is bound (`bind_loop`).
+``strategy_recommendations``, ``race_prediction``: what REST reads and a new page starts from) and hands
+the event to the same subscribers (the push stream, the store through it, the open pages, the
+recommendations), on the hub's event loop when one is bound (`bind_loop`).
 """
 
 from __future__ import annotations
@@ -500,6 +501,11 @@ class RaceSession:
         """Call ``callback(event)`` for every hub event; returns a function that unsubscribes."""
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    @property
+    def subscriber_count(self) -> int:
+        """Callbacks subscribed now (health: a closed page must leave none behind)."""
+        return len(self._subscribers)
 
     def _emit(self, event: HubEvent) -> None:
         self.events.append(event)

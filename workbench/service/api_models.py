@@ -101,6 +101,8 @@ class ViewsState(BaseModel):
     sessions: int = Field(description="Browser sessions the app server holds now (every page).")
     periodic_callbacks: int = Field(description="Periodic callbacks running in those sessions.")
     refreshing_pages: int = Field(description="Live race pages whose refresh callback is running.")
+    hub_subscribers: int | None = Field(None, description=(
+        "Callbacks subscribed to the hub: the engines, the push stream and one per live race page."))
 
 
 class HealthComponents(BaseModel):

@@ -67,7 +67,9 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Race Twin Edge API", "version": m.API_VERSION,
                  "description": "Live race twins, telemetry and strategy. Reads are open (on 127.0.0.1 by "
-                                "default); writes need a bearer token. Push stream: WebSocket /api/v1/stream."},
+                                "default); writes need a bearer token. Push stream: WebSocket /api/v1/stream "
+                                "(race events, our twin and the published results; ?since_seq=N, "
+                                "?kinds=K1,K2)."},
         "paths": paths,
         "components": {"schemas": components,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},

@@ -21,7 +21,7 @@ from typing import Any
 from tornado.web import RequestHandler, stream_request_body
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from workbench.hub.stream import WRITE_TIMEOUT_S
+from workbench.hub.stream import WRITE_TIMEOUT_S, parse_kinds
 from workbench.service import api_models as m
 from workbench.telemetry.schema import DRIVER_PATTERN, SCHEMA_VERSION, json_schema, to_wire
 from workbench.telemetry.sources import MAX_JSON_BYTES
@@ -352,7 +352,8 @@ class MetricsHandler(ApiHandler):
 
 
 class StreamHandler(WebSocketHandler):
-    """``/api/v1/stream[?since_seq=N]``: hub events pushed as JSON messages (see stream.py)."""
+    """``/api/v1/stream[?since_seq=N][&kinds=K1,K2]``: hub events and published results pushed as JSON messages
+    (see stream.py); ``kinds`` keeps only those message kinds."""
 
     def initialize(self, service) -> None:
         self.service = service
@@ -368,14 +369,22 @@ class StreamHandler(WebSocketHandler):
         try:
             since_seq = None if since is None else int(since)
         except ValueError:
-            self.write_message(json.dumps({"error": {"code": "invalid_parameter",
-                                                     "message": f"since_seq: {since!r} is not an integer"}}))
-            self.close(1008, "invalid since_seq")
+            self._refuse("since_seq", f"since_seq: {since!r} is not an integer")
             return
-        self._sub, backlog = self.service.stream.subscribe(since_seq)
+        try:
+            kinds = parse_kinds(self.get_query_argument("kinds", None))
+        except ValueError as exc:
+            self._refuse("kinds", str(exc))
+            return
+        self._sub, backlog = self.service.stream.subscribe(since_seq, kinds)
         self._sub.on_cut = self._cut
         self._backlog = backlog
         self._task = asyncio.get_running_loop().create_task(self._pump())
+
+    def _refuse(self, field: str, message: str) -> None:
+        """A bad query parameter: one error message naming it, then close (1008, policy violation)."""
+        self.write_message(json.dumps({"error": {"code": "invalid_parameter", "message": message}}))
+        self.close(1008, f"invalid {field}")
 
     def _cut(self) -> None:
         """Too slow: close now (messages still waiting are dropped with the connection)."""

@@ -389,6 +389,7 @@ def _open(config: ServiceConfig) -> RaceService:
     hub = RaceSession(car, race=race, store=store, session_id=session_id, **hub_kw)
     stream = EventStream(hub)  # before the restore: replayed events get their old numbers again
     restored = hub.restore() if chosen is not None else {}
+    stream.restored()  # the stored result messages after the last replayed event; seq goes on from the highest
     if restored:
         log.info("restored %d records (%s)", sum(restored.values()), restored)
     ingestor = TelemetryIngestor(hub)
@@ -567,7 +568,7 @@ def serve(config: ServiceConfig, *, host: str, port: int, show: bool = False, ap
                       extra_patterns=routes(service), websocket_origin=origins, title="Race Twin Edge",
                       check_unused_sessions_milliseconds=UNUSED_SESSION_CHECK_MS,
                       unused_session_lifetime_milliseconds=UNUSED_SESSION_LIFETIME_MS)
-    service.view_state = lambda: view_counts(server)
+    service.view_state = lambda: view_counts(server, hub)
     loop = server.io_loop
 
     async def shutdown() -> None:

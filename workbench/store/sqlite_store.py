@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE TABLE IF NOT EXISTS snapshots (
     session_id TEXT NOT NULL, seq INTEGER NOT NULL, session_time_s REAL NOT NULL, wall REAL NOT NULL,
     state TEXT NOT NULL, PRIMARY KEY (session_id, seq));
+CREATE TABLE IF NOT EXISTS results (
+    session_id TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, session_time_s REAL, lap INTEGER,
+    message TEXT NOT NULL, PRIMARY KEY (session_id, seq));
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, session_id TEXT NOT NULL, wall REAL NOT NULL,
     session_time_s REAL, action TEXT NOT NULL, input_hash TEXT, actor TEXT, detail TEXT NOT NULL);
@@ -102,6 +105,17 @@ class StateStore:
     def snapshot(self, session_id: str, seq: int, session_time_s: float, state: dict) -> None:
         self._put(("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?, ?)",
                    (session_id, seq, session_time_s, time.time(), json.dumps(state))), None, None)
+
+    def append_result(self, session_id: str, message: dict[str, Any]) -> None:
+        """Keep one result event as the push stream numbered it (``seq``, ``kind``, ``data``: see `EventStream`).
+
+        Written through the same queue as the records, so the store always holds a prefix of the stream in
+        the order it was numbered: a resumed stream puts these back between the replayed race events.
+        ``message`` must be JSON-safe (no NaN).
+        """
+        self._put(("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
+                   (session_id, message["seq"], message["kind"], message.get("session_time_s"), message.get("lap"),
+                    json.dumps(message, allow_nan=False))), None, None)
 
     def audit(self, session_id: str, action: str, detail: dict, session_time_s: float | None = None,
               input_hash: str | None = None, actor: str | None = None) -> None:
@@ -196,6 +210,14 @@ class StateStore:
             return None
         seq, t, state = rows[0]
         return {"seq": seq, "session_time_s": t, "state": json.loads(state)}
+
+    def results(self, session_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """The session's result events (strategy results, recommendations, predictions) as stream messages,
+        in ``seq`` order; only those of ``kind`` when given."""
+        sql, params = "SELECT message FROM results WHERE session_id = ?", (session_id,)
+        if kind is not None:
+            sql, params = sql + " AND kind = ?", (session_id, kind)
+        return [json.loads(m) for (m,) in self._read(sql + " ORDER BY seq", params)]
 
     def audit_log(self, session_id: str) -> list[dict]:
         rows = self._read("SELECT wall, session_time_s, action, input_hash, actor, detail FROM audit "

@@ -43,8 +43,9 @@ def _cell(key: str, value: Any) -> str:
 class PredictionPanel(pn.viewable.Viewer):
     """Where everyone finishes from here: mean and mode position, P(win/podium/points), stops to go.
 
-    Redraws when the hub's ``race_prediction`` changes (each leader lap while `racetwin serve`
-    runs its LivePredictor).
+    Shows the hub's ``race_prediction`` when built; after that `show` draws each published prediction (the
+    served race page calls it on the hub's ``race_prediction`` events, each leader lap while `racetwin serve`
+    runs its LivePredictor), and `refresh` pulls the newest one (a notebook).
 
     Parameters
     ----------
@@ -65,8 +66,12 @@ class PredictionPanel(pn.viewable.Viewer):
         self.refresh()
 
     def refresh(self) -> bool:
-        """Redraw when a new prediction was published; True when it did."""
-        prediction = self.hub.race_prediction
+        """Pull the hub's newest prediction and show it if it is new; True when redrawn."""
+        return self.show(self.hub.race_prediction)
+
+    def show(self, prediction: dict[str, Any] | None) -> bool:
+        """Draw a published prediction (a ``race_prediction`` payload); True when redrawn, False for None or
+        the one already shown."""
         if prediction is None or prediction is self._shown:
             return False
         self._shown = prediction

@@ -1,19 +1,35 @@
-"""The live race page: every view of the race, refreshed from the hub by one periodic callback per session.
+"""The live race page: every view of the race, fed from the hub per browser session.
 
-Each browser session owns its widgets, its HoloViews streams and its periodic
-callback (stopped when the session closes); all sessions read the one shared
-`RaceSession` and never write to it. The components are `pn.viewable.Viewer`
-classes, so a notebook renders any of them (or the whole page) on a hub it drives.
+Each browser session owns its widgets, its Bokeh sources, one periodic callback and one hub
+subscription (both ended when the session is destroyed); all sessions read the one shared
+`RaceSession` and never write to it. Two kinds of views:
+
+- **Lap- and clock-driven** (periodic, every ``refresh_ms``): the header, the health strip and the live
+  trace each tick; the timing tower, lap and gap charts, car twin and field panels when
+  ``hub.lap_version`` moved.
+- **Event-driven** (the results the hub publishes): the recommendation cards, the predicted finish and the
+  Monte Carlo distributions. The page subscribes to the hub (`RaceSession.subscribe`); on a
+  ``strategy_results``, ``strategy_recommendations`` or ``race_prediction`` event it schedules the update,
+  with the event's payload, on its own document (``doc.add_next_tick_callback``, the one Bokeh call that
+  is safe from any thread; the callback runs with the document's lock held), so these views change when a
+  result is published and the periodic callback never reads results. The subscription is dropped in
+  ``on_session_destroyed``: a closed session leaves no subscriber on the hub.
+
+The components are `pn.viewable.Viewer` classes, so a notebook renders any of them (or the whole page)
+on a hub it drives and pulls with ``refresh()`` (there is no server session to schedule on).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
+from typing import Any
 
 import panel as pn
 import param
+from panel.io.state import set_curdoc
 
-from workbench.hub.session import RaceSession
+from workbench.hub.session import RESULT_KINDS, HubEvent, RaceSession
 from workbench.ui.charts import GapChart, LapTimeChart, TelemetryTrace
 from workbench.ui.colours import COMPOUND_COLOURS
 from workbench.ui.health import HealthStrip
@@ -54,8 +70,8 @@ class RaceDashboard(pn.viewable.Viewer):
     service : RaceService, optional
         Adds the source, strategy engine and LLM state to the health strip.
     refresh_ms : int
-        How often this session pulls from the hub (the live trace moves at this rate;
-        lap-based views redraw only when a lap completes).
+        How often this session pulls the lap- and clock-driven views from the hub (the live trace moves at
+        this rate; lap-based views redraw only when a lap completes). The result views are event-driven.
     """
 
     hub = param.ClassSelector(class_=RaceSession)
@@ -79,7 +95,10 @@ class RaceDashboard(pn.viewable.Viewer):
         self.trace.refresh()
         self._seen_version = hub.lap_version
         self._callback = None
+        self._doc = None  # the session's document, while the page follows the hub's result events
+        self._unsubscribe = None
         self.refreshes = 0
+        self.results_shown = 0  # result events applied to this page (served sessions)
 
     def _header_text(self) -> str:
         env, car = self.hub.environment, self.hub.car_twin
@@ -90,7 +109,15 @@ class RaceDashboard(pn.viewable.Viewer):
                 f" — our car {car.driver} {ours}{' — FINISHED' if env.finished else ''}")
 
     def refresh(self) -> None:
-        """Pull the hub's state into this session's views (cheap when nothing changed), in one batch."""
+        """Pull everything from the hub, result views included (a notebook; cheap when nothing changed)."""
+        with pn.io.hold():
+            self._refresh_race()
+            self.distributions.refresh()
+            self.recommendations.refresh()
+            self.prediction.refresh()
+
+    def _refresh_race(self) -> None:
+        """The periodic part: the lap- and clock-driven views (never the results: those come as events)."""
         with pn.io.hold():
             self.refreshes += 1
             self.header.object = self._header_text()
@@ -103,19 +130,52 @@ class RaceDashboard(pn.viewable.Viewer):
                 self.gap_chart.refresh()
                 self.car_panel.refresh()
                 self.field_panel.refresh()
-            self.distributions.refresh()
-            self.recommendations.refresh()
-            self.prediction.refresh()
+
+    def show_result(self, kind: str, payload: Any) -> bool:
+        """Show a published result (one of `RESULT_KINDS` and its payload) in the views that show it; True
+        when one redrew."""
+        if kind == "strategy_results":
+            drawn = self.distributions.show(payload)
+            drawn = self.recommendations.show(kind, payload) or drawn
+        elif kind == "strategy_recommendations":
+            drawn = self.recommendations.show(kind, payload)
+        elif kind == "race_prediction":
+            drawn = self.prediction.show(payload)
+        else:
+            return False
+        self.results_shown += 1
+        return drawn
 
     def start_refresh(self) -> None:
-        """Pull from the hub every ``refresh_ms`` in this browser session; stop when it closes."""
-        if pn.state.curdoc is None or pn.state.curdoc.session_context is None or self._callback is not None:
+        """In a served session: refresh the lap-driven views every ``refresh_ms`` and follow the hub's result
+        events; both end when the session is destroyed. Outside a server session it does nothing."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None or self._callback is not None:
             return
-        self._callback = pn.state.add_periodic_callback(self.refresh, period=self.refresh_ms)
+        self._callback = pn.state.add_periodic_callback(self._refresh_race, period=self.refresh_ms)
+        self._doc = doc
+        self._unsubscribe = self.hub.subscribe(self._on_hub_event)
         _count(+1)
         pn.state.on_session_destroyed(self._stop_refresh)
 
+    def _on_hub_event(self, event: HubEvent) -> None:
+        """Hub subscriber (any thread): a result is scheduled on this session's document, never drawn here."""
+        doc = self._doc
+        if doc is None or event.kind not in RESULT_KINDS:
+            return
+        doc.add_next_tick_callback(functools.partial(self._show_on_doc, doc, event.kind, event.payload))
+
+    def _show_on_doc(self, doc, kind: str, payload: Any) -> None:
+        if self._doc is not doc:
+            return  # the session was destroyed meanwhile
+        with set_curdoc(doc), pn.io.hold(doc):
+            self.show_result(kind, payload)
+
     def _stop_refresh(self, session_context) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._doc = None
         if self._callback is not None:
             self._callback.stop()
             self._callback = None

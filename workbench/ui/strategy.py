@@ -1,9 +1,12 @@
 """Strategy views: the Monte Carlo distributions of the latest decision and the recommendation cards.
 
-Both read ``hub.strategy_results`` (published by the HPCOrchestrator) and redraw only
-when its ``generation`` changes. Recommendations come from ``hub.strategy_recommendations``
-(published by the service's `RecommendationService`, with the LLM's wording once accepted) or,
-where nothing publishes them (a notebook's hub), are computed here with the deterministic `Strategist`.
+Both show the hub's newest results when built. After that they are told: the served race page hands
+them each published result event (`StrategyDistributions.show`, `RecommendationCards.show`, scheduled on
+the session's document), and a notebook pulls the newest with ``refresh()``. The distributions draw
+``strategy_results`` (published by the HPCOrchestrator) once per ``generation``. Recommendations are the
+published ``strategy_recommendations`` (the service's `RecommendationService`, with the LLM's wording once
+accepted) or, where nothing publishes them (a notebook's hub), the deterministic `Strategist`'s on the
+strategy results.
 """
 
 from __future__ import annotations
@@ -46,12 +49,13 @@ def options_payload(results: dict[str, Any], current_compound: str | None) -> li
     return out
 
 
-def recommendations_for(hub: RaceSession) -> list[dict[str, Any]]:
-    """The hub's published recommendations, else the `Strategist`'s on the latest strategy results."""
+def recommendations_for(hub: RaceSession, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The hub's published recommendations, else the `Strategist`'s on ``results`` (default: the hub's
+    newest strategy results)."""
     published = hub.strategy_recommendations
     if published:
         return [dict(r) for r in published.get("recommendations", [])]
-    results = hub.strategy_results
+    results = hub.strategy_results if results is None else results
     if not results:
         return []
     car = hub.car_twin
@@ -108,8 +112,12 @@ class StrategyDistributions(pn.viewable.Viewer):
         self.refresh()
 
     def refresh(self) -> bool:
-        """Redraw when the engine published a new decision; True when it did."""
-        results = self.hub.strategy_results
+        """Pull the hub's newest decision and show it if it is new; True when redrawn."""
+        return self.show(self.hub.strategy_results)
+
+    def show(self, results: dict[str, Any] | None) -> bool:
+        """Draw a published decision (a ``strategy_results`` payload); True when redrawn, False for None or a
+        generation already shown."""
         if not results or results.get("generation") == self._generation:
             return False
         self._generation = results.get("generation")
@@ -181,15 +189,32 @@ class RecommendationCards(pn.viewable.Viewer):
         self.refresh()
 
     def refresh(self) -> bool:
-        """Recompute when the strategy results or published recommendations changed; True when redrawn."""
+        """Pull: recompute when the hub's strategy results or published recommendations changed; True when
+        redrawn."""
         results = self.hub.strategy_results
         published = self.hub.strategy_recommendations
         key = (None if not results else results.get("generation"), id(published))
         if key == self._key:
             return False
         self._key = key
-        self.recommendations = recommendations_for(self.hub)
-        if not self.recommendations:
+        return self._draw(recommendations_for(self.hub))
+
+    def show(self, kind: str, payload: dict[str, Any] | None) -> bool:
+        """Draw from a published result: a ``strategy_recommendations`` payload's cards, or, for a
+        ``strategy_results`` payload, the `Strategist`'s on it where nothing publishes recommendations (a hub
+        without a `RecommendationService`; otherwise its recommendations come as their own event). True
+        when redrawn."""
+        if kind == "strategy_recommendations":
+            if not payload:
+                return False  # withdrawn: the cards shown stay until the next decision
+            return self._draw([dict(r) for r in payload.get("recommendations", [])])
+        if kind == "strategy_results" and payload and self.hub.strategy_recommendations is None:
+            return self._draw(recommendations_for(self.hub, payload))
+        return False
+
+    def _draw(self, recommendations: list[dict[str, Any]]) -> bool:
+        self.recommendations = recommendations
+        if not recommendations:
             return False
         parts = []
         for priority in PRIORITIES:
