@@ -5,8 +5,10 @@ import asyncio
 
 import pytest
 
+from workbench.hub.recommendations import RecommendationService
 from workbench.hub.session import RaceSession
 from workbench.race.simulator import TelemetrySimulator
+from workbench.strategy.ai_strategist import AIStrategist
 from workbench.strategy.orchestrator import HPCOrchestrator
 
 # Bokeh's ColumnDataSource.from_df (inside Panel's Tabulator) still calls reset_index(inplace=True).
@@ -19,6 +21,7 @@ def hub():
     hub = RaceSession("VER", race=sim.race)
     orchestrator = HPCOrchestrator(sim.race, "VER", total_runs=400, backend="numpy")
     orchestrator.attach(hub)
+    RecommendationService(hub, AIStrategist()).attach()  # the views show what it publishes; they never decide
 
     async def run():
         stop = asyncio.Event()
@@ -59,7 +62,7 @@ def test_the_dashboard_renders_every_component_from_the_hub(hub):
     assert page.start_refresh() is None and page._callback is None  # no server session: no callback
 
 
-def test_published_recommendations_are_preferred(hub):
+def test_the_cards_show_only_published_recommendations(hub):
     from workbench.ui.strategy import recommendations_for
 
     # the shape RecommendationService publishes
@@ -70,6 +73,7 @@ def test_published_recommendations_are_preferred(hub):
         assert recommendations_for(hub) == [card]
     finally:
         hub.publish("strategy_recommendations", None)
+    assert recommendations_for(hub) == []  # nothing published: the view shows none (it never decides)
 
 
 def test_whatif_explorer_runs_off_the_loop(hub):

@@ -136,7 +136,6 @@ class RaceDashboard(pn.viewable.Viewer):
         when one redrew."""
         if kind == "strategy_results":
             drawn = self.distributions.show(payload)
-            drawn = self.recommendations.show(kind, payload) or drawn
         elif kind == "strategy_recommendations":
             drawn = self.recommendations.show(kind, payload)
         elif kind == "race_prediction":

@@ -5,8 +5,7 @@ them each published result event (`StrategyDistributions.show`, `RecommendationC
 the session's document), and a notebook pulls the newest with ``refresh()``. The distributions draw
 ``strategy_results`` (published by the HPCOrchestrator) once per ``generation``. Recommendations are the
 published ``strategy_recommendations`` (the service's `RecommendationService`, with the LLM's wording once
-accepted) or, where nothing publishes them (a notebook's hub), the deterministic `Strategist`'s on the
-strategy results.
+accepted); the view never decides, so a hub without a `RecommendationService` shows none.
 """
 
 from __future__ import annotations
@@ -22,50 +21,18 @@ from bokeh.plotting import figure
 from bokeh.transform import dodge
 
 from workbench.hub.session import RaceSession
-from workbench.strategy.strategist import RaceContext, Strategist
 from workbench.ui.colours import PRIORITY_COLOURS, STRATEGY_COLOURS
 
-__all__ = ["StrategyDistributions", "RecommendationCards", "recommendations_for", "options_payload"]
+__all__ = ["StrategyDistributions", "RecommendationCards", "recommendations_for"]
 
 PRIORITIES = ("urgent", "moderate", "optional")
 
 
-def options_payload(results: dict[str, Any], current_compound: str | None) -> list[dict[str, Any]]:
-    """The orchestrator's ranked candidates in the shape `Strategist.recommend` reads."""
-    out = []
-    for c in results.get("ranked", []):
-        p50 = (c.get("race_time_quantiles_s") or {}).get("p50")
-        if p50 is None:
-            continue
-        stops = c.get("strategy", [])
-        out.append({"pit_laps": [s["lap"] for s in stops], "final_position": c["mean_position"],
-                    "success_probability": c["success_probability"], "total_time_s": p50,
-                    # compounds[0] is the set we are on: the Strategist names the set after each stop
-                    "compounds": [current_compound, *(s["compound"] for s in stops)] if current_compound else [],
-                    "name": c.get("label", ""),
-                    "expected_points": c.get("expected_points"),
-                    # what the Strategist needs to say why a plan finishes behind where we are now
-                    "p_retired": c.get("p_retired"), "position_p": c.get("position_p") or []})
-    return out
-
-
-def recommendations_for(hub: RaceSession, results: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The hub's published recommendations, else the `Strategist`'s on ``results`` (default: the hub's
-    newest strategy results)."""
+def recommendations_for(hub: RaceSession) -> list[dict[str, Any]]:
+    """The hub's published recommendations (the `RecommendationService`'s); none where nothing publishes
+    them. A view never decides: a hub without a service shows no cards."""
     published = hub.strategy_recommendations
-    if published:
-        return [dict(r) for r in published.get("recommendations", [])]
-    results = hub.strategy_results if results is None else results
-    if not results:
-        return []
-    car = hub.car_twin
-    options = options_payload(results, car.compound.value if car.compound else None)
-    if not options:
-        return []
-    context = RaceContext(lap=int(results.get("lap") or car.lap), total_laps=hub.environment.total_laps,
-                          position=car.position, track_status=results.get("track_status", "GREEN"),
-                          driver=hub.our_driver)
-    return [r.to_dict() for r in Strategist().recommend(options, context)]
+    return [dict(r) for r in published.get("recommendations", [])] if published else []
 
 
 class StrategyDistributions(pn.viewable.Viewer):
@@ -189,28 +156,20 @@ class RecommendationCards(pn.viewable.Viewer):
         self.refresh()
 
     def refresh(self) -> bool:
-        """Pull: recompute when the hub's strategy results or published recommendations changed; True when
-        redrawn."""
-        results = self.hub.strategy_results
+        """Pull: redraw when the hub's published recommendations changed; True when redrawn."""
         published = self.hub.strategy_recommendations
-        key = (None if not results else results.get("generation"), id(published))
+        key = id(published)
         if key == self._key:
             return False
         self._key = key
         return self._draw(recommendations_for(self.hub))
 
     def show(self, kind: str, payload: dict[str, Any] | None) -> bool:
-        """Draw from a published result: a ``strategy_recommendations`` payload's cards, or, for a
-        ``strategy_results`` payload, the `Strategist`'s on it where nothing publishes recommendations (a hub
-        without a `RecommendationService`; otherwise its recommendations come as their own event). True
-        when redrawn."""
-        if kind == "strategy_recommendations":
-            if not payload:
-                return False  # withdrawn: the cards shown stay until the next decision
-            return self._draw([dict(r) for r in payload.get("recommendations", [])])
-        if kind == "strategy_results" and payload and self.hub.strategy_recommendations is None:
-            return self._draw(recommendations_for(self.hub, payload))
-        return False
+        """Draw a published ``strategy_recommendations`` payload's cards (other kinds are not this view's).
+        True when redrawn."""
+        if kind != "strategy_recommendations" or not payload:
+            return False  # withdrawn: the cards shown stay until the next decision
+        return self._draw([dict(r) for r in payload.get("recommendations", [])])
 
     def _draw(self, recommendations: list[dict[str, Any]]) -> bool:
         self.recommendations = recommendations
