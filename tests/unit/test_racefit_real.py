@@ -178,3 +178,20 @@ def test_cli_fit_score_without_event_is_one_clear_error(shared_data, tmp_path, c
     assert main(["fit", str(mine), "--event", "2024 Bahrain Grand Prix", "--score", "--runs", "2"]) == 0
     out = capsys.readouterr().out
     assert next(line for line in out.splitlines() if line.startswith("mine ")).split()[2] == "0.901"
+
+
+@pytest.mark.parametrize("name", [
+    "bahrain-2024",
+    pytest.param("japanese-2024", marks=pytest.mark.xfail(strict=True, reason="catalogue entry older than the "
+                 "lap reader's stint rule (a pit-lane pass on the same tyres under the red flag is no stop)")),
+    pytest.param("monaco-2024", marks=pytest.mark.xfail(strict=True, reason="as japanese-2024")),
+])
+def test_fit_on_the_fly_is_the_catalogue_entry(shared_data, repo_root, history, name):
+    """sim_vs_real.py --laps (fit now) and the catalogue loop score the same race only where the entry is current."""
+    slug, year = name.rsplit("-", 1)
+    path = shared_data / "real-races" / f"{year}-{slug}-race-laps.csv"
+    table, drivers = read_laps(path)
+    fitted = fit_race(table, drivers=drivers, event=event_name_from_path(path), history=history,
+                      start_model=load_start_model(), source=f"../shared/data/real-races/{path.name}")
+    committed = json.loads((repo_root / "data" / "races" / f"{name}.race.json").read_text())
+    assert json.loads(json.dumps(fitted.race))["cars"] == committed["cars"]
