@@ -174,6 +174,13 @@ def test_cli_fit_score_without_event_is_one_clear_error(shared_data, tmp_path, c
     assert main(["fit", str(mine), "--real-out", str(tmp_path), "--event", "2024 Bahrain Grand Prix"]) == 2
     assert capsys.readouterr().err.strip() == ("racetwin fit: --real-out: needs -o RACE.json, the race definition "
                                                "that racetwin simulate runs with the strategies and events files")
+    # a table without TrackStatus: the real events cannot be read
+    no_status = tmp_path / "2024-bahrain-race-laps.csv"
+    pd.read_csv(mine).drop(columns="TrackStatus").to_csv(no_status, index=False)
+    assert main(["fit", str(no_status), "--score", "--runs", "2"]) == 2
+    assert capsys.readouterr().err.strip() == ("racetwin fit: laps: column 'TrackStatus' is missing: the real events "
+                                               "(each lap's SC, VSC or red flag) are read from it (FastF1's "
+                                               "TrackStatus digits)")
     # named with --event, the same table scores as Bahrain
     assert main(["fit", str(mine), "--event", "2024 Bahrain Grand Prix", "--score", "--runs", "2"]) == 0
     out = capsys.readouterr().out

@@ -52,15 +52,18 @@ def _default_history() -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+def _stem(output: Path) -> str:
+    """``out/bahrain-2024.race.json`` -> ``bahrain-2024`` (the fit report's, --real-out files' and --score's name)."""
+    name = output.name
+    return name[:-len(".race.json")] if name.endswith(".race.json") else output.stem
+
+
 def _real_name(args) -> str:
     """NAME of the --real-out files and the --score row: -o's stem, else the lap table's race name
     (``bahrain-2024`` for ``2024-bahrain-race-laps.csv``)."""
     from workbench.strategy.racefit.real import real_name_from_path
 
-    if args.output is not None:
-        name = args.output.name
-        return name[:-len(".race.json")] if name.endswith(".race.json") else args.output.stem
-    return real_name_from_path(args.laps)
+    return _stem(args.output) if args.output is not None else real_name_from_path(args.laps)
 
 
 def _facts(args, history, event):
@@ -86,6 +89,8 @@ def run(args) -> int:
                        "strategies and events files")
     if args.output is not None:
         output_file("--output", args.output)
+    if args.real_out is not None:
+        writable_dir("--real-out", args.real_out)
     try:
         laps, drivers = read_laps(args.laps)
         folder = args.history or _default_history()
@@ -108,9 +113,7 @@ def run(args) -> int:
             print(text, end="")
     else:
         args.output.write_text(text)
-        name = args.output.name
-        stem = name[:-len(".race.json")] if name.endswith(".race.json") else args.output.stem
-        report = args.output.with_name(f"{stem}.fit-report.json")
+        report = args.output.with_name(f"{_stem(args.output)}.fit-report.json")
         report.write_text(json.dumps(fitted.report, indent=1) + "\n")
         counts: dict[str, int] = {}
         for item in fitted.report["provenance"].values():
@@ -119,7 +122,11 @@ def run(args) -> int:
               f"{len(fitted.race['cars'])} cars) and {report}")
         print("numbers by source: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     if real_wanted:
-        return _real(args, fitted.race, laps, facts)
+        try:
+            return _real(args, fitted.race, laps, facts)
+        except ValueError as exc:
+            print(f"racetwin fit: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 
@@ -131,19 +138,15 @@ def _real(args, race_json: dict, laps, facts) -> int:
     race = parse_race_definition(race_json)
     name = _real_name(args)
     if args.real_out is not None:
-        folder = writable_dir("--real-out", args.real_out)
         real = real_race(race, laps, facts)
-        strategies, events = write_real_files(folder, name, real)
+        strategies, events = write_real_files(args.real_out, name, real)
         plan = f"; left on their plan: {', '.join(real.skipped)}" if real.skipped else ""
         n = len(real.events)
         print(f"wrote {strategies} ({len(real.strategies)} cars' real stints{plan}) and {events} "
               f"({n} event{'s' if n != 1 else ''}: track-status phases and retirements)")
         print(f"run: racetwin simulate {args.output} --strategies {strategies} --events {events} [--deterministic]")
     if args.score:
-        try:
-            score = score_real_race(race, laps, facts, runs=args.runs, seed=args.seed, name=name)
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
+        score = score_real_race(race, laps, facts, runs=args.runs, seed=args.seed, name=name)
         print(f"Simulated vs real, in-sample (the race definition is fitted on these laps); {args.runs} Monte Carlo "
               f"races, seed {args.seed}")
         for line in format_scores([score])[:-1]:

@@ -65,6 +65,9 @@ def real_name_from_path(path: str | Path) -> str:
 
 
 def _lap_kinds(laps: pd.DataFrame) -> pd.Series:
+    if "TrackStatus" not in laps.columns:
+        raise ValueError("laps: column 'TrackStatus' is missing: the real events (each lap's SC, VSC or red flag) "
+                         "are read from it (FastF1's TrackStatus digits)")
     return laps.TrackStatus.map(status_kind)
 
 
@@ -87,6 +90,11 @@ def real_events(laps: pd.DataFrame, n_laps: int) -> list[NeutralPhase]:
     -------
     list of NeutralPhase
         Consecutive laps of one kind merged into one phase; a red-flag lap is forced as SC.
+
+    Raises
+    ------
+    ValueError
+        When the table has no ``TrackStatus`` column.
     """
     kinds = laps.assign(Kind=_lap_kinds(laps)).groupby("LapNumber").Kind.agg(
         lambda k: k.value_counts().index[0])
