@@ -161,17 +161,17 @@ def test_simulated_start_agrees_with_real_starts(repo_root):
 
 def test_deterministic_bahrain_reproduces_the_real_order(repo_root, shared_data):
     """Real strategies and events, no noise: the order comes out close to the real one (in-sample)."""
-    bench = _bench(repo_root, "sim_vs_real")
     from workbench.strategy.montecarlo import simulate
+    from workbench.strategy.racefit.real import real_events, real_retirements, real_strategies, spearman
 
     race = load_race_definition(resolve_race("bahrain-2024"))
     laps = pd.read_csv(shared_data / "real-races" / "2024-bahrain-race-laps.csv")
     facts = load_history(shared_data / "historical").facts(race.name)
-    race, strategies, skipped = bench.real_strategies(race)
+    race, strategies, skipped = real_strategies(race)
     assert skipped == []
-    events = bench.real_events(laps, race.track.laps) + bench.real_retirements(laps, facts)
+    events = real_events(laps, race.track.laps) + real_retirements(laps, facts)
     det = simulate(race, None, strategies, events, runs=1, seed=0, deterministic=True)
-    rho = bench.spearman(det.position[0], [facts.classified[d] for d in det.drivers])
+    rho = spearman(det.position[0], [facts.classified[d] for d in det.drivers])
     assert rho > 0.85
     winner = det.race_time_s[0, det.index("VER")]
     assert abs(winner - facts.winner_time_s) / facts.winner_time_s < 0.01
@@ -180,16 +180,15 @@ def test_deterministic_bahrain_reproduces_the_real_order(repo_root, shared_data)
 def test_cli_simulate_deterministic_on_exported_real_race_matches_the_script(repo_root, shared_data, tmp_path,
                                                                              capsys):
     """The exported strategies/events files make `racetwin simulate --deterministic` the script's race."""
-    bench = _bench(repo_root, "sim_vs_real")
     from workbench.strategy.montecarlo import simulate
+    from workbench.strategy.racefit.real import real_race, write_real_files
 
     race = load_race_definition(resolve_race("saudi-arabian-2024"))
     laps = pd.read_csv(shared_data / "real-races" / "2024-saudi-arabian-race-laps.csv")
     facts = load_history(shared_data / "historical").facts(race.name)
-    race, strategies, _ = bench.real_strategies(race)
-    events = bench.real_events(laps, race.track.laps) + bench.real_retirements(laps, facts)
-    bench.export(tmp_path, "saudi", race, strategies, events)
-    det = simulate(race, None, strategies, events, runs=1, seed=0, deterministic=True)
+    real = real_race(race, laps, facts)
+    write_real_files(tmp_path, "saudi", real)
+    det = simulate(real.race, None, real.strategies, real.events, runs=1, seed=0, deterministic=True)
     capsys.readouterr()
     assert main(["simulate", str(resolve_race("saudi-arabian-2024")), "--strategies",
                  str(tmp_path / "saudi.strategies.json"), "--events", str(tmp_path / "saudi.events.json"),

@@ -2,7 +2,9 @@
 
 Modules: `lapmodel` (the lap-time model of the race's own laps), `history` (the Ergast-schema
 tables: circuit, pit-lane times, position changes), `start` (the start model), `circuits`
-(lap lengths and corner profiles) and `fit` (the one code path that assembles them).
+(lap lengths and corner profiles), `fit` (the one code path that assembles them) and `real`
+(simulated vs real: the race re-run with its real strategies and events, scored against the
+real classification; ``racetwin fit --real-out/--score``).
 """
 
 from workbench.strategy.racefit.fit import RaceFit, fit_race, read_laps
