@@ -6,7 +6,7 @@ For every ``real-races/<year>-<slug>-race-laps.csv`` it writes ``data/races/<slu
 and ``data/races/<slug>-<year>.fit-report.json`` (`workbench.strategy.racefit.fit_race`, the same
 code as ``racetwin fit``), after ``data/start-model.json`` (the start model those fits read).
 ``data/bahrain-2024.race.json``, the bundled default race, is the catalogue's Bahrain entry
-(``data/build_bahrain_2024.py``). tests/unit/test_catalogue.py re-runs a fit and compares.
+(``data/build_bahrain_2024.py``). tests/unit/test_racefit_real.py re-runs the fits and compares (test_fit_on_the_fly_is_the_catalogue_entry).
 """
 
 from __future__ import annotations

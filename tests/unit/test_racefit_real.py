@@ -189,9 +189,9 @@ def test_cli_fit_score_without_event_is_one_clear_error(shared_data, tmp_path, c
 
 @pytest.mark.parametrize("name", [
     "bahrain-2024",
-    pytest.param("japanese-2024", marks=pytest.mark.xfail(strict=True, reason="catalogue entry older than the "
-                 "lap reader's stint rule (a pit-lane pass on the same tyres under the red flag is no stop)")),
-    pytest.param("monaco-2024", marks=pytest.mark.xfail(strict=True, reason="as japanese-2024")),
+    # rebuilt with the lap reader's stint rule (a pit-lane pass on the same tyres under the red flag is no stop)
+    "japanese-2024",
+    "monaco-2024",
 ])
 def test_fit_on_the_fly_is_the_catalogue_entry(shared_data, repo_root, history, name):
     """sim_vs_real.py --laps (fit now) and the catalogue loop score the same race only where the entry is current."""
