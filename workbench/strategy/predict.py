@@ -29,6 +29,7 @@ from workbench.strategy.event_history import (
 )
 from workbench.strategy.montecarlo import simulate
 from workbench.strategy.predict_fit import FittedRace, fit_known_laps, seconds_elapsed
+from workbench.strategy.season_prior import season_steps_before
 from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",
@@ -435,7 +436,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
                       backend: str = "numba", retired: Collection[str] | None = None,
                       race_laps: int | None = None, file_race: str | None = None,
                       race_priors: bool = False, progress=None,
-                      swap_confidence: float = SWAP_CONFIDENCE) -> Prediction:
+                      swap_confidence: float = SWAP_CONFIDENCE, season_steps: bool = True) -> Prediction:
     """Predict the finish of the race in ``laps`` from the end of lap ``at_lap``.
 
     Parameters
@@ -471,6 +472,12 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     swap_confidence : float
         The share of simulated races a car must finish ahead of one ahead of it at lap K for
         the predicted order to swap them (`predicted_order`).
+    season_steps : bool
+        Without ``race_priors``: the compound steps the fit shrinks towards (and gives a compound
+        nobody has raced by lap K) are learnt from the catalogue races dated strictly before this
+        race (`workbench.strategy.season_prior.season_steps_before`); the generic steps for the
+        first race of the season or an unidentified race, or when False. ``fit["compound_steps"]``
+        says which.
 
     Raises
     ------
@@ -491,7 +498,15 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     events, events_from = _event_priors(entry)
     base = track or bundled_race()
     priors = race_priors and track is not None
-    steps = {c.value: m.offset_s for c, m in track.compounds.items()} if priors else None
+    if priors:
+        steps = {c.value: m.offset_s for c, m in track.compounds.items()}
+        steps_report: dict[str, Any] = {"steps": {c: round(v, 3) for c, v in steps.items()},
+                                        "from": f"race definition {track.name!r} (race_priors)"}
+    elif season_steps:
+        season = season_steps_before(entry["date"] if entry else None, entry["race"] if entry else None)
+        steps, steps_report = season.steps, season.to_json()
+    else:
+        steps, steps_report = None, {"steps": None, "from": "generic prior (season_steps=False)"}
     fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, base, events, retired=retired,
                             compound_steps=steps,
                             pace_prior={e.driver: e.pace_delta_s for e in track.cars} if priors else None,
@@ -499,6 +514,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     fitted.report["distance"] = {"laps": n_laps, "source": distance.source}
     fitted.report["race"] = {"name": entry["race"] if entry else None, "identified_by": identified_by}
     fitted.report["events_from"] = events_from
+    fitted.report["compound_steps"] = steps_report
     facts_from = (f"race definition {track.name!r}" if track is not None
                   else f"prior: the bundled race definition ({base.name}), not fitted for this race")
     fitted.report["priors"] = {**fitted.report["priors"],
@@ -518,7 +534,7 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
 def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefinition | None = None,
           fractions: Sequence[float] = SWEEP_FRACTIONS, race_name: str | None = None,
           race_laps: int | None = None, file_race: str | None = None, progress=None,
-          swap_confidence: float = SWAP_CONFIDENCE) -> list[dict[str, Any]]:
+          swap_confidence: float = SWAP_CONFIDENCE, season_steps: bool = True) -> list[dict[str, Any]]:
     """Score predictions at K = round(fraction x race distance): one row per K, model vs naive.
 
     The distance comes from `race_distance` (never assumed). Raises ValueError when the
@@ -540,7 +556,7 @@ def sweep(laps: pd.DataFrame, runs: int = 2000, seed: int = 0, track: RaceDefini
                 else lambda done, total, i=i: progress(i * total + done, len(fractions) * total))
         p = predict_from_laps(laps, k, runs=runs, seed=seed, track=track, race_name=race_name,
                               race_laps=n_laps, file_race=file_race, progress=step,
-                              swap_confidence=swap_confidence)
+                              swap_confidence=swap_confidence, season_steps=season_steps)
         out.append({"fraction": f, "at_lap": k, "race_laps": n_laps, "race_laps_source": distance.source,
                     **p.score, "retirements_after_k": p.retirements_after_k})
     return out

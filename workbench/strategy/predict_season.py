@@ -22,16 +22,18 @@ __all__ = ["season_sweep", "season_means", "markdown_table"]
 
 
 def season_sweep(paths: Iterable[str | Path], runs: int = 2000, seed: int = 0,
-                 swap_confidence: float = SWAP_CONFIDENCE) -> pd.DataFrame:
+                 swap_confidence: float = SWAP_CONFIDENCE, season_steps: bool = True) -> pd.DataFrame:
     """One row per (race, fraction): the sweep's fields plus ``race`` (the file's race name).
 
-    ``swap_confidence`` goes to `workbench.strategy.predict.predicted_order`.
+    ``swap_confidence`` goes to `workbench.strategy.predict.predicted_order`, ``season_steps`` to
+    `workbench.strategy.predict.predict_from_laps`.
     """
     rows: list[dict[str, Any]] = []
     for path in sorted(Path(p) for p in paths):
         name = race_from_file_name(path)
         laps = pd.read_csv(path)
-        for row in sweep(laps, runs=runs, seed=seed, file_race=name, swap_confidence=swap_confidence):
+        for row in sweep(laps, runs=runs, seed=seed, file_race=name, swap_confidence=swap_confidence,
+                         season_steps=season_steps):
             rows.append({"race": name or path.stem, **row})
     return pd.DataFrame(rows)
 
