@@ -75,7 +75,10 @@ def test_a_prediction_reports_where_its_compound_steps_came_from(shared_data):
     pred = predict_from_laps(laps, 12, runs=50, seed=0, race_name=name)
     steps = pred.fit["compound_steps"]
     assert list(steps["races"]) == ["2024 Bahrain Grand Prix"] and steps["from"].startswith("season prior")
+    listed = pred.fit["priors"]["compound_steps"]  # printed among the priors by `racetwin predict`
+    assert listed["from"].startswith("prior: season prior") and listed["value"].endswith("(SOFT/MEDIUM/HARD)")
     # the fitted MEDIUM offset (vs SOFT) shrinks towards the season's step, not the generic +0.3 s
     generic = predict_from_laps(laps, 12, runs=50, seed=0, race_name=name, season_steps=False)
     assert generic.fit["compound_steps"]["steps"] is None
+    assert generic.fit["priors"]["compound_steps"]["value"] == "+0.00/+0.30/+0.60 s (SOFT/MEDIUM/HARD)"
     assert pred.fit["compounds"]["MEDIUM"]["offset_s"] < generic.fit["compounds"]["MEDIUM"]["offset_s"]

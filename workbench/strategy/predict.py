@@ -28,8 +28,9 @@ from workbench.strategy.event_history import (
     race_from_file_name,
 )
 from workbench.strategy.montecarlo import simulate
-from workbench.strategy.predict_fit import FittedRace, fit_known_laps, seconds_elapsed
+from workbench.strategy.predict_fit import GENERIC_OFFSET_S, FittedRace, fit_known_laps, seconds_elapsed
 from workbench.strategy.season_prior import season_steps_before
+from workbench.telemetry.records import DRY_COMPOUNDS
 from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",
@@ -520,6 +521,11 @@ def predict_from_laps(laps: pd.DataFrame, at_lap: int, runs: int = 2000, seed: i
     fitted.report["priors"] = {**fitted.report["priors"],
                                **{f: {"value": getattr(base.track, f), "from": facts_from}
                                   for f in UNFITTED_TRACK_FACTS}}
+    if not priors:  # the steps the compound offsets shrink towards (step 5 of docs/predict.md), a prior
+        used = steps or {c: v for c, v in GENERIC_OFFSET_S.items() if c in DRY_COMPOUNDS}
+        fitted.report["priors"]["compound_steps"] = {
+            "value": "/".join(f"{used[c]:+.2f}" for c in DRY_COMPOUNDS) + " s (" + "/".join(DRY_COMPOUNDS) + ")",
+            "from": f"prior: {steps_report['from']}"}
     rows, pairwise = _summarise(fitted, runs, seed, backend, progress, swap_confidence)
     pred = Prediction(at_lap, n_laps, runs, seed, rows, fitted.report, distance.source, pairwise=pairwise)
     if table_last >= n_laps:
