@@ -28,10 +28,11 @@ import numpy as np
 
 from workbench.strategy.catalogue import catalogue_dir
 from workbench.strategy.event_history import fold_race_name, history
+from workbench.telemetry.records import DRY_COMPOUNDS
 
 __all__ = ["SeasonSteps", "race_steps", "season_steps_before", "DRY_ORDER"]
 
-DRY_ORDER = ("SOFT", "MEDIUM", "HARD")  # one compound step = one Pirelli C number (2024 allocations)
+DRY_ORDER = DRY_COMPOUNDS  # softest first; one compound step = one Pirelli C number (2024 allocations)
 
 
 @dataclasses.dataclass(frozen=True)
