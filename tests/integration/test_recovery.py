@@ -11,10 +11,9 @@ import pytest
 from tests.util import ServerProcess, wait_until
 from workbench.hub.session import RaceSession
 from workbench.race.simulator import TelemetrySimulator
-from workbench.service.rest import jsonable
 from workbench.store import StateStore
 from workbench.strategy.racedef import bundled_race
-from workbench.telemetry.schema import to_wire
+from workbench.telemetry.schema import json_safe, to_wire
 
 SEED, CAR, SPEED, KILLS = 9, "HAM", "200", 10
 
@@ -77,7 +76,7 @@ def test_sigkill_and_resume_loses_nothing_committed(tmp_path, reference):
         car = srv.get("/api/v1/car-twin").json()["car_twin"]
         field = srv.get("/api/v1/field-twin").json()["field_twin"]
         env = srv.get("/api/v1/environment").json()["environment"]
-    assert _differences(car, json.loads(json.dumps(jsonable(never_killed.car_twin.state())))) == []
-    assert _differences(field, json.loads(json.dumps(jsonable(never_killed.field_twin.state())))) == []
+    assert _differences(car, json.loads(json.dumps(json_safe(never_killed.car_twin.state())))) == []
+    assert _differences(field, json.loads(json.dumps(json_safe(never_killed.field_twin.state())))) == []
     assert env["finished"] and env["leader_lap"] == 57
     assert len(_stored(data_dir)) == len(records)

@@ -48,16 +48,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from workbench.hub.session import RESULT_KINDS, HubEvent, RaceSession
 from workbench.telemetry.records import EventKind
-from workbench.telemetry.schema import to_wire
+from workbench.telemetry.schema import json_safe, to_wire
 
 __all__ = ["EventStream", "Subscription", "BUFFER", "SUBSCRIBER_QUEUE", "STREAM_KINDS", "RACE_KINDS",
-           "parse_kinds", "json_safe"]
+           "parse_kinds"]
 
 BUFFER = 10_000
 SUBSCRIBER_QUEUE = 1_000
@@ -65,26 +64,6 @@ WRITE_TIMEOUT_S = 10.0  # a client that does not take one message within this (w
 
 RACE_KINDS = ("lap_completed", *(k.value for k in EventKind), "track_status", "session_started")
 STREAM_KINDS = (*RACE_KINDS, "car_twin", *RESULT_KINDS)  # every ``kind`` a stream message has (besides ``gap``)
-
-
-def json_safe(value: Any) -> Any:
-    """A copy of ``value`` that `json.dumps` writes as strict JSON: NaN and infinities become None, tuples
-    lists, numpy scalars plain numbers (``.item()``), anything else unknown its ``str``."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    item = getattr(value, "item", None)  # numpy scalars
-    if callable(item):
-        try:
-            return json_safe(item())
-        except (TypeError, ValueError):
-            pass
-    return str(value)
 
 
 def parse_kinds(text: str | Iterable[str] | None) -> frozenset[str] | None:

@@ -16,32 +16,20 @@ import math
 import re
 import time
 from pathlib import Path
-from typing import Any
 
 from tornado.web import RequestHandler, stream_request_body
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from workbench.hub.stream import WRITE_TIMEOUT_S, parse_kinds
 from workbench.service import api_models as m
-from workbench.telemetry.schema import DRIVER_PATTERN, SCHEMA_VERSION, json_schema, to_wire
+from workbench.telemetry.schema import DRIVER_PATTERN, SCHEMA_VERSION, json_safe, json_schema, to_wire
 from workbench.telemetry.sources import MAX_JSON_BYTES
 
-__all__ = ["API_VERSION", "HANDLERS", "ROUTES", "Route", "jsonable"]
+__all__ = ["API_VERSION", "HANDLERS", "ROUTES", "Route"]
 
 API_VERSION = m.API_VERSION
 MAX_TELEMETRY_PAGE = 1000
 CACHE_S = 0.1  # twin/environment responses are rebuilt at most this often (seconds of wall time)
-
-
-def jsonable(value: Any) -> Any:
-    """Replace NaN/inf by None (JSON has no such numbers), recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +81,7 @@ class ApiHandler(RequestHandler):
 
     def send_json(self, payload: dict, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps({"api_version": API_VERSION, **jsonable(payload)}, allow_nan=False))
+        self.finish(json.dumps({"api_version": API_VERSION, **json_safe(payload)}, allow_nan=False))
 
     def send_cached(self, key: str, build) -> None:
         """Send a 200 JSON body shared by all clients: rebuilt when the hub applied new records,
@@ -102,7 +90,7 @@ class ApiHandler(RequestHandler):
         now, seq = time.monotonic(), self.hub.applied_seq
         hit = cache.get(key)
         if hit is None or (hit[1] != seq and now - hit[0] > CACHE_S):
-            body = json.dumps({"api_version": API_VERSION, **jsonable(build())}, allow_nan=False)
+            body = json.dumps({"api_version": API_VERSION, **json_safe(build())}, allow_nan=False)
             hit = cache[key] = (now, seq, body)
         self.set_status(200)
         self.finish(hit[2])
@@ -394,7 +382,7 @@ class StreamHandler(WebSocketHandler):
 
     async def _write(self, message: dict) -> None:
         try:
-            await asyncio.wait_for(self.write_message(json.dumps(jsonable(message))), WRITE_TIMEOUT_S)
+            await asyncio.wait_for(self.write_message(json.dumps(json_safe(message))), WRITE_TIMEOUT_S)
         except TimeoutError:
             self.service.stream.cut(self._sub)
 

@@ -29,7 +29,7 @@ from workbench.telemetry.records import (
 
 __all__ = ["SCHEMA_VERSION", "DRIVER_PATTERN", "FIELDS", "Field", "check_field", "check_object",
            "TelemetryValidationError", "validate", "validate_batch", "json_schema", "to_wire", "normalize_compound",
-           "short_repr", "bounds"]
+           "short_repr", "bounds", "json_safe"]
 
 SCHEMA_VERSION = "1.0"
 """Version of the wire schema: the major part changes only when old messages break."""
@@ -360,3 +360,29 @@ def to_wire(record: Record) -> dict:
             continue
         out[f.name] = value.value if hasattr(value, "value") else value
     return out
+
+
+def json_safe(value: Any) -> Any:
+    """A copy of ``value`` that `json.dumps` writes as strict JSON (``allow_nan=False``): NaN and infinities
+    become None, tuples lists, numpy scalars plain numbers (``.item()``), anything else unknown its ``str``.
+
+    The one such conversion: REST bodies, push-stream messages and ``--json`` outputs use it.
+
+    >>> json_safe({"t": float("nan"), "laps": (1, 2.5)})
+    {'t': None, 'laps': [1, 2.5]}
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        try:
+            return json_safe(item())
+        except (TypeError, ValueError):
+            pass
+    return str(value)

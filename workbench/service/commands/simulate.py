@@ -48,17 +48,6 @@ def add_parser(sub) -> None:
                              "page (HoloViews/Bokeh, works offline)")
 
 
-def _jsonable(value):
-    """NaN/inf -> None, recursively (JSON has no such numbers)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _summary(result, race) -> dict:
     import numpy as np
 
@@ -124,6 +113,7 @@ def _run(args) -> int:
     from workbench.race.definition import parse_race_definition, with_distance
     from workbench.strategy.montecarlo import RaceState, apply_stints, parse_events, simulate
     from workbench.strategy.sweep import decide, progress_bar
+    from workbench.telemetry.schema import json_safe
 
     if args.backend == "mojo":
         from workbench.kernels.mojo_backend import available
@@ -177,7 +167,7 @@ def _run(args) -> int:
     if args.json:
         if args.laps is not None:
             print(f"racetwin simulate: race distance {laps_note}", file=sys.stderr)
-        print(json.dumps(_jsonable(payload), allow_nan=False))
+        print(json.dumps(json_safe(payload), allow_nan=False))
         _plot(args, payload)
         return 0
     mode = "deterministic" if args.deterministic else f"seed {args.seed}"
