@@ -50,6 +50,9 @@ def test_no_history_before_the_first_race():
     ("2024-são-paulo-race-laps.csv", "2024 São Paulo Grand Prix"),
     ("2024_las_vegas.csv", "2024 Las Vegas Grand Prix"),
     ("2024-atlantis-race-laps.csv", None),
+    ("2024-chinese-sprint-laps.csv", None),  # a sprint is not the Grand Prix: no race distance or priors from it
+    ("2024-miami-sprint-race-laps.csv", None),
+    ("2024-australian-qualifying-laps.csv", None),
     ("laps.csv", None),
 ])
 def test_a_file_name_names_its_race_accents_folded(file_name, race):

@@ -127,3 +127,20 @@ def test_the_store_receives_published_recommendations_as_events(tmp_path, race):
     assert rows[0]["session_time_s"] == 2710.5 and rows[0]["input_hash"] == "abc" and rows[0]["actor"] == "llm:x"
     assert rows[0]["detail"] == {"generation": 9, "titles": ["Box now"], "priorities": ["urgent"],
                                  "reasoning": ["fresh tyres"], "explainers": ["llm:x"]}
+
+
+def test_a_result_published_by_a_subscriber_reaches_every_subscriber_after_the_event_it_came_from():
+    """The recommendation service publishes inside its callback for a strategy result; a subscriber registered
+    after it (a race page) must still see the strategy result first."""
+    hub = RaceSession("VER")
+    first_seen, later_seen = [], []
+
+    def recommender(event) -> None:  # what RecommendationService.on_event does
+        first_seen.append(event.kind)
+        if event.kind == "strategy_results":
+            hub.publish("strategy_recommendations", {"generation": event.payload["generation"]})
+
+    hub.subscribe(recommender)
+    hub.subscribe(lambda event: later_seen.append(event.kind))
+    hub.publish("strategy_results", {"generation": 1})
+    assert first_seen == later_seen == ["strategy_results", "strategy_recommendations"]

@@ -42,7 +42,7 @@ def test_the_first_race_of_the_season_and_an_unidentified_race_keep_the_generic_
     first_date, first_race, _ = _catalogue()[0]
     first = season_steps_before(first_date, first_race)
     assert first.steps is None and first.races == {}
-    assert "first race of the season" in first.source
+    assert f"no catalogue race is dated before {first_race}" in first.source
     unknown = season_steps_before(None)
     assert unknown.steps is None and "not identified" in unknown.source
 

@@ -5,6 +5,7 @@ stream numbers everything as before."""
 import asyncio
 import json
 
+import numpy as np
 import pytest
 
 from workbench.hub.session import RESULT_KINDS, RaceSession
@@ -100,5 +101,31 @@ def test_a_resumed_stream_puts_stored_results_back_at_their_numbers(tmp_path):
         assert [m["seq"] for m in backlog] == [seq - 2, seq - 1, seq]
         again.ingest([_lap(400.0, "HAM", 4)], "simulator")
         assert resumed.buffer[-1]["seq"] == seq + 1  # goes on, never below a number given out before
+    finally:
+        store.close()
+
+
+def test_a_result_with_numpy_numbers_is_stored_and_resumes_at_its_number(tmp_path):
+    """A payload's lap as a numpy integer and a NaN time must not keep its message out of the store: a hole in
+    the stored numbers would shift every seq after a --resume."""
+    store = StateStore(tmp_path / "s.sqlite", commit_interval_s=0.05)
+    try:
+        store.create_session("r1", {"seed": 1})
+        hub = RaceSession("VER", store=store, session_id="r1", reorder_window_s=0.0)
+        stream = EventStream(hub)
+        for n in range(1, 4):
+            hub.ingest([_lap(90.0 * n, "VER", n)], "simulator")
+            hub.publish("strategy_results", {"generation": n, "driver": "VER", "lap": np.int64(n)},
+                        session_time_s=float("nan") if n == 2 else None)
+        before, seq = _roundtrip(stream.buffer), stream.seq
+        results = [m for m in before if m["kind"] == "strategy_results"]
+        assert [m["lap"] for m in results] == [1, 2, 3] and results[1]["session_time_s"] is None
+        store.flush()
+        assert [m["seq"] for m in store.results("r1")] == [m["seq"] for m in results]  # every one stored
+        again = RaceSession("VER", store=store, session_id="r1", reorder_window_s=0.0)
+        resumed = EventStream(again)
+        again.restore()
+        resumed.restored()
+        assert resumed.seq == seq and _roundtrip(resumed.buffer) == before
     finally:
         store.close()

@@ -180,6 +180,8 @@ class RaceSession:
         self.subscriber_errors = 0
         self._latest: dict[str, Any] = {}  # the newest payload of each RESULT_KINDS kind (see `publish`)
         self._dispatch_lock = threading.RLock()  # one subscriber call at a time when no loop is bound
+        self._pending: collections.deque[HubEvent] = collections.deque()  # events raised while dispatching
+        self._dispatching = False
         self._loop: Any = None  # the asyncio loop subscribers run on (`bind_loop`)
         self._loop_thread: int | None = None
         self.lap_version = 0  # bumps on every lap record: cheap change detection for views
@@ -512,16 +514,30 @@ class RaceSession:
         self._dispatch(event)
 
     def _dispatch(self, event: HubEvent) -> None:
+        """Hand ``event`` to every subscriber, after any event already being dispatched: an event a
+        subscriber raises (the recommendation service publishing on a strategy result) waits until every
+        subscriber has seen the current one, so all subscribers see events in the same order."""
         with self._dispatch_lock:
-            for callback in list(self._subscribers):
-                try:
-                    callback(event)
-                except Exception:  # a broken view must not stop the race
-                    self.subscriber_errors += 1
-                    n = self.subscriber_errors
-                    if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th ... time: a broken view never floods the log
-                        log.warning("hub subscriber %r failed on %s (%d so far)", callback, event.kind, n,
-                                    exc_info=True)
+            self._pending.append(event)
+            if self._dispatching:
+                return  # nested (a subscriber published): the outer loop below delivers it next, in order
+            self._dispatching = True
+            try:
+                while self._pending:
+                    self._deliver(self._pending.popleft())
+            finally:
+                self._dispatching = False
+
+    def _deliver(self, event: HubEvent) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(event)
+            except Exception:  # a broken view must not stop the race
+                self.subscriber_errors += 1
+                n = self.subscriber_errors
+                if n & (n - 1) == 0:  # logged the 1st, 2nd, 4th ... time: a broken view never floods the log
+                    log.warning("hub subscriber %r failed on %s (%d so far)", callback, event.kind, n,
+                                exc_info=True)
 
     def bind_loop(self, loop) -> None:
         """Run subscribers on ``loop`` (the service's event loop; call from its thread): results published

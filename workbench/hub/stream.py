@@ -127,7 +127,10 @@ class EventStream:
             driver = lap = None
             if isinstance(payload, dict):
                 driver, lap = payload.get("driver"), payload.get("lap")
-            message = self._publish(event.kind, event.session_time_s, driver, lap, json_safe(payload))
+            # the whole message strict JSON (a numpy lap, a NaN time): a message the store cannot write would
+            # leave a hole in the stored numbers and shift every seq after a --resume
+            message = self._publish(event.kind, json_safe(event.session_time_s), json_safe(driver), json_safe(lap),
+                                    json_safe(payload))
             store = self.hub.store
             if store is not None and self.hub.session_id is not None:
                 store.append_result(self.hub.session_id, message)

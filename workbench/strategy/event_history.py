@@ -30,6 +30,7 @@ __all__ = ["EventPriors", "priors_before", "race_entry", "race_from_file_name", 
 
 PRIOR_RACES = 10.0  # weight of the championship-wide history, in races, against the circuit's own
 RECENT_YEARS = 3  # retirements and stops: reliability and tyre rules change, so only recent seasons
+OTHER_SESSIONS = frozenset({"sprint", "sq", "qualifying", "quali", "practice", "fp1", "fp2", "fp3", "shootout"})
 SC_MAX_LAPS = 8  # SC lengths are clipped to 1..8 full laps
 VSC_MAX_LAPS = 6  # VSC lengths are clipped to 1..6 laps
 
@@ -75,13 +76,16 @@ def race_from_file_name(path: str | Path) -> str | None:
     the longest run of words that, followed by "Grand Prix", is a race of that year in the
     history, compared by `fold_race_name` (``2024-sao-paulo-race-laps.csv`` and
     ``2024-são-paulo-race-laps.csv`` both name "2024 São Paulo Grand Prix"). None when no race
-    matches.
+    matches, and for a session that is not the Grand Prix (``2024-chinese-sprint-laps.csv``: a
+    word in `OTHER_SESSIONS`), whose distance and priors are not the race's.
     """
     m = re.match(r"^(\d{4})[-_ ](.+)$", Path(path).stem)
     if not m:
         return None
     names = {fold_race_name(r["race"]): r["race"] for r in history()}
     words = re.split(r"[-_ ]+", m.group(2))
+    if any(fold_race_name(w) in OTHER_SESSIONS for w in words):
+        return None
     for n in range(len(words), 0, -1):
         name = fold_race_name(f"{m.group(1)} {' '.join(words[:n])} grand prix")
         if name in names:

@@ -114,10 +114,11 @@ def season_steps_before(date: str | None, race: str | None = None) -> SeasonStep
                                            "catalogue can be told from this one)")
     past = [(name, step) for d, name, step in _catalogue_steps() if d < date]
     if not past:
-        return SeasonSteps(None, None, {}, f"generic prior (no catalogue race before {race or date}: the first "
-                                           "race of the season)")
+        return SeasonSteps(None, None, {}, f"generic prior (no catalogue race is dated before {race or date})")
     s = float(np.median([step for _, step in past]))
     steps = {c: i * s + 0.0 for i, c in enumerate(DRY_ORDER)}
+    years = sorted({d[:4] for d, _, _ in _catalogue_steps() if d < date})
+    other_year = "" if years == [date[:4]] else f"; from {'-'.join(dict.fromkeys([years[0], years[-1]]))} races"
     return SeasonSteps(steps, s, dict(past),
                        f"season prior: median step per compound {s:+.3f} s over the {len(past)} catalogue "
-                       f"race(s) before {race or date} (data/races/*.fit-report.json)")
+                       f"race(s) before {race or date} (data/races/*.fit-report.json{other_year})")
