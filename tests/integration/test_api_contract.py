@@ -104,25 +104,28 @@ def test_metrics_report_latency_by_operation(server):
     assert metrics["uptime_s"] > 0 and metrics["memory_rss_mb"] > 10
 
 
-def test_push_stream_numbers_messages_and_resumes(server):
-    url = server.base.replace("http", "ws") + "/api/v1/stream"
-
-    async def read(url, n):
+def _read_stream(url: str, n: int, timeout_s: float = 30) -> list[dict]:
+    """The first ``n`` push-stream messages at ``url`` (each within ``timeout_s``), then a clean close."""
+    async def read():
         conn = await websocket_connect(url)
-        out = [json.loads(await asyncio.wait_for(conn.read_message(), 30)) for _ in range(n)]
+        out = [json.loads(await asyncio.wait_for(conn.read_message(), timeout_s)) for _ in range(n)]
         conn.close()
         while await asyncio.wait_for(conn.read_message(), 30) is not None:
             pass  # drain until the close handshake is done, so no socket outlives the loop
         return out
+    return asyncio.run(read())
 
-    first = asyncio.run(read(url, 5))
+
+def test_push_stream_numbers_messages_and_resumes(server):
+    url = server.base.replace("http", "ws") + "/api/v1/stream"
+    first = _read_stream(url, 5)
     seqs = [m["seq"] for m in first]
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
     assert {m["kind"] for m in first} <= {"lap_completed", "car_twin", "pit_in", "pit_out", "sc_deployed",
                                           "sc_ended", "vsc_deployed", "vsc_ended", "retirement", "track_status",
                                           "chequered_flag", "flag", "red_flag", "session_started",
                                           "strategy_results", "strategy_recommendations", "race_prediction"}
-    resumed = asyncio.run(read(f"{url}?since_seq={seqs[1]}", 3))
+    resumed = _read_stream(f"{url}?since_seq={seqs[1]}", 3)
     assert [m["seq"] for m in resumed] == [seqs[1] + 1, seqs[1] + 2, seqs[1] + 3]
     lap = next(m for m in first + resumed if m["kind"] == "lap_completed")
     assert lap["data"]["type"] == "lap" and lap["data"]["driver"] == lap["driver"]
@@ -131,23 +134,14 @@ def test_push_stream_numbers_messages_and_resumes(server):
 def test_push_stream_carries_the_published_results_and_filters_by_kind(server):
     """Issue 17 item 2: the engine's results are stream messages; ``?kinds=`` keeps some kinds only."""
     url = server.base.replace("http", "ws") + "/api/v1/stream"
-
-    async def read(url, n):
-        conn = await websocket_connect(url)
-        out = [json.loads(await asyncio.wait_for(conn.read_message(), 120)) for _ in range(n)]
-        conn.close()
-        while await asyncio.wait_for(conn.read_message(), 30) is not None:
-            pass
-        return out
-
-    results = asyncio.run(read(f"{url}?since_seq=0&kinds=strategy_results,strategy_recommendations", 2))
+    results = _read_stream(f"{url}?since_seq=0&kinds=strategy_results,strategy_recommendations", 2, 120)
     assert {m["kind"] for m in results} <= {"strategy_results", "strategy_recommendations"}
     decision = next(m for m in results if m["kind"] == "strategy_results")
     assert decision["driver"] == "VER" and decision["data"]["ranked"] and decision["lap"] == decision["data"]["lap"]
     assert results[0]["seq"] < results[1]["seq"]
-    laps = asyncio.run(read(f"{url}?kinds=lap_completed", 3))
+    laps = _read_stream(f"{url}?kinds=lap_completed", 3, 120)
     assert {m["kind"] for m in laps} == {"lap_completed"}
-    refused = asyncio.run(read(f"{url}?kinds=lap_completed,laps", 1))[0]
+    refused = _read_stream(f"{url}?kinds=lap_completed,laps", 1, 120)[0]
     assert refused["error"]["code"] == "invalid_parameter"
     assert refused["error"]["message"].startswith("kinds: 'laps' is not a stream message kind; allowed: ")
     assert "race_prediction" in refused["error"]["message"]

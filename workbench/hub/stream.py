@@ -127,10 +127,7 @@ class EventStream:
             driver = lap = None
             if isinstance(payload, dict):
                 driver, lap = payload.get("driver"), payload.get("lap")
-            # the whole message strict JSON (a numpy lap, a NaN time): a message the store cannot write would
-            # leave a hole in the stored numbers and shift every seq after a --resume
-            message = self._publish(event.kind, json_safe(event.session_time_s), json_safe(driver), json_safe(lap),
-                                    json_safe(payload))
+            message = self._publish(event.kind, event.session_time_s, driver, lap, payload)
             store = self.hub.store
             if store is not None and self.hub.session_id is not None:
                 store.append_result(self.hub.session_id, message)
@@ -165,7 +162,10 @@ class EventStream:
         if self._stored:
             self._put_back_stored()
         self.seq += 1
-        message = {"seq": self.seq, "kind": kind, "session_time_s": t, "driver": driver, "lap": lap, "data": data}
+        # strict JSON once, here (a numpy lap, a NaN time): every client writes it as is, and a message the store
+        # could not write would leave a hole in the stored numbers and shift every seq after a --resume
+        message = json_safe({"seq": self.seq, "kind": kind, "session_time_s": t, "driver": driver, "lap": lap,
+                             "data": data})
         self.buffer.append(message)
         for sub in list(self.subscribers):
             if not sub.wants(message):

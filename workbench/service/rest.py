@@ -382,7 +382,7 @@ class StreamHandler(WebSocketHandler):
 
     async def _write(self, message: dict) -> None:
         try:
-            await asyncio.wait_for(self.write_message(json.dumps(json_safe(message))), WRITE_TIMEOUT_S)
+            await asyncio.wait_for(self.write_message(json.dumps(message, allow_nan=False)), WRITE_TIMEOUT_S)
         except TimeoutError:
             self.service.stream.cut(self._sub)
 

@@ -137,7 +137,7 @@ class RaceDashboard(pn.viewable.Viewer):
         if kind == "strategy_results":
             drawn = self.distributions.show(payload)
         elif kind == "strategy_recommendations":
-            drawn = self.recommendations.show(kind, payload)
+            drawn = self.recommendations.show(payload)
         elif kind == "race_prediction":
             drawn = self.prediction.show(payload)
         else:

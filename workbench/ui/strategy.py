@@ -164,10 +164,9 @@ class RecommendationCards(pn.viewable.Viewer):
         self._key = key
         return self._draw(recommendations_for(self.hub))
 
-    def show(self, kind: str, payload: dict[str, Any] | None) -> bool:
-        """Draw a published ``strategy_recommendations`` payload's cards (other kinds are not this view's).
-        True when redrawn."""
-        if kind != "strategy_recommendations" or not payload:
+    def show(self, payload: dict[str, Any] | None) -> bool:
+        """Draw a published ``strategy_recommendations`` payload's cards. True when redrawn."""
+        if not payload:
             return False  # withdrawn: the cards shown stay until the next decision
         return self._draw([dict(r) for r in payload.get("recommendations", [])])
 
