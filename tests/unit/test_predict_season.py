@@ -30,7 +30,7 @@ def test_every_race_is_swept_at_its_own_distance(season):
 
 def test_model_beats_the_naive_order_on_average_at_a_quarter_distance(season):
     m = season_means(season).loc[0.25]
-    assert m.mae < m.naive_mae - 0.3 and m.rho > m.naive_rho  # 2.11 vs 2.54 here (300 races, seed 1)
+    assert m.mae < m.naive_mae - 0.3 and m.rho > m.naive_rho  # 2.10 vs 2.53 here (300 races, seed 1)
     assert m.mae_better >= 5
 
 
