@@ -17,8 +17,12 @@ from laps numbered before ``k`` only (every car's):
   sum matters for the next laps, and no race distance or fuel load is needed. Per compound a
   conjugate normal update: the prior mean is the cross-race mean slope of the compound
   (`slope_priors`), worth ``field_prior_laps2`` (``wet_field_prior_laps2`` for INTERMEDIATE
-  and WET, whose slope is the weather's) in units of the pooled within-stint Sxx (lap^2)
-  of every car's input laps of this race before k.
+  and WET) in units of the pooled within-stint Sxx (lap^2) of every car's input laps of this
+  race before k. A wet-weather tyre's slope is the weather's (a track drying or getting wetter),
+  which another race cannot tell: ``wet_field_prior_laps2`` is fixed a priori at
+  `WET_FIELD_PRIOR_LAPS2` (weak: the race's own laps decide), not fitted. Fitted, it was decided
+  by the one or two training races that had rain and flipped between 20 and 20000 with the
+  training set (docs/twins.md).
 - changing conditions: when the field's mean lap-to-lap change on the compound over the
   last `TREND_WINDOW_LAPS` laps before k exceeds the slope by ``slower_threshold_s_per_lap``
   (rain arriving) or falls below it by ``faster_threshold_s_per_lap`` (drying), the forecast
@@ -48,7 +52,7 @@ from workbench.twins.lap_table import check_lap_table, mark_clean_laps
 
 __all__ = ["PaceParams", "RaceInstances", "causal_flags", "build_instances", "predict_instances", "slope_priors",
            "fit_pace_params", "forecast_race", "HORIZON_LAPS", "MIN_EARLIER_CLEAN_LAPS", "LEVEL_LAPS",
-           "TREND_WINDOW_LAPS", "OUTLIER_S"]
+           "TREND_WINDOW_LAPS", "OUTLIER_S", "WET_FIELD_PRIOR_LAPS2"]
 
 HORIZON_LAPS = 5  # laps k..k+4
 MIN_EARLIER_CLEAN_LAPS = 3  # a stint is forecast once it has this many input laps before k
@@ -59,6 +63,7 @@ _OUTLIER_HISTORY_LAPS = 5
 # mark_clean_laps' flags that make a lap not a green racing lap (PitLane, Deleted, Inaccurate where it sets them)
 _NOT_GREEN_FLAGS = ("PitIn", "PitOut", "PitLane", "Neutralised", "LapOne", "NoTime", "Deleted", "Inaccurate")
 GENERIC_SLOPE_S_PER_LAP = 0.0  # slope prior when no race ran any compound (never with real races)
+WET_FIELD_PRIOR_LAPS2 = 20.0  # INTERMEDIATE/WET slope prior strength, fixed a priori (module docstring)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +73,7 @@ class PaceParams:
     slope_prior_s_per_lap: Mapping[str, float]
     level_decay: float = 0.5
     field_prior_laps2: float = 200.0
-    wet_field_prior_laps2: float = 200.0
+    wet_field_prior_laps2: float = WET_FIELD_PRIOR_LAPS2
     sc_lap_weight: float = 1.0
     trend_damping: float = 1.0
     slower_threshold_s_per_lap: float = 1e9
@@ -268,7 +273,6 @@ def slope_priors(races: Sequence[RaceInstances]) -> dict[str, float]:
 
 _GRID = {"level_decay": (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0),
          "field_prior_laps2": (20.0, 200.0, 2000.0, 20000.0),
-         "wet_field_prior_laps2": (20.0, 200.0, 2000.0, 20000.0),
          "sc_lap_weight": (0.0, 0.25, 0.5, 0.75, 1.0),
          "trend_damping": (1.0, 0.95, 0.9, 0.8, 0.6),
          "slower_threshold_s_per_lap": (0.15, 0.25, 0.4, 0.6, 1.0, 1e9),
@@ -284,7 +288,8 @@ def fit_pace_params(races: Sequence[RaceInstances], sweeps: int = 2) -> PacePara
     ``0.5 * mean + 0.5 * max`` over the races of model MAE / naive MAE (good on average and
     on the worst race), each race scored with slope priors from the *other* races as the
     held-out race will be; one parameter at a time over a fixed grid, ``sweeps`` times
-    (deterministic, no random draw).
+    (deterministic, no random draw). ``wet_field_prior_laps2`` is not fitted
+    (`WET_FIELD_PRIOR_LAPS2`).
 
     Raises
     ------
