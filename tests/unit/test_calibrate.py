@@ -130,7 +130,14 @@ def test_cli_folder_without_tables(tmp_path):
 
 @pytest.mark.integration  # starts a subprocess
 def test_cli_race_distance_is_never_assumed(shared_data, tmp_path):
-    belgium = shared_data / "real-races/2024-belgian-race-laps.csv"  # no lapped finisher: no chequered flag
+    named = shared_data / "real-races/2024-belgian-race-laps.csv"  # no lapped finisher: no chequered flag
+    result = _cli(str(named))  # the file name names the race: its distance from data/event-history.json
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("race distance 44 laps (data/event-history.json (2024 Belgian Grand Prix))")
+    _one_line_error(_cli(str(named), "--laps", "30"), "30 laps from --laps 30 disagrees with 44 from "
+                    "data/event-history.json (2024 Belgian Grand Prix)")
+    belgium = tmp_path / "laps.csv"  # the same table under a name that names no race
+    belgium.write_bytes(named.read_bytes())
     _one_line_error(_cli(str(belgium)), "race distance: unknown", "give --laps N")
     result = _cli(str(belgium), "--laps", "44")
     assert result.returncode == 0, result.stderr

@@ -19,8 +19,8 @@ def add_parser(sub) -> None:
         description="One lap table: fit linear / quadratic / logarithmic degradation per compound on the clean "
                     "laps of a FastF1-shaped lap table (Bayesian, family chosen by evidence), then backtest: "
                     "predict laps k..k+4 of every stint from laps before k, against a naive 'repeat the last "
-                    "clean lap' predictor; the fuel correction needs the race distance (--laps N, --race, or a "
-                    "table that shows the chequered flag). Two or more tables (or a folder of *-laps.csv): "
+                    "clean lap' predictor; the fuel correction needs the race distance (--laps N, --race, the race "
+                    "the file name names (2024-canadian-race-laps.csv), or a table that shows the chequered flag). Two or more tables (or a folder of *-laps.csv): "
                     "the out-of-sample leave-one-race-out backtest of the cross-race pace model: each race "
                     "scored with parameters fitted on the others only.",
     )
@@ -31,8 +31,8 @@ def add_parser(sub) -> None:
                         help="one table: take priors, the fuel model and the distance from this race definition "
                              "(default: generic priors, 100 kg over the race, 0.03 s/kg)")
     parser.add_argument("--laps", dest="race_laps", type=integer_arg("--laps", 1, 200), default=None, metavar="N",
-                        help="one table: the race distance in laps (default: the table's, when it shows the "
-                             "chequered flag)")
+                        help="one table: the race distance in laps (default: the race the file name names, else "
+                             "the table's, when it shows the chequered flag)")
     parser.add_argument("--plot", type=Path, default=None, metavar="FILE.html",
                         help="also write the plot as a standalone HTML page (HoloViews/Bokeh, works offline): one "
                              "table, lap time vs tyre age per compound with the fit; several, the leave-one-race-out "
@@ -128,7 +128,7 @@ def loro_text(report: dict) -> str:
 
 def _single(args, path: Path) -> dict:
     from workbench.service.commands.common import load_race
-    from workbench.strategy.predict import race_distance
+    from workbench.strategy.predict import identify_race, race_distance, race_from_file_name
     from workbench.twins.calibrate import calibrate, priors_from_race
     from workbench.twins.lap_table import FuelCorrection
 
@@ -137,8 +137,10 @@ def _single(args, path: Path) -> dict:
     if args.race is not None:
         race = load_race(args.race)
         priors = priors_from_race(race)
-    # one rule for every command: --laps, the race definition, the lap table's chequered flag
-    found = race_distance(laps, args.race_laps, race)
+    # one rule for every command (as predict): --laps, the race definition, the race the file name names
+    # (its data/event-history.json entry), the lap table's chequered flag
+    entry = identify_race(None, race, race_from_file_name(path))[0]
+    found = race_distance(laps, args.race_laps, race, entry)
     distance, source = found.laps, found.source
     base = FuelCorrection.from_race(race) if race is not None else FuelCorrection()
     fuel = FuelCorrection(start_kg=base.start_kg, mass_effect_s_per_kg=base.mass_effect_s_per_kg,
