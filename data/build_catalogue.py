@@ -5,6 +5,9 @@ Run from the repository root:  python data/build_catalogue.py [SHARED_DATA_DIR]
 For every ``real-races/<year>-<slug>-race-laps.csv`` it writes ``data/races/<slug>-<year>.race.json``
 and ``data/races/<slug>-<year>.fit-report.json`` (`workbench.strategy.racefit.fit_race`, the same
 code as ``racetwin fit``), after ``data/start-model.json`` (the start model those fits read).
+It also writes ``data/pace-params.json``: the cross-race pace model's parameters fitted on those
+races (`workbench.twins.pace_model.pace_params_bundle`; ``racetwin calibrate`` on one table uses
+them; tests/unit/test_pace_model.py compares them with a re-fit).
 ``data/bahrain-2024.race.json``, the bundled default race, is the catalogue's Bahrain entry
 (``data/build_bahrain_2024.py``). tests/unit/test_racefit_real.py re-runs the fits and compares (test_fit_on_the_fly_is_the_catalogue_entry).
 """
@@ -55,6 +58,13 @@ def fit_one(shared: Path, name: str, model: dict | None = None):
                     start_model=model if model is not None else start_model(shared), source=rel)
 
 
+def pace_params(shared: Path) -> dict:
+    """The ``data/pace-params.json`` object: every real race, keyed by its event name."""
+    from workbench.twins.pace_model import pace_params_bundle
+
+    return pace_params_bundle({event_name_from_path(p): read_laps(p)[0] for p in race_files(shared).values()})
+
+
 def dump(obj) -> str:
     return json.dumps(obj, indent=1) + "\n"
 
@@ -63,6 +73,7 @@ def main(argv: list[str]) -> None:
     shared = Path(argv[1]) if len(argv) > 1 else default_shared()
     model = start_model(shared)
     (HERE / "start-model.json").write_text(dump(model))
+    (HERE / "pace-params.json").write_text(dump(pace_params(shared)))
     (HERE / "races").mkdir(exist_ok=True)
     for name in race_files(shared):
         fitted = fit_one(shared, name, model)

@@ -92,6 +92,27 @@ def test_cli_json_and_text(shared_data):
     assert "backtest (laps k..k+4 from laps before k): model MAE" in text and "HARD" in text
 
 
+@pytest.mark.integration  # starts a subprocess
+def test_cli_one_table_scores_the_cross_race_pace_model_out_of_sample(shared_data, tmp_path):
+    """Belgium 2024, where this race's own degradation fit loses to the naive predictor (0.459 vs 0.403 s):
+    the bundled cross-race parameters, fitted on the seven other races, beat it (0.408 vs 0.409 s)."""
+    named = shared_data / "real-races/2024-belgian-race-laps.csv"
+    report = json.loads(_cli(str(named), "--json").stdout)
+    pace = report["pace_backtest"]
+    assert pace["out_of_sample"] is True and pace["winner"] == "model", pace
+    assert pace["model_mae_s"] < pace["naive_mae_s"] and pace["laps_scored"] > 2000
+    fitted_on = pace["params"]["source"].split(", ")
+    assert len(fitted_on) == 7 and "2024 Belgian Grand Prix" not in fitted_on
+    assert "out of sample: parameters fitted on 7 other races, not on 2024 Belgian Grand Prix" in pace["note"]
+    text = _cli(str(named)).stdout.splitlines()
+    assert text[-1].startswith("cross-race pace model backtest (laps k..k+4 from laps before k): model MAE 0.408 s")
+    unnamed = tmp_path / "laps.csv"  # the same table under a name that names no race: cannot promise out of sample
+    unnamed.write_bytes(named.read_bytes())
+    pace = json.loads(_cli(str(unnamed), "--laps", "44", "--json").stdout)["pace_backtest"]
+    assert pace["out_of_sample"] is None and len(pace["params"]["source"].split(", ")) == 8
+    assert "race not identified" in pace["note"] and "in sample" in pace["note"]
+
+
 def _one_line_error(result, *needles):
     assert result.returncode == 2, result.stdout
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1, result.stderr

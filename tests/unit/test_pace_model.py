@@ -3,11 +3,14 @@
 Data: ../shared/data/real-races (eight 2024 Grands Prix, TracingInsights/2024, MIT; see its README).
 """
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.strategy.predict import chequered_flag_lap
+from workbench.paths import bundled_data_dir
+from workbench.strategy.predict import chequered_flag_lap, race_from_file_name
 from workbench.twins.calibrate import leave_one_race_out
 from workbench.twins.lap_table import read_fastf1_laps_csv
 from workbench.twins.pace_model import (
@@ -16,7 +19,9 @@ from workbench.twins.pace_model import (
     causal_flags,
     fit_pace_params,
     forecast_race,
+    BUNDLED_PACE_PARAMS_FILE,
     WET_FIELD_PRIOR_LAPS2,
+    bundled_pace_params,
     predict_instances,
     slope_priors,
 )
@@ -47,6 +52,26 @@ def test_model_beats_naive_on_every_shared_race_and_on_average(loro):
         assert len(row["params"]["source"].split(", ")) == len(RACES) - 1
     assert loro["mean"]["model_mae_s"] < loro["mean"]["naive_mae_s"] and loro["mean"]["winner"] == "model"
     assert loro["out_of_sample"] is True and loro["horizon_laps"] == 5
+
+
+def test_bundled_parameters_are_the_fits_on_the_shared_races(tables, loro):
+    """data/pace-params.json (data/build_catalogue.py): per race the leave-one-race-out fit, and the fit on all."""
+    bundle = json.loads((bundled_data_dir() / BUNDLED_PACE_PARAMS_FILE).read_text())
+    events = {f"2024-{s}": race_from_file_name(f"2024-{s}-race-laps.csv") for s in RACES}
+    assert bundle["races"] == [events[r["race"]] for r in loro["races"]]
+    for row in loro["races"]:
+        stored = dict(bundle["without"][events[row["race"]]])
+        fitted = dict(row["params"])
+        assert stored.pop("source").split(", ") == [events[n] for n in fitted.pop("source").split(", ")]
+        assert stored == fitted, row["race"]
+        params, out_of_sample = bundled_pace_params(events[row["race"]])
+        assert out_of_sample is True and events[row["race"]] not in params.source
+    all_races = dict(bundle["all"])
+    refit = fit_pace_params([build_instances(t, events[n]) for n, t in tables.items()]).to_dict()
+    assert all_races == refit
+    params, out_of_sample = bundled_pace_params("2024 Hungarian Grand Prix")  # not bundled: fitted on all
+    assert out_of_sample is True and params == PaceParams.from_dict(bundle["all"])
+    assert bundled_pace_params(None)[1] is None
 
 
 def test_a_wet_race_beats_naive_whatever_dry_races_it_is_trained_on(tables):

@@ -19,7 +19,7 @@ from workbench.twins.tyre_model import DegradationFit, DegradationPrior, best, f
 
 __all__ = ["fit_compounds", "backtest", "backtest_predictions", "calibrate", "priors_from_race", "HORIZON_LAPS",
            "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS",
-           "leave_one_race_out"]
+           "leave_one_race_out", "pace_backtest"]
 
 HORIZON_LAPS = 5  # laps k..k+4
 MIN_EARLIER_CLEAN_LAPS = 3
@@ -136,6 +136,40 @@ def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = N
 
 
 # --- Leave-one-race-out backtest of the cross-race pace model -----------------------------------------------------
+
+def pace_backtest(laps: pd.DataFrame, race: str | None = None) -> dict[str, Any]:
+    """Next-5-lap backtest of the cross-race pace model on one race, with the bundled parameters.
+
+    The parameters are ``data/pace-params.json``'s (`workbench.twins.pace_model.bundled_pace_params`):
+    fitted on the other bundled races when ``race`` (its name in ``data/event-history.json``) is
+    one of them, else on all of them. Model and naive ("repeat the last clean lap") are scored on
+    the same laps, as in `leave_one_race_out`.
+
+    Returns
+    -------
+    dict
+        ``model_mae_s``, ``naive_mae_s``, ``laps_scored``, ``winner``, ``horizon_laps``,
+        ``params`` (with their ``source``: the races fitted on), ``out_of_sample`` (True, or None
+        when ``race`` is not named: a bundled race under another name would be in sample) and
+        ``note``.
+    """
+    from workbench.twins.pace_model import HORIZON_LAPS as PACE_HORIZON
+    from workbench.twins.pace_model import build_instances, bundled_pace_params, predict_instances
+
+    params, out_of_sample = bundled_pace_params(race)
+    inst = build_instances(laps, race or "race")
+    model = float(np.mean(np.abs(predict_instances(inst, params) - inst.actual_s)))
+    naive = float(np.mean(np.abs(inst.naive_s - inst.actual_s)))
+    fitted_on = params.source.split(", ")
+    if out_of_sample is None:
+        note = (f"race not identified: parameters fitted on all {len(fitted_on)} bundled races; if this table is "
+                "one of them, the score is in sample")
+    else:
+        note = f"out of sample: parameters fitted on {len(fitted_on)} other races, not on {race}"
+    return {"model_mae_s": round(model, 4), "naive_mae_s": round(naive, 4), "laps_scored": len(inst),
+            "winner": "model" if model < naive else "naive", "horizon_laps": PACE_HORIZON,
+            "params": params.to_dict(), "out_of_sample": out_of_sample, "note": note}
+
 
 def leave_one_race_out(tables: dict[str, pd.DataFrame], progress=None) -> dict[str, Any]:
     """Out-of-sample next-5-lap backtest of `workbench.twins.pace_model` on each race, fitted on the others.

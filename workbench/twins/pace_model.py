@@ -41,18 +41,21 @@ are fitted only on the races given, never on the race scored.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from workbench.paths import bundled_data_dir
 from workbench.telemetry.records import DRY_COMPOUNDS
 from workbench.twins.lap_table import check_lap_table, mark_clean_laps
 
 __all__ = ["PaceParams", "RaceInstances", "causal_flags", "build_instances", "predict_instances", "slope_priors",
            "fit_pace_params", "forecast_race", "HORIZON_LAPS", "MIN_EARLIER_CLEAN_LAPS", "LEVEL_LAPS",
-           "TREND_WINDOW_LAPS", "OUTLIER_S", "WET_FIELD_PRIOR_LAPS2"]
+           "TREND_WINDOW_LAPS", "OUTLIER_S", "WET_FIELD_PRIOR_LAPS2", "pace_params_bundle", "bundled_pace_params",
+           "BUNDLED_PACE_PARAMS_FILE"]
 
 HORIZON_LAPS = 5  # laps k..k+4
 MIN_EARLIER_CLEAN_LAPS = 3  # a stint is forecast once it has this many input laps before k
@@ -63,6 +66,7 @@ _OUTLIER_HISTORY_LAPS = 5
 # mark_clean_laps' flags that make a lap not a green racing lap (PitLane, Deleted, Inaccurate where it sets them)
 _NOT_GREEN_FLAGS = ("PitIn", "PitOut", "PitLane", "Neutralised", "LapOne", "NoTime", "Deleted", "Inaccurate")
 GENERIC_SLOPE_S_PER_LAP = 0.0  # slope prior when no race ran any compound (never with real races)
+BUNDLED_PACE_PARAMS_FILE = "pace-params.json"  # in data/, built by data/build_catalogue.py
 WET_FIELD_PRIOR_LAPS2 = 20.0  # INTERMEDIATE/WET slope prior strength, fixed a priori (module docstring)
 
 
@@ -92,6 +96,22 @@ class PaceParams:
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["slope_prior_s_per_lap"] = {c: round(float(v), 4) for c, v in sorted(self.slope_prior_s_per_lap.items())}
         return out
+
+    @classmethod
+    def from_dict(cls, obj: Mapping[str, Any]) -> PaceParams:
+        """The inverse of `to_dict` (as stored in ``data/pace-params.json``).
+
+        Raises
+        ------
+        ValueError
+            Naming a field that is not a parameter.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        for key in obj:
+            if key not in names:
+                raise ValueError(f"pace parameters: {key!r} is not a field of PaceParams ({', '.join(sorted(names))})")
+        return cls(**{**obj, "slope_prior_s_per_lap": {str(c): float(v) for c, v in
+                                                      obj.get("slope_prior_s_per_lap", {}).items()}})
 
 
 def causal_flags(laps: pd.DataFrame) -> pd.DataFrame:
@@ -322,3 +342,31 @@ def forecast_race(inst: RaceInstances, params: PaceParams) -> pd.DataFrame:
     return pd.DataFrame({"k": inst.k, "Driver": inst.driver, "Stint": inst.stint, "LapNumber": inst.target_lap,
                          "Compound": inst.compound, "Predicted": predict_instances(inst, params),
                          "Naive": inst.naive_s, "Actual": inst.actual_s})
+
+
+def pace_params_bundle(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The parameters ``data/pace-params.json`` bundles, fitted on ``tables`` (race name -> lap table).
+
+    ``all``: fitted on every race; ``without``: per race, fitted on the others (what a backtest
+    of that race may use and stay out of sample); ``races``: the names. Deterministic.
+    """
+    races = [build_instances(table, name) for name, table in tables.items()]
+    without = {r.name: fit_pace_params([o for o in races if o is not r]).to_dict() for r in races} \
+        if len(races) > 1 else {}
+    return {"about": "cross-race pace model parameters (workbench.twins.pace_model.fit_pace_params), built by "
+                     "data/build_catalogue.py from ../shared/data/real-races",
+            "races": [r.name for r in races], "all": fit_pace_params(races).to_dict(), "without": without}
+
+
+def bundled_pace_params(race: str | None = None) -> tuple[PaceParams, bool | None]:
+    """The bundled cross-race parameters for forecasting ``race`` (its name in ``data/event-history.json``).
+
+    Returns the parameters and whether they are out of sample for ``race``: for a bundled race,
+    those fitted on the other bundled races (True); for another named race, those fitted on all of
+    them (True); for an unnamed race (None), those fitted on all of them (None: if the table is a
+    bundled race under another name, it was fitted on).
+    """
+    obj = json.loads((bundled_data_dir() / BUNDLED_PACE_PARAMS_FILE).read_text())
+    if race is not None and race in obj["without"]:
+        return PaceParams.from_dict(obj["without"][race]), True
+    return PaceParams.from_dict(obj["all"]), (None if race is None else True)

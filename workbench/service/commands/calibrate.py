@@ -108,7 +108,11 @@ def _text(report: dict) -> str:
                                                             for f, v in m["families"].items()))
     b = report["backtest"]
     lines.append(f"backtest (laps k..k+{b['horizon_laps'] - 1} from laps before k): model MAE {b['mae_s']:.3f} s, "
-                 f"naive MAE {b['naive_mae_s']:.3f} s, n {b['n']}")
+                 f"naive MAE {b['naive_mae_s']:.3f} s, n {b['n']} (this race's degradation fit above)")
+    p = report["pace_backtest"]
+    lines.append(f"cross-race pace model backtest (laps k..k+{p['horizon_laps'] - 1} from laps before k): model MAE "
+                 f"{p['model_mae_s']:.3f} s, naive MAE {p['naive_mae_s']:.3f} s, n {p['laps_scored']}, "
+                 f"{p['winner']} wins; {p['note']}")
     return "\n".join(lines)
 
 
@@ -129,7 +133,7 @@ def loro_text(report: dict) -> str:
 def _single(args, path: Path) -> dict:
     from workbench.service.commands.common import load_race
     from workbench.strategy.predict import identify_race, race_distance, race_from_file_name
-    from workbench.twins.calibrate import calibrate, priors_from_race
+    from workbench.twins.calibrate import calibrate, pace_backtest, priors_from_race
     from workbench.twins.lap_table import FuelCorrection
 
     laps = read_lap_table(path)
@@ -150,7 +154,8 @@ def _single(args, path: Path) -> dict:
 
     progress = progress_bar("backtest", not args.json and sys.stderr.isatty(), unit="lap")
     report = {"race_laps": distance, "race_laps_source": source,
-              **calibrate(laps, priors=priors, fuel=fuel, progress=progress)}
+              **calibrate(laps, priors=priors, fuel=fuel, progress=progress),
+              "pace_backtest": pace_backtest(laps, entry["race"] if entry else None)}
     if args.plot is not None:
         from workbench.plots import write_plot
         from workbench.twins.lap_table import mark_clean_laps
