@@ -48,13 +48,15 @@ from workbench.telemetry.records import DRY_COMPOUNDS
 
 __all__ = ["LapTableError", "read_lap_table", "normalize_lap_table", "check_lap_table", "read_fastf1_laps_csv",
            "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "KNOWN_COMPOUNDS", "DURATION_COLUMNS", "CLOCK_COLUMNS",
-           "MAX_DURATION_S", "MAX_CLOCK_S"]
+           "MAX_DURATION_S", "MAX_CLOCK_S", "UNKNOWN_COMPOUNDS", "fill_unknown_compounds"]
 
 REQUIRED_COLUMNS = ("Driver", "LapNumber", "LapTime", "Compound", "Stint", "TyreLife")
 OPTIONAL_COLUMNS = ("Team", "Position", "TrackStatus", "PitIn", "PitOut", "PitLane", "Deleted", "IsAccurate",
                     "FuelKg", "GapToLeader", "Time", "LapStartTime", "PitInTime", "PitOutTime",
                     "Sector1Time", "Sector2Time", "Sector3Time")
 KNOWN_COMPOUNDS = (*DRY_COMPOUNDS, "INTERMEDIATE", "WET")
+# FastF1's values for a lap whose tyre timing did not say (and an empty cell, upper-cased as pandas reads it)
+UNKNOWN_COMPOUNDS = ("UNKNOWN", "TEST_UNKNOWN", "NAN", "NONE", "")
 DURATION_COLUMNS = ("LapTime", "Sector1Time", "Sector2Time", "Sector3Time")
 CLOCK_COLUMNS = ("Time", "LapStartTime", "PitInTime", "PitOutTime", "Sector1SessionTime", "Sector2SessionTime",
                  "Sector3SessionTime")
@@ -242,8 +244,56 @@ def normalize_lap_table(laps: pd.DataFrame | list[dict[str, Any]], source: str =
     return df
 
 
+def fill_unknown_compounds(table: pd.DataFrame, source: str = "laps") -> list[str]:
+    """In place: a lap whose Compound is unknown (`UNKNOWN_COMPOUNDS`) takes its stint's compound.
+
+    FastF1 writes ``UNKNOWN`` (or leaves the cell empty) for a lap whose tyre the timing did not
+    report. When the driver's other laps of the same ``Stint`` name exactly one compound, that
+    is the lap's. A stint with no known lap (a car out on lap 1, say) takes the compound most
+    of the other cars ran on those laps, a guess the note calls one; with no other car on those
+    laps it stays unknown (and `check_lap_table` refuses it). ``table`` has upper-case
+    ``Compound`` strings. Returns one note per stint filled, naming the rows, so the repair is
+    never silent.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"Driver": ["VER"] * 3, "Stint": [1, 1, 1], "Compound": ["SOFT", "UNKNOWN", "SOFT"]})
+    >>> fill_unknown_compounds(t)
+    ["laps: Compound of row 1 (VER stint 1) is 'UNKNOWN': taken as SOFT, the stint's other laps' compound"]
+    >>> list(t.Compound)
+    ['SOFT', 'SOFT', 'SOFT']
+    """
+    unknown = table["Compound"].isin(UNKNOWN_COMPOUNDS)
+    notes = []
+    if not unknown.any():
+        return notes
+    stint = pd.to_numeric(table["Stint"], errors="coerce")
+    for (driver, number), rows in table[unknown].groupby([table["Driver"][unknown], stint[unknown]], sort=True):
+        mates = table[(table["Driver"] == driver) & (stint == number) & ~unknown]["Compound"].unique()
+        if len(mates) == 1 and mates[0] in KNOWN_COMPOUNDS:
+            compound, why = str(mates[0]), "the stint's other laps' compound"
+        elif len(mates) == 0:
+            field = table[table["LapNumber"].isin(rows["LapNumber"]) & ~unknown & (table["Driver"] != driver)]
+            counts = field["Compound"][field["Compound"].isin(KNOWN_COMPOUNDS)].value_counts()
+            if counts.empty:
+                continue
+            compound = str(counts.index[0])
+            why = "a guess: no lap of the stint names one, and most other cars ran it on those laps"
+        else:
+            continue
+        values = "/".join(repr(v) if v else "empty" for v in sorted(set(rows["Compound"])))
+        table.loc[rows.index, "Compound"] = compound
+        which = ", ".join(str(i) for i in rows.index[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+        notes.append(f"{source}: Compound of row{'s' if len(rows) > 1 else ''} {which} ({driver} stint {int(number)}) "
+                     f"is {values}: taken as {compound}, {why}")
+    return notes
+
+
 def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
     """Normalise, then check the columns the models need; return them sorted by Driver, LapNumber.
+
+    A lap whose compound is unknown takes its stint's (`fill_unknown_compounds`); the notes saying
+    so are in the returned frame's ``attrs["lap_table_notes"]`` (empty when nothing was filled).
 
     Raises
     ------
@@ -263,7 +313,7 @@ def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
     keep = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in df.columns]
     out = df[keep].copy()
     out["Driver"] = out["Driver"].astype(str)
-    out["Compound"] = out["Compound"].astype(str).str.upper()
+    out["Compound"] = out["Compound"].fillna("").astype(str).str.upper()  # an empty cell: "" (unknown)
     for col, lo, integer in (("LapNumber", 1, True), ("Stint", 1, True), ("TyreLife", 0, True), ("LapTime", 0, False)):
         values = pd.to_numeric(out[col], errors="coerce")
         bad = values.isna() & out[col].notna()
@@ -277,17 +327,22 @@ def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
             rule = f"is not {'an integer' if integer else 'a number'} >= {lo}"
             raise LapTableError(f"{source}: row {i} {col}: {_plain(original[col].iloc[i])!r} {rule}")
         out[col] = values.astype(int) if integer else values.astype(float)
+    notes = fill_unknown_compounds(out, source)
     unknown = ~out["Compound"].isin(KNOWN_COMPOUNDS)
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
+        why = (" (and no lap of its stint, nor another car on its laps, names one to take)"
+               if out["Compound"].iloc[i] in UNKNOWN_COMPOUNDS else "")
         raise LapTableError(f"{source}: row {i} Compound: {_plain(original['Compound'].iloc[i])!r} is not one of "
-                            f"{', '.join(KNOWN_COMPOUNDS)}")
+                            f"{', '.join(KNOWN_COMPOUNDS)}{why}")
     dup = out.duplicated(["Driver", "LapNumber"])
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise LapTableError(f"{source}: row {i} LapNumber: {out['LapNumber'].iloc[i]} repeats a lap of driver "
                             f"{out['Driver'].iloc[i]!r}")
-    return out.sort_values(["Driver", "LapNumber"], ignore_index=True)
+    out = out.sort_values(["Driver", "LapNumber"], ignore_index=True)
+    out.attrs["lap_table_notes"] = notes
+    return out
 
 
 def _file_problem(path: Path) -> str | None:

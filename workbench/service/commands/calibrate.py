@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg, output_file
+from workbench.service.commands.common import integer_arg, output_file, print_lap_table_notes
 
 _LAP_TABLE_SUFFIXES = ("-race-laps.csv", "-laps.csv", ".csv")
 
@@ -137,6 +137,7 @@ def _single(args, path: Path) -> dict:
     from workbench.twins.lap_table import FuelCorrection
 
     laps = read_lap_table(path)
+    print_lap_table_notes("calibrate", laps, str(path))
     priors = race = None
     if args.race is not None:
         race = load_race(args.race)
@@ -187,6 +188,7 @@ def run(args) -> int:
                 if name in tables:
                     raise ValueError(f"{path}: race name {name!r} repeats another table's")
                 tables[name] = read_lap_table(path)
+                print_lap_table_notes("calibrate", tables[name], str(path))
             report = leave_one_race_out(tables, progress=progress_bar(
                 "leave-one-race-out", not args.json and sys.stderr.isatty(), unit="race"))
             text = loro_text(report)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CliError", "integer_arg", "load_race", "input_file", "output_file", "writable_dir"]
+__all__ = ["CliError", "integer_arg", "load_race", "input_file", "output_file", "writable_dir",
+           "print_lap_table_notes"]
 
 
 class CliError(ValueError):
@@ -107,3 +109,22 @@ def load_race(path: Path | str | None, option: str = "--race"):
         if text.startswith(f"{path}: "):  # the race-definition reader names the file: say the option too
             text = f"{str(path)!r}: {text[len(str(path)) + 2:]}"
         raise CliError(f"{option}: {text}" if str(path) in text else f"{option}: {str(path)!r}: {text}") from None
+
+
+def print_lap_table_notes(command: str, laps, source: str) -> None:
+    """Say on stderr what reading the lap table repaired (`check_lap_table`'s ``lap_table_notes``).
+
+    E.g. ``racetwin predict: note: FILE: Compound of rows 100, 101 (BOT stint 3) is 'UNKNOWN': taken
+    as HARD, the stint's other laps' compound``. A table the check refuses prints nothing here:
+    the command's own error says why.
+    """
+    from workbench.telemetry.lap_reader import check_lap_table
+
+    notes = laps.attrs.get("lap_table_notes")  # a table checked on reading keeps its notes
+    if notes is None:
+        try:
+            notes = check_lap_table(laps, source=source).attrs.get("lap_table_notes", [])
+        except ValueError:
+            return
+    for note in notes:
+        print(f"racetwin {command}: note: {note}", file=sys.stderr)

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import CliError, integer_arg, output_file, writable_dir
+from workbench.service.commands.common import CliError, integer_arg, output_file, print_lap_table_notes, writable_dir
 
 
 def add_parser(sub) -> None:
@@ -93,6 +93,7 @@ def run(args) -> int:
         writable_dir("--real-out", args.real_out)
     try:
         laps, drivers = read_laps(args.laps)
+        print_lap_table_notes("fit", laps, str(args.laps))
         folder = args.history or _default_history()
         history = load_history(folder) if folder is not None else None
         event = args.event or event_name_from_path(args.laps)

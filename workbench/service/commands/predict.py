@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from workbench.service.commands.common import integer_arg, output_file
+from workbench.service.commands.common import integer_arg, output_file, print_lap_table_notes
 
 
 def add_parser(sub) -> None:
@@ -153,6 +153,7 @@ def run(args) -> int:
     try:
         plot = output_file("--plot", args.plot) if args.plot is not None else None
         laps = read_lap_csv(args.laps)
+        print_lap_table_notes("predict", laps, str(args.laps))
         track = _load_race(args.race)
         kw = dict(runs=args.runs, seed=args.seed, track=track, race_name=args.race_name, race_laps=args.race_laps,
                   file_race=race_from_file_name(args.laps),
