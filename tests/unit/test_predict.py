@@ -126,3 +126,17 @@ def test_a_safety_car_out_at_lap_k_carries_into_the_state(laps):
     assert predict_from_laps(sc, 28, runs=50, seed=1).fit["track_status_at_k"] == "SC"
     sc.loc[sc.LapNumber == 28, "TrackStatus"] = 16
     assert predict_from_laps(sc, 28, runs=50, seed=1).fit["track_status_at_k"] == "VSC"
+
+
+def test_a_compound_raced_but_with_no_clean_lap_yet_gets_the_generic_prior(shared_data):
+    """Britain 2024 at lap 20: a car has just gone out on intermediates (no clean INTERMEDIATE lap by K).
+
+    Raised before: ``state.cars[14].compound: 'INTERMEDIATE' has no model in the race definition``.
+    """
+    britain = pd.read_csv(shared_data / "real-races/2024-british-race-laps.csv")
+    at_k = britain[britain.LapNumber == 20]
+    assert "INTERMEDIATE" in set(at_k.Compound)
+    pred = predict_module.predict_from_laps(britain, 20, runs=50, seed=1, race_name="2024 British Grand Prix")
+    inter = pred.fit["compounds"]["INTERMEDIATE"]
+    assert inter["note"] == "no lap yet: generic prior" and inter["offset_s"] > 0
+    assert len(pred.drivers) == britain.Driver.nunique()
