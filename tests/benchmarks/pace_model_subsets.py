@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.service.commands.calibrate import race_name
-from workbench.twins.pace_model import build_instances, fit_pace_params, predict_instances
+from workbench.twins.calibrate import pace_score
+from workbench.twins.pace_model import build_instances, fit_pace_params
 
 REAL_RACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real-races"
 
@@ -34,10 +35,8 @@ def main() -> None:
     for subset in itertools.combinations(sorted(races), args.size):
         for held_out in subset:
             trained_on = [n for n in subset if n != held_out]
-            params = fit_pace_params([races[n] for n in trained_on])
-            race = races[held_out]
-            ratio = float(np.mean(np.abs(predict_instances(race, params) - race.actual_s))
-                          / np.mean(np.abs(race.naive_s - race.actual_s)))
+            scored = pace_score(races[held_out], fit_pace_params([races[n] for n in trained_on]))
+            ratio = scored["model_mae_s"] / scored["naive_mae_s"]
             ratios.append(ratio)
             if ratio > 1.0:
                 print(f"loses: {held_out} (MAE ratio {ratio:.3f}), trained on {', '.join(trained_on)}")

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.race.definition import bundled_race
-from workbench.strategy.event_history import history
+from workbench.strategy.event_history import priors_before
 from workbench.strategy.predict import (SWEEP_FRACTIONS, actual_classification, identify_race, known_laps,
-                                        race_distance, race_from_file_name, _event_priors)
+                                        race_distance, race_from_file_name)
 from workbench.strategy.predict_fit import fit_known_laps
 from workbench.telemetry.records import DRY_COMPOUNDS
 from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clean_laps
@@ -35,7 +35,7 @@ MIN_LAPS_AFTER_K = 5
 def persistence(laps: pd.DataFrame, at_lap: int, n_laps: int, race: str) -> dict[str, float]:
     """Past (fitted) vs future pace of the finishers at ``at_lap``: RMS difference, errors, excess variance."""
     entry = identify_race(race, None, None)[0]
-    events, _ = _event_priors(entry)
+    events = priors_before(entry["date"], entry["circuit_id"])  # as predict: races dated before this one
     fitted = fit_known_laps(known_laps(laps, at_lap), at_lap, n_laps, bundled_race(), events)
     past = {e.driver: e.pace_delta_s for e in fitted.race.cars}
     se_past = fitted.report["pace_se_s"]
@@ -65,7 +65,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--directory", type=Path, default=REAL_RACES)
     args = parser.parse_args()
-    history()  # load once
     rows = []
     for path in sorted(args.directory.glob("*-laps.csv")):
         race = race_from_file_name(path)

@@ -352,7 +352,7 @@ def fit_known_laps(known: pd.DataFrame, at_lap: int, n_laps: int, base: RaceDefi
     # every compound raced by K gets a model: one with no clean lap yet (a car just out on intermediates as rain
     # comes: Britain 2024 at lap 20) takes the generic prior, like a dry compound nobody has raced
     raced = {str(c) for c in df.Compound.unique()}
-    for c in DRY + tuple(c for c in ("INTERMEDIATE", "WET") if c in seen or c in raced):
+    for c in DRY + tuple(c for c in ("INTERMEDIATE", "WET") if c in raced):
         if c in deg:
             models[c] = dataclasses.replace(deg[c], offset_s=float(offsets.get(c, 0.0)),
                                             fit_note=deg[c].fit_note or f"fitted on laps 1-{at_lap}")

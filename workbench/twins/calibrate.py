@@ -19,7 +19,7 @@ from workbench.twins.tyre_model import DegradationFit, DegradationPrior, best, f
 
 __all__ = ["fit_compounds", "backtest", "backtest_predictions", "calibrate", "priors_from_race", "HORIZON_LAPS",
            "MIN_EARLIER_CLEAN_LAPS", "INTERCEPT_LAPS",
-           "leave_one_race_out", "pace_backtest"]
+           "leave_one_race_out", "pace_backtest", "pace_score"]
 
 HORIZON_LAPS = 5  # laps k..k+4
 MIN_EARLIER_CLEAN_LAPS = 3
@@ -137,6 +137,21 @@ def calibrate(laps: pd.DataFrame, priors: dict[str, DegradationPrior] | None = N
 
 # --- Leave-one-race-out backtest of the cross-race pace model -----------------------------------------------------
 
+def pace_score(inst, params) -> dict[str, Any]:
+    """Model and naive ("repeat the last clean lap") next-5-lap MAE of the pace model on one race's forecasts.
+
+    ``inst`` is `workbench.twins.pace_model.build_instances`'s, ``params`` a `PaceParams`; both
+    predictors are scored on the same laps. Returns ``laps_scored``, ``model_mae_s``,
+    ``naive_mae_s`` (rounded to 0.1 ms) and ``winner``.
+    """
+    from workbench.twins.pace_model import predict_instances
+
+    model = float(np.mean(np.abs(predict_instances(inst, params) - inst.actual_s)))
+    naive = float(np.mean(np.abs(inst.naive_s - inst.actual_s)))
+    return {"laps_scored": len(inst), "model_mae_s": round(model, 4), "naive_mae_s": round(naive, 4),
+            "winner": "model" if model < naive else "naive"}
+
+
 def pace_backtest(laps: pd.DataFrame, race: str | None = None) -> dict[str, Any]:
     """Next-5-lap backtest of the cross-race pace model on one race, with the bundled parameters.
 
@@ -154,21 +169,18 @@ def pace_backtest(laps: pd.DataFrame, race: str | None = None) -> dict[str, Any]
         ``note``.
     """
     from workbench.twins.pace_model import HORIZON_LAPS as PACE_HORIZON
-    from workbench.twins.pace_model import build_instances, bundled_pace_params, predict_instances
+    from workbench.twins.pace_model import build_instances, bundled_pace_params
 
     params, out_of_sample = bundled_pace_params(race)
-    inst = build_instances(laps, race or "race")
-    model = float(np.mean(np.abs(predict_instances(inst, params) - inst.actual_s)))
-    naive = float(np.mean(np.abs(inst.naive_s - inst.actual_s)))
+    scored = pace_score(build_instances(laps, race or "race"), params)
     fitted_on = params.source.split(", ")
     if out_of_sample is None:
         note = (f"race not identified: parameters fitted on all {len(fitted_on)} bundled races; if this table is "
                 "one of them, the score is in sample")
     else:
         note = f"out of sample: parameters fitted on {len(fitted_on)} other races, not on {race}"
-    return {"model_mae_s": round(model, 4), "naive_mae_s": round(naive, 4), "laps_scored": len(inst),
-            "winner": "model" if model < naive else "naive", "horizon_laps": PACE_HORIZON,
-            "params": params.to_dict(), "out_of_sample": out_of_sample, "note": note}
+    return {**scored, "horizon_laps": PACE_HORIZON, "params": params.to_dict(), "out_of_sample": out_of_sample,
+            "note": note}
 
 
 def leave_one_race_out(tables: dict[str, pd.DataFrame], progress=None) -> dict[str, Any]:
@@ -192,7 +204,7 @@ def leave_one_race_out(tables: dict[str, pd.DataFrame], progress=None) -> dict[s
         With fewer than two races (nothing to fit on), or a race with nothing to score.
     """
     from workbench.twins.pace_model import HORIZON_LAPS as PACE_HORIZON
-    from workbench.twins.pace_model import build_instances, fit_pace_params, predict_instances
+    from workbench.twins.pace_model import build_instances, fit_pace_params
 
     if len(tables) < 2:
         raise ValueError(f"races: {len(tables)} given; leave-one-race-out needs at least 2 lap tables")
@@ -200,11 +212,7 @@ def leave_one_race_out(tables: dict[str, pd.DataFrame], progress=None) -> dict[s
     rows = []
     for held_out in races:
         params = fit_pace_params([r for r in races if r is not held_out])
-        model = float(np.mean(np.abs(predict_instances(held_out, params) - held_out.actual_s)))
-        naive = float(np.mean(np.abs(held_out.naive_s - held_out.actual_s)))
-        rows.append({"race": held_out.name, "laps_scored": len(held_out), "model_mae_s": round(model, 4),
-                     "naive_mae_s": round(naive, 4), "winner": "model" if model < naive else "naive",
-                     "params": params.to_dict()})
+        rows.append({"race": held_out.name, **pace_score(held_out, params), "params": params.to_dict()})
         if progress is not None:
             progress(len(rows), len(races))
     mean = {"model_mae_s": round(float(np.mean([r["model_mae_s"] for r in rows])), 4),
