@@ -109,6 +109,41 @@ def test_unknown_event_lists_the_season(shared_data):
         history.facts("2024 Atlantis Grand Prix")
 
 
+def test_a_race_after_the_tables_takes_its_circuit_from_the_last_edition_of_its_name(shared_data):
+    """A 2026 lap table (the tables end in 2025): the circuit's history still counts; grid and numbers are priors.
+
+    Found with a real 2026 table (the Monaco Grand Prix as FastF1 writes it), which ``racetwin fit`` refused
+    outright ("'2026 Monaco Grand Prix' is not a race of the history tables"). Here the 2024 Monaco laps stand in.
+    """
+    history = load_history(shared_data / "historical")
+    laps, drivers = read_laps(shared_data / "real-races" / "2024-monaco-race-laps.csv")
+    fitted = fit_race(laps, drivers=drivers, event="2026 Monaco Grand Prix", history=history, start_model=None)
+    report, prov = fitted.report, fitted.report["provenance"]
+    assert report["event_found_in_history"] is False
+    assert report["circuit_from_earlier_edition"] == "2025 Monaco Grand Prix"
+    assert fitted.race["name"] == "2026 Monaco Grand Prix" and "Monaco" in fitted.race["track"]["name"]
+    assert prov["track.pit_loss_green_s"]["source"] == "laps+history"  # Monaco's own pit-lane times
+    assert report["overtaking"]["circuit_races"] >= 10  # Monaco 2014-2025, hardest to pass at
+    assert report["overtaking"]["circuit_mean_changes"] < report["overtaking"]["championship_mean_changes"]
+    assert fitted.race["track"]["overtaking_difficulty"] > 0.55  # harder than an average circuit's 0.5
+    assert prov["events.sc_phases_p"]["source"] == "history"
+    assert prov["cars[].grid"]["source"] == "prior"  # the 2026 grid is not in the tables
+    # a new name after the tables: no circuit, priors, said so; a wrong name in a season the tables hold: refused
+    new = fit_race(laps, drivers=drivers, event="2026 Madrid Grand Prix", history=history, start_model=None)
+    assert new.report["circuit_from_earlier_edition"] is None
+    assert new.report["provenance"]["track.name"]["source"] == "prior"
+    assert new.report["provenance"]["track.overtaking_difficulty"]["source"] == "prior"
+    with pytest.raises(ValueError, match=r"event: '2025 Madrid Grand Prix' is not a race of the history tables"):
+        fit_race(laps, drivers=drivers, event="2025 Madrid Grand Prix", history=history, start_model=None)
+
+
+def test_pit_loss_note_says_what_was_blended():
+    report = json.loads(resolve_race("bahrain-2024").with_name("bahrain-2024.fit-report.json").read_text())
+    note = report["provenance"]["track.pit_loss_green_s"]["note"]
+    assert " green stops measured (median " in note
+    assert "blended with the pit-lane time at this circuit in earlier seasons (" in note
+
+
 def test_start_sigma_reaches_the_target_change():
     pace = np.zeros(20)
     noise = np.full(20, 0.3)

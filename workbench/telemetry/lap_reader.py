@@ -48,7 +48,8 @@ from workbench.telemetry.records import DRY_COMPOUNDS
 
 __all__ = ["LapTableError", "read_lap_table", "normalize_lap_table", "check_lap_table", "read_fastf1_laps_csv",
            "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "KNOWN_COMPOUNDS", "DURATION_COLUMNS", "CLOCK_COLUMNS",
-           "MAX_DURATION_S", "MAX_CLOCK_S", "UNKNOWN_COMPOUNDS", "fill_unknown_compounds"]
+           "MAX_DURATION_S", "MAX_CLOCK_S", "UNKNOWN_COMPOUNDS", "fill_unknown_compounds",
+           "fill_missing_tyre_life"]
 
 REQUIRED_COLUMNS = ("Driver", "LapNumber", "LapTime", "Compound", "Stint", "TyreLife")
 OPTIONAL_COLUMNS = ("Team", "Position", "TrackStatus", "PitIn", "PitOut", "PitLane", "Deleted", "IsAccurate",
@@ -289,11 +290,72 @@ def fill_unknown_compounds(table: pd.DataFrame, source: str = "laps") -> list[st
     return notes
 
 
+def fill_missing_tyre_life(table: pd.DataFrame, source: str = "laps", fresh: pd.Series | None = None) -> list[str]:
+    """In place: a lap with no ``TyreLife`` gets its set's age from its stint.
+
+    FastF1 leaves ``TyreLife`` empty for a stint whose tyre data the timing did not send (the
+    2026 Barcelona Grand Prix: BEA's third stint). A set ages one lap per lap, so when another
+    lap of the same driver and ``Stint`` has an age, the missing lap's is that age plus the laps
+    between (the nearest known lap counts). A stint with no known age is taken as a new set (age 1
+    on its first lap), which FastF1's ``FreshTyre`` (``fresh``, aligned with ``table``) confirms
+    when it is True for the stint; otherwise the note calls it a guess (FreshTyre False: a used set
+    whose age nobody reported, so the set is older than that). ``table`` has numeric
+    ``LapNumber`` and ``Stint``. Returns one note per stint filled, naming the rows, so the repair is
+    never silent. A value that is present but wrong (negative, not an integer) is not touched:
+    `check_lap_table` refuses it.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"Driver": ["VER"] * 3, "LapNumber": [10, 11, 12], "Stint": [2, 2, 2],
+    ...                   "TyreLife": [4.0, None, 6.0]})
+    >>> fill_missing_tyre_life(t)
+    ["laps: TyreLife of row 1 (VER stint 2) is missing: taken as 5, from the stint's lap 10 (age 4)"]
+    >>> list(t.TyreLife)
+    [4.0, 5.0, 6.0]
+    """
+    missing = table["TyreLife"].isna()
+    notes: list[str] = []
+    if not missing.any():
+        return notes
+    stint = pd.to_numeric(table["Stint"], errors="coerce")
+    lap = pd.to_numeric(table["LapNumber"], errors="coerce")
+    life = pd.to_numeric(table["TyreLife"], errors="coerce")
+    for (driver, number), rows in table[missing].groupby([table["Driver"][missing], stint[missing]], sort=True):
+        same = (table["Driver"] == driver) & (stint == number)
+        known = same & life.notna()
+        if known.any():
+            ref = {int(i): (float(lap[i]), float(life[i])) for i in table.index[known]}
+            ages = []
+            for i in rows.index:
+                j = min(ref, key=lambda k: (abs(ref[k][0] - lap[i]), k))
+                ages.append(ref[j][1] + (lap[i] - ref[j][0]))
+            k = min(ref, key=lambda k: (abs(ref[k][0] - lap[rows.index[0]]), k))
+            why = f"from the stint's lap {ref[k][0]:.0f} (age {ref[k][1]:.0f})"
+        else:
+            first = float(lap[same].min())
+            ages = [lap[i] - first + 1 for i in rows.index]
+            said = set(pd.Series(fresh[same]).astype(str).str.lower()) if fresh is not None else set()
+            if said == {"true"}:
+                why = "a new set (FreshTyre says so) from the stint's first lap"
+            elif said == {"false"}:
+                why = ("a guess: FreshTyre says a used set, of unknown age, counted as new from the stint's first "
+                       "lap (it is older)")
+            else:
+                why = "a guess: no lap of the stint has an age, so a new set from the stint's first lap"
+        table.loc[rows.index, "TyreLife"] = ages
+        which = ", ".join(str(i) for i in rows.index[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+        shown = f"{ages[0]:.0f}" if len(ages) == 1 else f"{ages[0]:.0f}..{ages[-1]:.0f}"
+        notes.append(f"{source}: TyreLife of row{'s' if len(rows) > 1 else ''} {which} ({driver} stint {int(number)}) "
+                     f"is missing: taken as {shown}, {why}")
+    return notes
+
+
 def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
     """Normalise, then check the columns the models need; return them sorted by Driver, LapNumber.
 
-    A lap whose compound is unknown takes its stint's (`fill_unknown_compounds`); the notes saying
-    so are in the returned frame's ``attrs["lap_table_notes"]`` (empty when nothing was filled).
+    A lap whose compound is unknown takes its stint's (`fill_unknown_compounds`), a lap with no tyre
+    age its set's (`fill_missing_tyre_life`); the notes saying so are in the returned frame's
+    ``attrs["lap_table_notes"]`` (empty when nothing was filled).
 
     Raises
     ------
@@ -314,6 +376,10 @@ def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
     out = df[keep].copy()
     out["Driver"] = out["Driver"].astype(str)
     out["Compound"] = out["Compound"].fillna("").astype(str).str.upper()  # an empty cell: "" (unknown)
+    notes: list[str] = []
+    numbers_ok = all(pd.to_numeric(out[c], errors="coerce").notna().all() for c in ("LapNumber", "Stint"))
+    if numbers_ok:  # otherwise the check below names the bad LapNumber / Stint
+        notes += fill_missing_tyre_life(out, source, df["FreshTyre"] if "FreshTyre" in df.columns else None)
     for col, lo, integer in (("LapNumber", 1, True), ("Stint", 1, True), ("TyreLife", 0, True), ("LapTime", 0, False)):
         values = pd.to_numeric(out[col], errors="coerce")
         bad = values.isna() & out[col].notna()
@@ -327,7 +393,7 @@ def check_lap_table(laps: pd.DataFrame, source: str = "laps") -> pd.DataFrame:
             rule = f"is not {'an integer' if integer else 'a number'} >= {lo}"
             raise LapTableError(f"{source}: row {i} {col}: {_plain(original[col].iloc[i])!r} {rule}")
         out[col] = values.astype(int) if integer else values.astype(float)
-    notes = fill_unknown_compounds(out, source)
+    notes += fill_unknown_compounds(out, source)
     unknown = ~out["Compound"].isin(KNOWN_COMPOUNDS)
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])

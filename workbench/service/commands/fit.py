@@ -108,6 +108,8 @@ def run(args) -> int:
     elif event is None:
         print("racetwin fit: no --event and the file name does not name one: circuit numbers are priors",
               file=sys.stderr)
+    elif not fitted.report["event_found_in_history"]:
+        print(f"racetwin fit: note: {fitted.report['provenance']['track.name']['note']}", file=sys.stderr)
     text = json.dumps(fitted.race, indent=1) + "\n"
     if args.output is None:
         if not args.score:

@@ -20,7 +20,7 @@ import pandas as pd
 from workbench.race.definition import parse_race_definition
 from workbench.strategy.event_history import priors_before
 from workbench.strategy.racefit.circuits import corners_for, length_for
-from workbench.strategy.racefit.history import HistoryTables, RaceFacts
+from workbench.strategy.racefit.history import HistoryTables
 from workbench.strategy.racefit.lapmodel import (
     CAR_FACTOR_SD,
     COMPOUND_ORDER,
@@ -119,11 +119,11 @@ def _compound_models(fit: LapFit, used: set[str], circuit_id: int | None, year: 
     return out, report
 
 
-def _pit(fit: LapFit, facts: RaceFacts | None, history: HistoryTables | None, prov: _Provenance
+def _pit(fit: LapFit, circuit_id: int | None, date: str, history: HistoryTables | None, prov: _Provenance
          ) -> tuple[dict[str, float], dict[str, Any]]:
     measured = pit_losses(fit)
-    lane_hist, lane_races = (history.pit_lane_times_s(facts.circuit_id, facts.date)
-                             if history is not None and facts is not None else (np.array([]), []))
+    lane_hist, lane_races = (history.pit_lane_times_s(circuit_id, date)
+                             if history is not None and circuit_id is not None else (np.array([]), []))
     green = measured["GREEN"]
     if len(lane_hist) >= 10:
         prior_total, prior_src = float(np.median(lane_hist)), "history"
@@ -133,7 +133,7 @@ def _pit(fit: LapFit, facts: RaceFacts | None, history: HistoryTables | None, pr
     src = "laps+" + prior_src if green else prior_src
     green_s = max(0.0, total - STANDSTILL_MEDIAN_S)
     prov("track.pit_loss_green_s", src,
-         f"{len(green)} green stops measured (median {np.median(green):.2f} s) blended with " if green else ""
+         (f"{len(green)} green stops measured (median {np.median(green):.2f} s) blended with " if green else "")
          + f"the {'pit-lane time at this circuit in earlier seasons' if prior_src == 'history' else 'generic loss'} "
          f"({prior_total:.2f} s, worth {PIT_LOSS_PRIOR_STOPS:.0f} stops), minus the {STANDSTILL_MEDIAN_S} s standstill")
     out = {"pit_loss_green_s": _r(green_s, 2)}
@@ -212,7 +212,17 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
         else:
             laps["Team"] = laps.Driver.map(dict(zip(drivers.driver, drivers.team))).fillna("")
     prov = _Provenance()
-    facts = history.facts(event) if (history is not None and event) else None
+    facts, later = None, None
+    if history is not None and event:
+        later = history.later_race(event)  # a season after the tables: only its circuit is known
+        facts = history.facts(event) if later is None else None
+    circuit_id = facts.circuit_id if facts else (later.circuit_id if later else None)
+    if later is not None and later.edition is not None:
+        prov("track.name", "history", f"{event} is after the history tables: its circuit is that of the "
+             f"{later.edition} (same name); grid, numbers and classification are not known")
+    elif later is not None:
+        prov("track.name", "prior", f"{event} is after the history tables and no earlier race has its name: "
+             "circuit unknown, so its numbers (pit lane, overtaking, SC/VSC) are the championship's or priors")
     n_laps = max(int(pd.to_numeric(laps.LapNumber).max()), facts.laps if facts else 0)
     prov("track.laps", "laps", "the last lap in the table" + (" (checked against the winner's laps in the "
                                                                "history tables)" if facts else ""))
@@ -257,9 +267,9 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
          "cars without clean laps")
     prov("cars[].strategy", "laps", "the real stints; a retired or lapped car's last stint runs to the flag")
 
-    date = facts.date if facts else "9999-12-31"
+    date = facts.date if facts else (later.date if later else "9999-12-31")
     if history is not None:
-        overtaking, ot_src, ot_report = history.overtaking_difficulty(facts.circuit_id if facts else None, date)
+        overtaking, ot_src, ot_report = history.overtaking_difficulty(circuit_id, date)
     else:
         overtaking, ot_src, ot_report = 0.5, "prior", {}
     prov("track.overtaking_difficulty", ot_src, "0.5 x (2 - this circuit's mean |grid - finish| / the "
@@ -280,12 +290,12 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
          f"({start_report['target_source']}: the start model, data/start-model.json)")
 
     # events, overtaking, pit
-    events = priors_before(date, facts.circuit_id if facts else None)
-    ev_src = "history" if facts else "prior"
+    events = priors_before(date, circuit_id)
+    ev_src = "history" if circuit_id is not None else "prior"
     for k in ("sc_phases_p", "sc_length_laps_p", "vsc_phases_p", "vsc_length_laps_p", "retirement_p"):
         prov(f"events.{k}", ev_src, f"data/event-history.json: {events.races} races before {date}, "
              f"{events.circuit_races} at this circuit (circuit blended with the championship as 10 races)")
-    pit, pit_report = _pit(fit, facts, history, prov)
+    pit, pit_report = _pit(fit, circuit_id, date, history, prov)
 
     sc_factor, n_sc = neutral_lap_factor(fit, "SC", base)
     vsc_factor, n_vsc = neutral_lap_factor(fit, "VSC", base)
@@ -300,7 +310,6 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
             prov(f"track.{key}", "laps", f"median of {n} car-laps under it / base lap")
     fractions = sector_fractions(fit, laps)
     prov("track.sector_fractions", "laps" if fractions else "prior", "median sector times of clean laps")
-    circuit_id = facts.circuit_id if facts else None
     length, len_src, len_note = length_for(circuit_id, base)
     prov("track.length_m", len_src, len_note)
     corners, c_src, c_note = corners_for(circuit_id, length)
@@ -308,10 +317,12 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     prov("track.min_gap_s", "prior", "closest a follower runs at the line (not fitted)")
     prov("track.drs", "prior", "every 2024 circuit has DRS zones")
     used = set(df.Compound.unique())
-    compounds, comp_report = _compound_models(fit, used, circuit_id, int(date[:4]) if facts else None, prov)
+    compounds, comp_report = _compound_models(fit, used, circuit_id, int(date[:4]) if (facts or later) else None,
+                                              prov)
 
     track = {
-        "name": facts.circuit_name if facts and facts.circuit_name else (event or "unknown circuit"),
+        "name": (facts.circuit_name if facts and facts.circuit_name else later.circuit_name
+                 if later and later.circuit_name else (event or "unknown circuit")),
         "length_m": length, "laps": n_laps, "base_lap_time_s": _r(base), "sector_fractions":
         fractions or [0.33, 0.34, 0.33], **pit, "overtaking_difficulty": _r(overtaking), "drs": True,
         "start_loss_s": _r(start["start_loss_s"]),
@@ -332,11 +343,11 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     prov("cars[].strategy[].tyre_age_laps", "laps", "TyreLife of the stint's first lap minus 1 (a used set)")
     prov("track.drs_gain_s", "prior", "not fitted (the lap table has no gaps): 0, the kernel's pass model alone")
     prov("cars[].number", "history" if facts else "prior", "Ergast results.number" if facts else "unknown: 0")
-    name = facts.name if facts else (event or f"race from {source}")
+    name = facts.name if facts else (later.name if later else (event or f"race from {source}"))
     race = {
         "schema_version": "1.0", "name": name,
         "source": f"Fitted by workbench.strategy.racefit from {source}"
-                  + (" and the CC0 history tables before the race" if facts else "")
+                  + (" and the CC0 history tables before the race" if (facts or later) else "")
                   + "; see the fit report and data/README.md",
         "track": track,
         "fuel": {"start_kg": FUEL_START_KG, "burn_kg_per_lap": _r(burn, 4),
@@ -356,6 +367,7 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     parse_race_definition(race)  # the fit must give a valid race definition
     report = {
         "race": name, "laps_source": source, "event_found_in_history": facts is not None,
+        "circuit_from_earlier_edition": later.edition if later else None,
         "provenance": prov.items,
         "lap_model": {"clean_laps": int(len(fit.clean)), "reference_compound": fit.reference,
                       "residual_sd_s": _r(fit.residual_sd_s), "lap_term_s_per_lap": _r(fit.lap_term_s, 4),

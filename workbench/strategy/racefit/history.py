@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.strategy.event_history import fold_race_name, race_from_file_name
 
-__all__ = ["HistoryTables", "RaceFacts", "load_history", "event_name_from_path", "FIRST_SEASON",
+__all__ = ["HistoryTables", "RaceFacts", "CircuitFacts", "load_history", "event_name_from_path", "FIRST_SEASON",
            "OVERTAKING_PRIOR", "OVERTAKING_PRIOR_RACES", "PIT_LANE_MAX_S"]
 
 FIRST_SEASON = 2014  # the hybrid era: earlier seasons had refuelling-free but different cars and rules
@@ -62,6 +62,17 @@ class RaceFacts:
 
 
 @dataclasses.dataclass(frozen=True)
+class CircuitFacts:
+    """A race after the history tables: its circuit, known from an earlier edition of the same name."""
+
+    name: str  # the race asked for, "2026 Australian Grand Prix"
+    circuit_id: int | None  # None: no earlier race has that name (a new event)
+    circuit_name: str
+    edition: str | None  # the latest edition of that name in the tables, "2025 Australian Grand Prix"
+    date: str  # "YEAR-01-01": every earlier season of the tables counts as before the race
+
+
+@dataclasses.dataclass(frozen=True)
 class HistoryTables:
     """The Ergast-schema tables, read once."""
 
@@ -86,6 +97,28 @@ class HistoryTables:
             raise ValueError(f"event: {name!r} is not a race of the history tables in {self.folder} "
                              f"({year} races: {names})")
         return hit.iloc[0]
+
+    def later_race(self, name: str) -> CircuitFacts | None:
+        """A race of a season after the tables' last one: its circuit from the latest edition of that name.
+
+        ``"2026 Australian Grand Prix"`` with tables up to 2025: Albert Park, from the 2025 race. When no
+        earlier race has that name (a new event: the 2026 Barcelona Grand Prix) the circuit is None:
+        its numbers are priors. None for a race of a season the tables hold: `race_row` names it or
+        refuses it (a typo is not taken for a new race).
+        """
+        m = re.match(r"^(\d{4}) (.+)$", name.strip())
+        if not m or int(m[1]) <= int(self.races.year.max()):
+            return None
+        year, title = int(m[1]), fold_race_name(m[2])
+        same = self.races[self.races.name.map(fold_race_name) == title].sort_values("date")
+        if same.empty:
+            return CircuitFacts(name=f"{year} {m[2].strip()}", circuit_id=None, circuit_name="", edition=None,
+                                date=f"{year}-01-01")
+        last = same.iloc[-1]
+        circuit = self.circuits[self.circuits.circuitId == last.circuitId]
+        return CircuitFacts(name=f"{year} {last['name']}", circuit_id=int(last.circuitId),
+                            circuit_name=str(circuit.name.iloc[0]) if len(circuit) else "",
+                            edition=f"{int(last.year)} {last['name']}", date=f"{year}-01-01")
 
     def facts(self, name: str) -> RaceFacts:
         row = self.race_row(name)
