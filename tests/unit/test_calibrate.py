@@ -111,6 +111,11 @@ def test_cli_one_table_scores_the_cross_race_pace_model_out_of_sample(shared_dat
     pace = json.loads(_cli(str(unnamed), "--laps", "44", "--json").stdout)["pace_backtest"]
     assert pace["out_of_sample"] is None and len(pace["params"]["source"].split(", ")) == 8
     assert "race not identified" in pace["note"] and "in sample" in pace["note"]
+    later = tmp_path / "2026-belgian-race-laps.csv"  # a race after the bundled history: named by its file
+    later.write_bytes(named.read_bytes())
+    pace = json.loads(_cli(str(later), "--laps", "44", "--json").stdout)["pace_backtest"]
+    assert pace["out_of_sample"] is True and len(pace["params"]["source"].split(", ")) == 8
+    assert "out of sample: parameters fitted on 8 other races, not on 2026 Belgian Grand Prix" in pace["note"]
 
 
 def _one_line_error(result, *needles):

@@ -6,7 +6,14 @@ import json
 import pytest
 
 from workbench.paths import bundled_data_dir
-from workbench.strategy.event_history import fold_race_name, history, priors_before, race_entry, race_from_file_name
+from workbench.strategy.event_history import (
+    fold_race_name,
+    history,
+    later_race,
+    priors_before,
+    race_entry,
+    race_from_file_name,
+)
 
 
 def test_bundled_history_is_rebuilt_exactly_from_shared_data(repo_root, shared_data):
@@ -71,3 +78,21 @@ def test_race_entry_ignores_accents_and_case():
     assert race_entry("2024 sao paulo grand prix")["race"] == "2024 São Paulo Grand Prix"
     with pytest.raises(ValueError, match="'2024 Atlantis Grand Prix' is not in data/event-history.json"):
         race_entry("2024 Atlantis Grand Prix")
+
+
+def test_a_race_after_the_history_keeps_its_circuit_and_never_a_distance():
+    """Real 2026 lap tables (FastF1) were predicted with no circuit and a note that the score "may be optimistic if
+    this race is in that history"; a 2026 race cannot be. Its circuit is the latest race of its name's."""
+    last = history()[-1]
+    monaco = later_race("2026 Monaco Grand Prix")
+    assert monaco["after_history"] == "2025 Monaco Grand Prix" and monaco["laps"] is None
+    assert monaco["circuit_id"] == race_entry("2025 Monaco Grand Prix")["circuit_id"]
+    assert monaco["date"] == "2026-01-01" and all(r["date"] < monaco["date"] for r in history())
+    assert priors_before(monaco["date"], monaco["circuit_id"]).circuit_races >= 10
+    # a race of the history's own season that it does not hold yet: dated the day after its last race
+    rest = later_race(f"{last['date'][:4]} Abu Dhabi Grand Prix")
+    assert rest["date"] > last["date"] and rest["after_history"].endswith("Abu Dhabi Grand Prix")
+    new = later_race("2026 Barcelona Grand Prix")  # a name never raced before: no circuit
+    assert new["circuit_id"] is None and new["after_history"] is None and new["race"] == "2026 Barcelona Grand Prix"
+    assert later_race("2024 Bahrain Grand Prix") is None  # in the history: race_entry
+    assert later_race("2024 Atlantis Grand Prix") is None  # a season the history holds: not a new race

@@ -110,6 +110,23 @@ def test_cli_at_lap_with_laps_on_an_unnamed_table(shared_data, tmp_path):
 
 
 @pytest.mark.integration  # starts a subprocess
+def test_cli_a_race_after_the_history_keeps_its_circuit_and_needs_its_distance(shared_data, tmp_path):
+    """A 2026 table (the 2024 Belgian laps stand in): the circuit's SC/VSC history and the season's compound steps,
+    the distance from --laps or the flag only, never from the 2025 race of the same name."""
+    path = tmp_path / "2026-belgian-race-laps.csv"
+    path.write_bytes((shared_data / REAL.format("belgian")).read_bytes())
+    r = _cli(str(path), "--at-lap", "30")  # Belgium 2024 shows no flag, and the 2025 race's 44 laps are not taken
+    assert r.returncode == 2 and r.stderr.startswith("racetwin predict: race distance: unknown"), r.stderr
+    r = _cli(str(path), "--at-lap", "30", "--laps", "44", "--runs", "50", "--json")
+    assert r.returncode == 0, r.stderr
+    fit = json.loads(r.stdout)["fit"]
+    assert fit["race"]["name"] == "2026 Belgian Grand Prix"
+    assert "a race after the history (the circuit of the 2025 Belgian Grand Prix)" in fit["race"]["identified_by"]
+    assert "the circuit's (2025 Belgian Grand Prix and earlier)" in fit["events_from"]
+    assert fit["compound_steps"]["steps"] is not None and "2024 Belgian Grand Prix" in str(fit["compound_steps"])
+
+
+@pytest.mark.integration  # starts a subprocess
 def test_cli_sweep_uses_the_real_distance(shared_data):
     r = _cli(str(shared_data / REAL.format("saudi-arabian")), "--sweep", "--runs", "50", "--json")
     assert r.returncode == 0, r.stderr

@@ -120,7 +120,7 @@ def test_a_race_after_the_tables_takes_its_circuit_from_the_last_edition_of_its_
     fitted = fit_race(laps, drivers=drivers, event="2026 Monaco Grand Prix", history=history, start_model=None)
     report, prov = fitted.report, fitted.report["provenance"]
     assert report["event_found_in_history"] is False
-    assert report["circuit_from_earlier_edition"] == "2025 Monaco Grand Prix"
+    assert report["circuit_from"] == "2025 Monaco Grand Prix"
     assert fitted.race["name"] == "2026 Monaco Grand Prix" and "Monaco" in fitted.race["track"]["name"]
     assert prov["track.pit_loss_green_s"]["source"] == "laps+history"  # Monaco's own pit-lane times
     assert report["overtaking"]["circuit_races"] >= 10  # Monaco 2014-2025, hardest to pass at
@@ -130,11 +130,29 @@ def test_a_race_after_the_tables_takes_its_circuit_from_the_last_edition_of_its_
     assert prov["cars[].grid"]["source"] == "prior"  # the 2026 grid is not in the tables
     # a new name after the tables: no circuit, priors, said so; a wrong name in a season the tables hold: refused
     new = fit_race(laps, drivers=drivers, event="2026 Madrid Grand Prix", history=history, start_model=None)
-    assert new.report["circuit_from_earlier_edition"] is None
+    assert new.report["circuit_from"] is None
     assert new.report["provenance"]["track.name"]["source"] == "prior"
     assert new.report["provenance"]["track.overtaking_difficulty"]["source"] == "prior"
     with pytest.raises(ValueError, match=r"event: '2025 Madrid Grand Prix' is not a race of the history tables"):
         fit_race(laps, drivers=drivers, event="2025 Madrid Grand Prix", history=history, start_model=None)
+
+
+def test_a_scheduled_race_without_results_is_not_given_an_empty_grid(shared_data):
+    """The tables list the 2025 Mexico City Grand Prix but hold no results for it (they end at 2025 Singapore): its
+    circuit and date count; the grid is the lap-1 order, said so (it was every car from the pit lane, called history).
+    """
+    history = load_history(shared_data / "historical")
+    laps, drivers = read_laps(shared_data / "real-races" / "2024-bahrain-race-laps.csv")
+    fitted = fit_race(laps, drivers=drivers, event="2025 Mexico City Grand Prix", history=history, start_model=None)
+    prov = fitted.report["provenance"]
+    assert fitted.report["circuit_from"].startswith("2025 Mexico City Grand Prix (listed in races.csv")
+    assert fitted.race["track"]["name"] == "Autódromo Hermanos Rodríguez"
+    assert prov["cars[].grid"]["source"] == "prior" and "no results for this race" in prov["cars[].grid"]["note"]
+    lap1 = laps[laps.LapNumber == 1].sort_values("Position").Driver.tolist()
+    assert [c["driver"] for c in fitted.race["cars"]][:5] == lap1[:5]
+    with pytest.raises(ValueError, match=r"event: '2025 Mexico City Grand Prix' has no results in the history "
+                                         r"tables .*listed for 2025-10-26"):
+        history.facts("2025 Mexico City Grand Prix")
 
 
 def test_pit_loss_note_says_what_was_blended():

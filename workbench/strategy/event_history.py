@@ -24,7 +24,7 @@ import numpy as np
 
 from workbench.paths import bundled_data_dir
 
-__all__ = ["EventPriors", "priors_before", "race_entry", "race_from_file_name", "fold_race_name",
+__all__ = ["EventPriors", "priors_before", "race_entry", "race_from_file_name", "fold_race_name", "later_race",
            "history", "PRIOR_RACES", "RECENT_YEARS",
            "SC_MAX_LAPS", "VSC_MAX_LAPS"]
 
@@ -67,6 +67,45 @@ def race_entry(name: str) -> dict[str, Any]:
             return entry
     raise ValueError(f"race: {name!r} is not in data/event-history.json (races from "
                      f"{history()[0]['race']} to {history()[-1]['race']})")
+
+
+def later_race(name: str) -> dict[str, Any] | None:
+    """An entry for a race after the history (``"2026 Monaco Grand Prix"``): its circuit, never its outcome.
+
+    The history ends with the last race it holds (2025 Singapore). A race named ``"YEAR NAME"``
+    that it does not hold, of that season or a later one, gets ``{"race", "date", "circuit_id",
+    "laps": None, "after_history"}``: the circuit of the latest race of the same name (``None``
+    for a name never raced before, e.g. the 2026 Barcelona Grand Prix), and a date after every
+    race of the history (the day after its last race, or the first of January of a later season),
+    so `priors_before` reads all of it. ``laps`` is None: the distance is never taken from an
+    earlier edition. ``after_history`` names that edition (or is None). None for a race the
+    history holds (`race_entry`), and for an unknown name in a season it holds completely (a typo
+    is not taken for a new race).
+
+    Examples
+    --------
+    >>> later_race("2026 Monaco Grand Prix")["after_history"]
+    '2025 Monaco Grand Prix'
+    >>> later_race("2024 Atlantis Grand Prix") is None
+    True
+    """
+    m = re.match(r"^(\d{4}) (.+)$", name.strip())
+    if not m:
+        return None
+    folded = fold_race_name(name)
+    if any(fold_race_name(r["race"]) == folded for r in history()):
+        return None
+    year, title = int(m[1]), fold_race_name(m[2])
+    last = history()[-1]
+    if year < int(last["date"][:4]):
+        return None
+    same = [r for r in history() if fold_race_name(r["race"]).split(" ", 1)[1] == title]
+    day_after = (np.datetime64(last["date"]) + np.timedelta64(1, "D")).astype(str)
+    date = max(day_after, f"{year:04d}-01-01")
+    edition = same[-1] if same else None
+    shown = edition["race"].split(" ", 1)[1] if edition else m[2].strip()
+    return {"race": f"{year} {shown}", "date": date, "circuit_id": edition["circuit_id"] if edition else None,
+            "laps": None, "after_history": edition["race"] if edition else None}
 
 
 def race_from_file_name(path: str | Path) -> str | None:

@@ -23,6 +23,7 @@ from workbench.strategy.event_history import (
     EventPriors,
     fold_race_name,
     history,
+    later_race,
     priors_before,
     race_entry,
     race_from_file_name,
@@ -35,6 +36,7 @@ from workbench.twins.lap_table import check_lap_table
 
 __all__ = ["Prediction", "predict_from_laps", "known_laps", "actual_classification", "score", "sweep",
            "RaceDistance", "race_distance", "chequered_flag_lap", "identify_race", "race_from_file_name",
+           "file_race_name",
            "SWEEP_FRACTIONS", "SWAP_CONFIDENCE", "OWED_STOP_SWAP_CONFIDENCE", "owed_stop_pairs",
            "predicted_order", "POINTS_POSITIONS", "REQUIRED_PREDICT_COLUMNS", "UNFITTED_TRACK_FACTS"]
 
@@ -99,16 +101,32 @@ def identify_race(race_name: str | None, track: RaceDefinition | None,
     """The event-history entry of the race predicted, and how it was identified.
 
     From ``race_name`` (must be in the history), else the race definition's name when the
-    history holds it, else ``file_race`` (`race_from_file_name`). ``(None, why)`` when none.
+    history holds it, else ``file_race`` (the race the file name names, `file_race_name`). A race
+    after the history (``2026-monaco-race-laps.csv``) gets `later_race`'s entry: its circuit from
+    the latest race of its name, no distance. ``(None, why)`` when none.
     """
     if race_name is not None:
         return race_entry(race_name), "--race-name"
     names = {fold_race_name(r["race"]) for r in history()}
     if track is not None and fold_race_name(track.name) in names:
         return race_entry(track.name), "the race definition's name"
-    if file_race is not None:
+    if file_race is not None and fold_race_name(file_race) in names:
         return race_entry(file_race), "the lap table's file name"
+    later = later_race(file_race) if file_race is not None else None
+    if later is not None:
+        circuit = (f"the circuit of the {later['after_history']}" if later["after_history"]
+                   else "no earlier race of that name, so no circuit")
+        return later, f"the lap table's file name: a race after the history ({circuit})"
     return None, "not identified (no --race-name; neither the race definition nor the file name names a race)"
+
+
+def file_race_name(path: str | Path) -> str | None:
+    """The race a lap table's file name names: a race of the history (`race_from_file_name`), else
+    ``"YEAR Name Grand Prix"`` from a ``YEAR-<name>-race-laps.csv`` name (a race after the history,
+    `identify_race`), else None."""
+    from workbench.strategy.racefit.history import event_name_from_path
+
+    return race_from_file_name(path) or event_name_from_path(path)
 
 
 def race_distance(laps: pd.DataFrame, race_laps: int | None = None, track: RaceDefinition | None = None,
@@ -424,6 +442,11 @@ def predicted_order(res, position_at_k: dict[str, int], swap_confidence: float =
 
 
 def _event_priors(entry: dict[str, Any] | None) -> tuple[EventPriors, str]:
+    if entry is not None and entry.get("after_history", False) is not False:
+        where = (f"the circuit's ({entry['after_history']} and earlier)" if entry["circuit_id"] is not None
+                 else "no circuit (no earlier race of that name)")
+        return (priors_before(entry["date"], entry["circuit_id"]),
+                f"the whole history to {history()[-1]['race']}, {where}: {entry['race']} is after it")
     if entry is not None:
         return priors_before(entry["date"], entry["circuit_id"]), f"races before {entry['race']} ({entry['date']})"
     last = history()[-1]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.strategy.predict import SWAP_CONFIDENCE, SWEEP_FRACTIONS, race_from_file_name, sweep
+from workbench.strategy.predict import SWAP_CONFIDENCE, SWEEP_FRACTIONS, file_race_name, sweep
 
 __all__ = ["season_sweep", "season_means", "markdown_table"]
 
@@ -30,7 +30,7 @@ def season_sweep(paths: Iterable[str | Path], runs: int = 2000, seed: int = 0,
     """
     rows: list[dict[str, Any]] = []
     for path in sorted(Path(p) for p in paths):
-        name = race_from_file_name(path)
+        name = file_race_name(path)
         laps = pd.read_csv(path)
         for row in sweep(laps, runs=runs, seed=seed, file_race=name, swap_confidence=swap_confidence,
                          season_steps=season_steps):

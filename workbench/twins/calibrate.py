@@ -156,8 +156,9 @@ def pace_backtest(laps: pd.DataFrame, race: str | None = None) -> dict[str, Any]
     """Next-5-lap backtest of the cross-race pace model on one race, with the bundled parameters.
 
     The parameters are ``data/pace-params.json``'s (`workbench.twins.pace_model.bundled_pace_params`):
-    fitted on the other bundled races when ``race`` (its name in ``data/event-history.json``) is
-    one of them, else on all of them. Model and naive ("repeat the last clean lap") are scored on
+    fitted on the other bundled races when ``race`` (its name in ``data/event-history.json``, or
+    the name a ``YYYY-<event>-race-laps.csv`` file gives a race after that history) is one of them,
+    else on all of them. Model and naive ("repeat the last clean lap") are scored on
     the same laps, as in `leave_one_race_out`.
 
     Returns

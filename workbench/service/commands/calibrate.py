@@ -132,7 +132,7 @@ def loro_text(report: dict) -> str:
 
 def _single(args, path: Path) -> dict:
     from workbench.service.commands.common import load_race
-    from workbench.strategy.predict import identify_race, race_distance, race_from_file_name
+    from workbench.strategy.predict import file_race_name, identify_race, race_distance
     from workbench.twins.calibrate import calibrate, pace_backtest, priors_from_race
     from workbench.twins.lap_table import FuelCorrection
 
@@ -144,7 +144,7 @@ def _single(args, path: Path) -> dict:
         priors = priors_from_race(race)
     # one rule for every command (as predict): --laps, the race definition, the race the file name names
     # (its data/event-history.json entry), the lap table's chequered flag
-    entry = identify_race(None, race, race_from_file_name(path))[0]
+    entry = identify_race(None, race, file_race_name(path))[0]
     found = race_distance(laps, args.race_laps, race, entry)
     distance, source = found.laps, found.source
     base = FuelCorrection.from_race(race) if race is not None else FuelCorrection()

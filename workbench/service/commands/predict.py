@@ -146,7 +146,7 @@ def _load_race(spec: str | None):
 
 
 def run(args) -> int:
-    from workbench.strategy.predict import predict_from_laps, race_from_file_name, sweep
+    from workbench.strategy.predict import file_race_name, predict_from_laps, sweep
     from workbench.strategy.sweep import progress_bar
     from workbench.telemetry.schema import TelemetryValidationError
 
@@ -156,7 +156,7 @@ def run(args) -> int:
         print_lap_table_notes("predict", laps, str(args.laps))
         track = _load_race(args.race)
         kw = dict(runs=args.runs, seed=args.seed, track=track, race_name=args.race_name, race_laps=args.race_laps,
-                  file_race=race_from_file_name(args.laps),
+                  file_race=file_race_name(args.laps),
                   progress=progress_bar("predict", not args.json and sys.stderr.isatty(), unit="race"))
         try:
             if args.sweep:

@@ -214,12 +214,12 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     prov = _Provenance()
     facts, later = None, None
     if history is not None and event:
-        later = history.later_race(event)  # a season after the tables: only its circuit is known
+        later = history.later_race(event)  # no results in the tables (yet): only its circuit is known
         facts = history.facts(event) if later is None else None
     circuit_id = facts.circuit_id if facts else (later.circuit_id if later else None)
     if later is not None and later.edition is not None:
-        prov("track.name", "history", f"{event} is after the history tables: its circuit is that of the "
-             f"{later.edition} (same name); grid, numbers and classification are not known")
+        prov("track.name", "history", f"{event} has no results in the history tables: its circuit is that of the "
+             f"{later.edition}; grid, numbers and classification are not known")
     elif later is not None:
         prov("track.name", "prior", f"{event} is after the history tables and no earlier race has its name: "
              "circuit unknown, so its numbers (pit lane, overtaking, SC/VSC) are the championship's or priors")
@@ -259,7 +259,8 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
         lap1 = df[df.LapNumber == 1].set_index("Driver").Position if "Position" in df.columns else pd.Series()
         order = sorted(all_drivers, key=lambda d: (lap1.get(d, np.nan) if pd.notna(lap1.get(d, np.nan)) else 99, d))
         ranks = {d: i + 1 for i, d in enumerate(order)}
-        prov("cars[].grid", "prior", "no event in the history tables: the lap-1 order stands in for the grid")
+        prov("cars[].grid", "prior", ("no results for this race in the history tables" if later is not None else
+                                      "no event in the history tables") + ": the lap-1 order stands in for the grid")
     prov("cars[].pace_delta_s", "laps", "each car's intercept minus the base lap; cars with fewer than 5 clean "
          "laps take their team-mate's (or the field median) pace: " + (", ".join(d for d in all_drivers
                                                                               if pace_src[d] == "prior") or "none"))
@@ -367,7 +368,7 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     parse_race_definition(race)  # the fit must give a valid race definition
     report = {
         "race": name, "laps_source": source, "event_found_in_history": facts is not None,
-        "circuit_from_earlier_edition": later.edition if later else None,
+        "circuit_from": later.edition if later else None,
         "provenance": prov.items,
         "lap_model": {"clean_laps": int(len(fit.clean)), "reference_compound": fit.reference,
                       "residual_sd_s": _r(fit.residual_sd_s), "lap_term_s_per_lap": _r(fit.lap_term_s, 4),

@@ -63,13 +63,13 @@ class RaceFacts:
 
 @dataclasses.dataclass(frozen=True)
 class CircuitFacts:
-    """A race after the history tables: its circuit, known from an earlier edition of the same name."""
+    """A race the history tables have no results for: its circuit (from its row, or an earlier edition's)."""
 
     name: str  # the race asked for, "2026 Australian Grand Prix"
     circuit_id: int | None  # None: no earlier race has that name (a new event)
     circuit_name: str
-    edition: str | None  # the latest edition of that name in the tables, "2025 Australian Grand Prix"
-    date: str  # "YEAR-01-01": every earlier season of the tables counts as before the race
+    edition: str | None  # where the circuit came from: "2025 Australian Grand Prix" (the latest of that name)
+    date: str  # the race's date in races.csv, else "YEAR-01-01": every earlier season counts as before it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,31 +99,56 @@ class HistoryTables:
         return hit.iloc[0]
 
     def later_race(self, name: str) -> CircuitFacts | None:
-        """A race of a season after the tables' last one: its circuit from the latest edition of that name.
+        """A race the tables have no results for: only its circuit is known.
 
-        ``"2026 Australian Grand Prix"`` with tables up to 2025: Albert Park, from the 2025 race. When no
-        earlier race has that name (a new event: the 2026 Barcelona Grand Prix) the circuit is None:
-        its numbers are priors. None for a race of a season the tables hold: `race_row` names it or
-        refuses it (a typo is not taken for a new race).
+        Two cases. A race listed in ``races.csv`` without results yet (the tables run to 2025
+        Singapore; the 2025 Mexico City Grand Prix is scheduled, not classified): its own circuit and
+        date. A race of a season after the tables' last one (``"2026 Australian Grand Prix"``): the
+        circuit of the latest race of that name (Albert Park, from the 2025 race), dated the first of
+        January of its year; when no earlier race has that name (a new event: the 2026 Barcelona
+        Grand Prix) the circuit is None and its numbers are priors. None for a race with results
+        (`facts`) and for a name the tables' seasons do not hold (`race_row` refuses it, so a typo is
+        not taken for a new race).
         """
         m = re.match(r"^(\d{4}) (.+)$", name.strip())
-        if not m or int(m[1]) <= int(self.races.year.max()):
+        if not m:
             return None
         year, title = int(m[1]), fold_race_name(m[2])
+        season = self.races[self.races.year == year]
+        hit = season[season.name.map(fold_race_name) == title]
+        if not hit.empty:
+            row = hit.iloc[0]
+            if (self.results.raceId == row.raceId).any():
+                return None
+            return CircuitFacts(name=f"{year} {row['name']}", circuit_id=int(row.circuitId),
+                                circuit_name=self._circuit_name(int(row.circuitId)),
+                                edition=f"{year} {row['name']} (listed in races.csv, no results yet)",
+                                date=str(row.date))
+        if year <= int(self.races.year.max()):
+            return None
         same = self.races[self.races.name.map(fold_race_name) == title].sort_values("date")
         if same.empty:
             return CircuitFacts(name=f"{year} {m[2].strip()}", circuit_id=None, circuit_name="", edition=None,
                                 date=f"{year}-01-01")
         last = same.iloc[-1]
-        circuit = self.circuits[self.circuits.circuitId == last.circuitId]
         return CircuitFacts(name=f"{year} {last['name']}", circuit_id=int(last.circuitId),
-                            circuit_name=str(circuit.name.iloc[0]) if len(circuit) else "",
+                            circuit_name=self._circuit_name(int(last.circuitId)),
                             edition=f"{int(last.year)} {last['name']}", date=f"{year}-01-01")
+
+    def _last_result_date(self) -> str:
+        return str(self.races[self.races.raceId.isin(self.results.raceId)].date.max())
+
+    def _circuit_name(self, circuit_id: int) -> str:
+        circuit = self.circuits[self.circuits.circuitId == circuit_id]
+        return str(circuit.name.iloc[0]) if len(circuit) else ""
 
     def facts(self, name: str) -> RaceFacts:
         row = self.race_row(name)
         res = self.results[self.results.raceId == row.raceId].merge(
             self.drivers[["driverId", "code"]], on="driverId")
+        if res.empty:
+            raise ValueError(f"event: {name!r} has no results in the history tables in {self.folder} (listed for "
+                             f"{row.date}; the tables' results end {self._last_result_date()})")
         finished_ids = set(self.status[self.status.status.str.match(r"^(Finished|\+\d+ Laps?)$")].statusId)
         win = res[res.positionOrder == 1]
         ms = win.milliseconds.iloc[0] if len(win) else np.nan
