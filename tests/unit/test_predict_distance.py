@@ -127,6 +127,18 @@ def test_cli_a_race_after_the_history_keeps_its_circuit_and_needs_its_distance(s
 
 
 @pytest.mark.integration  # starts a subprocess
+def test_cli_says_a_sprint_table_is_simulated_with_grand_prix_rules(shared_data, tmp_path):
+    """A sprint has no mandatory stop; the model owes every car one. Not silent: the file name's session is said."""
+    laps = pd.read_csv(shared_data / REAL.format("belgian"))
+    path = tmp_path / "2024-belgian-sprint-laps.csv"
+    laps[laps.LapNumber <= 15].to_csv(path, index=False)
+    r = _cli(str(path), "--at-lap", "10", "--laps", "15", "--runs", "20")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith(f"racetwin predict: note: {path}: the file name says 'sprint', not the Grand Prix")
+    assert "not identified" in r.stdout  # a sprint is never taken for the race of its weekend
+
+
+@pytest.mark.integration  # starts a subprocess
 def test_cli_sweep_uses_the_real_distance(shared_data):
     r = _cli(str(shared_data / REAL.format("saudi-arabian")), "--sweep", "--runs", "50", "--json")
     assert r.returncode == 0, r.stderr

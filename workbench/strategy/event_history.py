@@ -25,6 +25,7 @@ import numpy as np
 from workbench.paths import bundled_data_dir
 
 __all__ = ["EventPriors", "priors_before", "race_entry", "race_from_file_name", "fold_race_name", "later_race",
+           "session_from_file_name",
            "history", "PRIOR_RACES", "RECENT_YEARS",
            "SC_MAX_LAPS", "VSC_MAX_LAPS"]
 
@@ -106,6 +107,18 @@ def later_race(name: str) -> dict[str, Any] | None:
     shown = edition["race"].split(" ", 1)[1] if edition else m[2].strip()
     return {"race": f"{year} {shown}", "date": date, "circuit_id": edition["circuit_id"] if edition else None,
             "laps": None, "after_history": edition["race"] if edition else None}
+
+
+def session_from_file_name(path: str | Path) -> str | None:
+    """The session a lap-table file name names when it is not the Grand Prix (`OTHER_SESSIONS`), else None.
+
+    >>> session_from_file_name("2024-chinese-sprint-laps.csv")
+    'sprint'
+    >>> session_from_file_name("2024-chinese-race-laps.csv") is None
+    True
+    """
+    words = re.split(r"[-_ .]+", Path(path).stem)
+    return next((fold_race_name(w) for w in words if fold_race_name(w) in OTHER_SESSIONS), None)
 
 
 def race_from_file_name(path: str | Path) -> str | None:

@@ -146,6 +146,7 @@ def _load_race(spec: str | None):
 
 
 def run(args) -> int:
+    from workbench.strategy.event_history import session_from_file_name
     from workbench.strategy.predict import file_race_name, predict_from_laps, sweep
     from workbench.strategy.sweep import progress_bar
     from workbench.telemetry.schema import TelemetryValidationError
@@ -154,6 +155,11 @@ def run(args) -> int:
         plot = output_file("--plot", args.plot) if args.plot is not None else None
         laps = read_lap_csv(args.laps)
         print_lap_table_notes("predict", laps, str(args.laps))
+        session = session_from_file_name(args.laps)
+        if session is not None:
+            print(f"racetwin predict: note: {args.laps}: the file name says {session!r}, not the Grand Prix; the model "
+                  "simulates Grand Prix rules (a stop onto a second dry compound is owed) and Grand Prix SC/VSC "
+                  f"and stop priors, which a {session} session does not have", file=sys.stderr)
         track = _load_race(args.race)
         kw = dict(runs=args.runs, seed=args.seed, track=track, race_name=args.race_name, race_laps=args.race_laps,
                   file_race=file_race_name(args.laps),
