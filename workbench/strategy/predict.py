@@ -443,7 +443,7 @@ def predicted_order(res, position_at_k: dict[str, int], swap_confidence: float =
 
 
 def _event_priors(entry: dict[str, Any] | None) -> tuple[EventPriors, str]:
-    if entry is not None and entry.get("after_history", False) is not False:
+    if entry is not None and "after_history" in entry:  # `later_race`'s entry: a race after the history
         where = (f"the circuit's ({entry['after_history']} and earlier)" if entry["circuit_id"] is not None
                  else "no circuit (no earlier race of that name)")
         return (priors_before(entry["date"], entry["circuit_id"]),

@@ -245,6 +245,12 @@ def normalize_lap_table(laps: pd.DataFrame | list[dict[str, Any]], source: str =
     return df
 
 
+def _rows_text(index: pd.Index) -> str:
+    """``"row 7"``, ``"rows 7, 8"``, ``"rows 7, 8, 9, 10, 11 and 3 more"``: the rows a repair note names."""
+    shown = ", ".join(str(i) for i in index[:5]) + (f" and {len(index) - 5} more" if len(index) > 5 else "")
+    return f"row{'s' if len(index) > 1 else ''} {shown}"
+
+
 def fill_unknown_compounds(table: pd.DataFrame, source: str = "laps") -> list[str]:
     """In place: a lap whose Compound is unknown (`UNKNOWN_COMPOUNDS`) takes its stint's compound.
 
@@ -284,8 +290,7 @@ def fill_unknown_compounds(table: pd.DataFrame, source: str = "laps") -> list[st
             continue
         values = "/".join(repr(v) if v else "empty" for v in sorted(set(rows["Compound"])))
         table.loc[rows.index, "Compound"] = compound
-        which = ", ".join(str(i) for i in rows.index[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
-        notes.append(f"{source}: Compound of row{'s' if len(rows) > 1 else ''} {which} ({driver} stint {int(number)}) "
+        notes.append(f"{source}: Compound of {_rows_text(rows.index)} ({driver} stint {int(number)}) "
                      f"is {values}: taken as {compound}, {why}")
     return notes
 
@@ -324,13 +329,10 @@ def fill_missing_tyre_life(table: pd.DataFrame, source: str = "laps", fresh: pd.
         same = (table["Driver"] == driver) & (stint == number)
         known = same & life.notna()
         if known.any():
-            ref = {int(i): (float(lap[i]), float(life[i])) for i in table.index[known]}
-            ages = []
-            for i in rows.index:
-                j = min(ref, key=lambda k: (abs(ref[k][0] - lap[i]), k))
-                ages.append(ref[j][1] + (lap[i] - ref[j][0]))
-            k = min(ref, key=lambda k: (abs(ref[k][0] - lap[rows.index[0]]), k))
-            why = f"from the stint's lap {ref[k][0]:.0f} (age {ref[k][1]:.0f})"
+            known_laps, known_ages = lap[known].to_numpy(float), life[known].to_numpy(float)
+            nearest = [int(np.argmin(np.abs(known_laps - lap[i]))) for i in rows.index]  # ties: the earlier row
+            ages = [known_ages[j] + lap[i] - known_laps[j] for i, j in zip(rows.index, nearest)]
+            why = f"from the stint's lap {known_laps[nearest[0]]:.0f} (age {known_ages[nearest[0]]:.0f})"
         else:
             first = float(lap[same].min())
             ages = [lap[i] - first + 1 for i in rows.index]
@@ -343,9 +345,8 @@ def fill_missing_tyre_life(table: pd.DataFrame, source: str = "laps", fresh: pd.
             else:
                 why = "a guess: no lap of the stint has an age, so a new set from the stint's first lap"
         table.loc[rows.index, "TyreLife"] = ages
-        which = ", ".join(str(i) for i in rows.index[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
         shown = f"{ages[0]:.0f}" if len(ages) == 1 else f"{ages[0]:.0f}..{ages[-1]:.0f}"
-        notes.append(f"{source}: TyreLife of row{'s' if len(rows) > 1 else ''} {which} ({driver} stint {int(number)}) "
+        notes.append(f"{source}: TyreLife of {_rows_text(rows.index)} ({driver} stint {int(number)}) "
                      f"is missing: taken as {shown}, {why}")
     return notes
 
