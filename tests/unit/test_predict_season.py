@@ -39,3 +39,20 @@ def test_model_beats_the_naive_order_on_average_at_half_and_three_quarter_distan
     m = season_means(season).loc[fraction]
     assert m.mae < m.naive_mae - 0.05 and m.rho > m.naive_rho  # 50 %: 1.23 vs 1.39, 75 %: 0.88 vs 0.98 here
     assert m.mae_worse <= 2  # per race mostly ties with the naive order (docs/predict.md), rarely worse
+
+
+def test_a_race_that_cannot_be_swept_is_named_and_left_out_not_a_traceback(shared_data, tmp_path, capsys):
+    from workbench.strategy.predict_season import main
+
+    laps = (shared_data / "real-races" / "2024-bahrain-race-laps.csv").read_text().splitlines()
+    header, rows = laps[0], laps[1:]
+    lap = header.split(",").index("LapNumber")
+    cut = [r for r in rows if int(r.split(",")[lap]) <= 30]  # no flag, a name no race has: distance unknown
+    (tmp_path / "2024-bahrain-race-laps.csv").write_text("\n".join(laps) + "\n")
+    (tmp_path / "unnamed-laps.csv").write_text("\n".join([header, *cut]) + "\n")
+    assert main([str(tmp_path), "--runs", "20"]) == 1
+    out, err = capsys.readouterr()
+    assert "| 2024 Bahrain Grand Prix | 57 |" in out
+    assert "unnamed-laps.csv: race distance: unknown; the lap table ends at lap 30" in err
+    assert "1 of 2 races left out: unnamed-laps.csv" in err
+    assert "Traceback" not in err

@@ -10,7 +10,8 @@ Every prediction is out of sample: fitted on laps <= K and on history dated befo
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,28 @@ __all__ = ["season_sweep", "season_means", "markdown_table"]
 
 
 def season_sweep(paths: Iterable[str | Path], runs: int = 2000, seed: int = 0,
-                 swap_confidence: float = SWAP_CONFIDENCE, season_steps: bool = True) -> pd.DataFrame:
+                 swap_confidence: float = SWAP_CONFIDENCE, season_steps: bool = True,
+                 on_error: Callable[[Path, str], None] | None = None) -> pd.DataFrame:
     """One row per (race, fraction): the sweep's fields plus ``race`` (the file's race name).
 
     ``swap_confidence`` goes to `workbench.strategy.predict.predicted_order`, ``season_steps`` to
-    `workbench.strategy.predict.predict_from_laps`.
+    `workbench.strategy.predict.predict_from_laps`. A race that cannot be swept (its distance
+    unknown, a table `predict` refuses) raises ``ValueError``; with ``on_error`` it is left out
+    instead and ``on_error(path, message)`` says why, so one bad table does not lose the others.
     """
     rows: list[dict[str, Any]] = []
     for path in sorted(Path(p) for p in paths):
         name = file_race_name(path)
-        laps = pd.read_csv(path)
-        for row in sweep(laps, runs=runs, seed=seed, file_race=name, swap_confidence=swap_confidence,
-                         season_steps=season_steps):
-            rows.append({"race": name or path.stem, **row})
+        try:
+            laps = pd.read_csv(path)
+            race_rows = sweep(laps, runs=runs, seed=seed, file_race=name, swap_confidence=swap_confidence,
+                              season_steps=season_steps)
+        except (ValueError, OSError) as exc:
+            if on_error is None:
+                raise
+            on_error(path, str(exc))
+            continue
+        rows.extend({"race": name or path.stem, **row} for row in race_rows)
     return pd.DataFrame(rows)
 
 
@@ -83,7 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     paths = sorted(args.directory.glob("*-laps.csv"))
     if not paths:
         parser.error(f"{args.directory}: no *-laps.csv file")
-    print(markdown_table(season_sweep(paths, runs=args.runs, seed=args.seed)))
+    left_out: list[str] = []
+
+    def say(path: Path, message: str) -> None:
+        left_out.append(path.name)
+        print(f"predict_season: {path}: {message}; this race is left out of the table", file=sys.stderr)
+
+    table = season_sweep(paths, runs=args.runs, seed=args.seed, on_error=say)
+    if not table.empty:
+        print(markdown_table(table))
+    if left_out:
+        print(f"predict_season: {len(left_out)} of {len(paths)} races left out: {', '.join(left_out)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
