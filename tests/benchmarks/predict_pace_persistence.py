@@ -22,8 +22,14 @@ import pandas as pd
 
 from workbench.race.definition import bundled_race
 from workbench.strategy.event_history import priors_before
-from workbench.strategy.predict import (SWEEP_FRACTIONS, actual_classification, identify_race, known_laps,
-                                        race_distance, race_from_file_name)
+from workbench.strategy.predict import (
+    SWEEP_FRACTIONS,
+    actual_classification,
+    identify_race,
+    known_laps,
+    race_distance,
+    race_from_file_name,
+)
 from workbench.strategy.predict_fit import fit_known_laps
 from workbench.telemetry.records import DRY_COMPOUNDS
 from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clean_laps

@@ -40,6 +40,7 @@ from workbench.strategy.racedef import load_race_definition  # noqa: E402
 from workbench.strategy.racefit import event_name_from_path, fit_race, load_history, read_laps  # noqa: E402
 from workbench.strategy.racefit.real import (  # noqa: E402
     format_scores,
+    real_facts,
     real_name_from_path,
     real_race,
     score_real_race,
@@ -69,7 +70,10 @@ def fitted_races(paths: list[Path], history):
             raise ValueError(f"--laps: {str(path)!r} is not named YEAR-SLUG-race-laps.csv, so its race in the "
                              "history is unknown (use racetwin fit LAPS.csv --event NAME --score)")
         fitted = fit_race(laps, drivers=drivers, event=event, history=history, start_model=model, source=str(path))
-        yield real_name_from_path(path), parse_race_definition(fitted.race), laps, history.facts(event)
+        facts, note = real_facts(history, event, laps)
+        if note is not None:
+            print(f"sim_vs_real: note: {path.name}: {note}", file=sys.stderr)
+        yield real_name_from_path(path), parse_race_definition(fitted.race), laps, facts
 
 
 def main(argv: list[str] | None = None) -> int:

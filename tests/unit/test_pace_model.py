@@ -14,14 +14,14 @@ from workbench.strategy.predict import chequered_flag_lap, race_from_file_name
 from workbench.twins.calibrate import leave_one_race_out
 from workbench.twins.lap_table import read_fastf1_laps_csv
 from workbench.twins.pace_model import (
+    BUNDLED_PACE_PARAMS_FILE,
+    WET_FIELD_PRIOR_LAPS2,
     PaceParams,
     build_instances,
+    bundled_pace_params,
     causal_flags,
     fit_pace_params,
     forecast_race,
-    BUNDLED_PACE_PARAMS_FILE,
-    WET_FIELD_PRIOR_LAPS2,
-    bundled_pace_params,
     predict_instances,
     slope_priors,
 )

@@ -198,3 +198,36 @@ def test_fit_on_the_fly_is_the_catalogue_entry(shared_data, repo_root, history, 
                       start_model=load_start_model(), source=f"../shared/data/real-races/{path.name}")
     committed = json.loads((repo_root / "data" / "races" / f"{name}.race.json").read_text())
     assert json.loads(json.dumps(fitted.race))["cars"] == committed["cars"]
+
+
+@pytest.mark.parametrize("slug, event", [("bahrain", "2024 Bahrain Grand Prix"),
+                                         ("canadian", "2024 Canadian Grand Prix")])
+def test_facts_from_laps_match_the_history(shared_data, history, slug, event):
+    """For a race the tables lack, the lap table's own classification stands in; on races the tables hold it is
+    theirs (Bahrain: no penalty; Canada: five retirements, lapped finishers) and the winner's time is exact."""
+    from workbench.strategy.racefit.real import facts_from_laps
+
+    laps = _laps(shared_data, slug)
+    official = history.facts(event)
+    mine = facts_from_laps(laps, event)
+    cars = sorted(laps.Driver.unique())
+    assert {d: mine.classified[d] for d in cars} == {d: official.classified[d] for d in cars}
+    assert {d: mine.finished[d] for d in cars} == {d: official.finished[d] for d in cars}
+    assert mine.laps == official.laps and mine.grid == {} and mine.number == {}
+    if slug == "bahrain":  # every lap of the winner timed: the sum is the official race time
+        assert mine.winner_time_s == pytest.approx(official.winner_time_s, abs=1e-6)
+
+
+def test_cli_fit_score_of_a_race_after_the_history_uses_the_lap_table_and_says_so(shared_data, tmp_path, capsys):
+    """--score on a race the tables have no results for (a later season) scores against the laps' own
+    classification, says so on stderr, and a typo'd name is still refused."""
+    laps = tmp_path / "laps.csv"
+    shutil.copy(shared_data / "real-races" / "2024-bahrain-race-laps.csv", laps)
+    assert main(["fit", str(laps), "--event", "2031 Bahrain Grand Prix", "--score", "--runs", "2"]) == 0
+    out, err = capsys.readouterr()
+    assert ("racetwin fit: note: --score: the history tables have no results for '2031 Bahrain Grand Prix': the "
+            "real classification is the lap table's") in err
+    row = next(line for line in out.splitlines() if line.startswith("laps"))
+    assert row.split()[1] == "20" and row.split()[7] == "5504.7"  # 20 cars scored; the winner's summed laps
+    assert main(["fit", str(laps), "--event", "2024 Bahrian Grand Prix", "--score", "--runs", "2"]) == 2
+    assert "is not a race of the history tables" in capsys.readouterr().err

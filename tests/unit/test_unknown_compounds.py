@@ -1,4 +1,5 @@
-"""A lap whose tyre the timing did not report (FastF1's 'UNKNOWN', an empty cell) takes its stint's compound, and says so.
+"""A lap whose tyre the timing did not report (FastF1's 'UNKNOWN', an empty cell) takes its stint's compound,
+and says so.
 
 Data: ../shared/data/real-races/2024-bahrain-race-laps.csv (TracingInsights/2024, MIT), a few cells blanked.
 """

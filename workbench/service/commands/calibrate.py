@@ -21,8 +21,8 @@ def add_parser(sub) -> None:
                     "predict laps k..k+4 of every stint from laps before k, against a naive 'repeat the last "
                     "clean lap' predictor; the fuel correction needs the race distance (--laps N, --race, the race "
                     "the file name names (2024-canadian-race-laps.csv), or a table that shows the chequered flag). "
-                    "Two or more tables (or a folder of *-laps.csv): the out-of-sample leave-one-race-out backtest of the cross-race pace model: each race "
-                    "scored with parameters fitted on the others only.",
+                    "Two or more tables (or a folder of *-laps.csv): the out-of-sample leave-one-race-out backtest "
+                    "of the cross-race pace model: each race scored with parameters fitted on the others only.",
     )
     parser.add_argument("laps", type=Path, nargs="+", metavar="LAPS.csv",
                         help="FastF1-shaped lap table(s), times in seconds, or a folder of *-laps.csv")

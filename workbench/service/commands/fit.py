@@ -66,8 +66,11 @@ def _real_name(args) -> str:
     return _stem(args.output) if args.output is not None else real_name_from_path(args.laps)
 
 
-def _facts(args, history, event):
-    """The race's facts in the history (classification, retirements), which --real-out and --score need."""
+def _facts(args, history, event, laps):
+    """The race's facts (classification, retirements), which --real-out and --score need: from the history
+    tables, or the lap table's own for a race they have no results for (`real_facts`, said on stderr)."""
+    from workbench.strategy.racefit.real import real_facts
+
     option = "--score" if args.score else "--real-out"
     if history is None:
         raise CliError(f"history: none found: {option} needs the race's real classification from the history "
@@ -76,7 +79,10 @@ def _facts(args, history, event):
         raise CliError(f"event: none given and {str(args.laps.name)!r} is not named YEAR-SLUG-race-laps.csv: "
                        f"{option} needs the race's real classification from the history tables; pass --event "
                        "'YEAR NAME', e.g. --event '2024 Bahrain Grand Prix'")
-    return history.facts(event)
+    facts, note = real_facts(history, event, laps)
+    if note is not None:
+        print(f"racetwin fit: note: {option}: {note}", file=sys.stderr)
+    return facts
 
 
 def run(args) -> int:
@@ -97,7 +103,7 @@ def run(args) -> int:
         folder = args.history or _default_history()
         history = load_history(folder) if folder is not None else None
         event = args.event or event_name_from_path(args.laps)
-        facts = _facts(args, history, event) if real_wanted else None
+        facts = _facts(args, history, event, laps) if real_wanted else None
         fitted = fit_race(laps, drivers=drivers, event=event, history=history, start_model=load_start_model(),
                           source=str(args.laps))
     except ValueError as exc:

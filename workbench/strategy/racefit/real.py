@@ -9,6 +9,8 @@ From a race's lap table (FastF1 ``Laps`` columns) and its facts in the CC0 histo
 - `real_events`: each lap's majority ``TrackStatus`` forced (SC, VSC; a red-flag lap is forced
   as SC, the nearest the model has), every other lap forced green;
 - `real_retirements`: a car that did not finish retires at the end of its last timed lap;
+- `real_facts`: the race's facts from the history tables, or, for a race they have no results
+  for (a season after them), from its own lap table (`facts_from_laps`), said in a note;
 - `score_real_race`: one deterministic race and a Monte Carlo of them with those strategies and
   events, scored against the real classification (Ergast ``positionOrder`` of every car with
   laps): Spearman rho of the finishing order, and the real winner's simulated race time against
@@ -38,7 +40,8 @@ import pandas as pd
 from workbench.race.definition import RaceDefinition
 from workbench.race.model import Event, NeutralPhase, Retirement, Strategy, apply_stints
 from workbench.strategy.montecarlo import simulate
-from workbench.strategy.racefit.history import RaceFacts
+from workbench.strategy.predict import actual_classification
+from workbench.strategy.racefit.history import HistoryTables, RaceFacts
 from workbench.strategy.racefit.lapmodel import status_kind
 from workbench.telemetry.records import TrackStatus
 from workbench.telemetry.schema import TelemetryValidationError
@@ -131,6 +134,54 @@ def real_retirements(laps: pd.DataFrame, facts: RaceFacts) -> list[Retirement]:
         timed = grp[grp.LapTime.notna()].LapNumber
         out.append(Retirement(str(driver), int(max(1, timed.max() if len(timed) else 1))))
     return out
+
+
+def facts_from_laps(laps: pd.DataFrame, name: str, date: str = "", circuit_id: int | None = None,
+                    circuit_name: str = "") -> RaceFacts:
+    """The classification a whole race's lap table shows, for a race the history tables have no results for.
+
+    Parameters
+    ----------
+    laps : DataFrame
+        The whole race's lap table (FastF1 ``Laps`` columns).
+    name, date, circuit_id, circuit_name : str, int
+        The race (`HistoryTables.later_race` knows its circuit; None for a new event).
+
+    Returns
+    -------
+    RaceFacts
+        ``classified`` and ``finished`` by `workbench.strategy.predict.actual_classification`
+        (finishers by laps completed then last-lap ``Position``, lapped cars finish; retired cars
+        after them): the order on the road, with no post-race penalty. ``winner_time_s`` is the
+        sum of the winner's lap times when every lap has one, else None. A lap table has no grid
+        and no car numbers: ``grid`` and ``number`` are empty, ``race_id`` is 0.
+    """
+    actual = actual_classification(laps)
+    winner = actual["order"][0]
+    n = int(pd.to_numeric(laps.LapNumber).max())
+    mine = pd.to_numeric(laps[laps.Driver == winner].LapTime, errors="coerce")
+    timed = len(mine) == n and bool(mine.notna().all())
+    return RaceFacts(race_id=0, name=name, date=date, circuit_id=circuit_id if circuit_id is not None else -1,
+                     circuit_name=circuit_name, grid={}, number={}, classified=dict(actual["position"]),
+                     finished={d: d not in actual["retired"] for d in actual["position"]},
+                     winner_time_s=float(mine.sum()) if timed else None, laps=n)
+
+
+def real_facts(history: HistoryTables, event: str, laps: pd.DataFrame) -> tuple[RaceFacts, str | None]:
+    """The race's facts for scoring it: from the history tables, else from its own lap table.
+
+    Returns the facts and, when they came from the lap table (a race the tables have no results
+    for, `HistoryTables.later_race`), a note saying so; a name the tables do not know raises
+    their ``ValueError`` (a typo is not taken for a new race).
+    """
+    later = history.later_race(event)
+    if later is None:
+        return history.facts(event), None
+    facts = facts_from_laps(laps, later.name, later.date, later.circuit_id, later.circuit_name)
+    return facts, (f"the history tables have no results for {later.name!r}: the real classification is the lap "
+                   "table's (finishers by laps completed and last-lap Position, then the retired cars; no "
+                   "post-race penalty applied), the winner's time the sum of his lap times"
+                   + ("" if facts.winner_time_s is not None else " (not every lap timed: none)"))
 
 
 class RealStrategies(NamedTuple):
