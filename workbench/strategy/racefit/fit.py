@@ -219,7 +219,7 @@ def fit_race(laps: pd.DataFrame, *, drivers: pd.DataFrame | None = None, event: 
     circuit_id = facts.circuit_id if facts else (later.circuit_id if later else None)
     if later is not None and later.edition is not None:
         prov("track.name", "history", f"{event} has no results in the history tables: its circuit is that of the "
-             f"{later.edition}; grid, numbers and classification are not known")
+             f"{later.edition}; the tables give no grid, car numbers or classification for it")
     elif later is not None:
         prov("track.name", "prior", f"{event} is after the history tables and no earlier race has its name: "
              "circuit unknown, so its numbers (pit lane, overtaking, SC/VSC) are the championship's or priors")

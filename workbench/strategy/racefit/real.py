@@ -154,7 +154,8 @@ def facts_from_laps(laps: pd.DataFrame, name: str, date: str = "", circuit_id: i
         (finishers by laps completed then last-lap ``Position``, lapped cars finish; retired cars
         after them): the order on the road, with no post-race penalty. ``winner_time_s`` is the
         sum of the winner's lap times when every lap has one, else None. A lap table has no grid
-        and no car numbers: ``grid`` and ``number`` are empty, ``race_id`` is 0.
+        and no car numbers: ``grid`` and ``number`` are empty, ``race_id`` is 0 and ``circuit_id`` -1 when
+        the circuit is not known.
     """
     actual = actual_classification(laps)
     winner = actual["order"][0]
