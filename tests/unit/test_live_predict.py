@@ -115,3 +115,31 @@ def test_real_race_hub_holding_every_cars_lap_k_predicts_as_racetwin_predict(rac
     offline = predict_from_laps(pd.read_csv(path), K, runs=300, seed=0, track=race, race_priors=True)
     assert live["lap"] == K and live["predicted"] == offline.drivers
     assert live["fit"] == offline.fit
+
+
+def test_behind_a_safety_car_start_the_predictor_waits_for_a_green_lap_not_fails(race, shared_data, tmp_path):
+    """The real Bahrain table with laps 1-4 under the safety car (as 2026 Belgium ran): no clean lap until lap 5,
+    so leader laps 3 and 4 request no prediction and say why; lap 5 on predict; nothing counts as failed."""
+    laps = pd.read_csv(shared_data / REAL)
+    laps["TrackStatus"] = laps.TrackStatus.astype(str).where(laps.LapNumber > 4, "4")
+    path = tmp_path / "sc-start-laps.csv"
+    laps[laps.LapNumber <= 6].to_csv(path, index=False)
+    session = RaceSession("VER", race)
+    predictor = LivePredictor(race, runs=50, seed=0)
+    predictor.attach(session)
+    waiting, predicted = {}, []
+    try:
+        for record in read_fastf1_laps(path):
+            session.submit(record, "replay")
+            session.flush()
+            assert predictor.wait_idle(120)
+            lap = session.field_twin.leader_lap
+            waiting.setdefault(lap, predictor.status()["waiting"])
+            if session.race_prediction is not None:
+                predicted.append(session.race_prediction["lap"])
+        assert predictor.wait_idle(120)
+        assert predictor.counts["failed"] == 0, predictor.last_error
+        assert waiting[3].startswith("lap 3: no green racing lap after lap 1 yet") and waiting[4].startswith("lap 4")
+        assert sorted(set(predicted)) == [5, 6] and predictor.status()["waiting"] is None
+    finally:
+        predictor.close()

@@ -7,7 +7,9 @@ definition as the prior for pace, compound steps and overtaking: what is known b
 every car's stops made, compound, tyre age and two-compound state from its laps), so the event loop
 never waits. The worker publishes each result on the hub (``session.publish("race_prediction", ...)``,
 read back as ``session.race_prediction``); it is served beside the
-strategy results at ``/api/v1/strategy-results``. A newer lap replaces a request still waiting.
+strategy results at ``/api/v1/strategy-results``. A newer lap replaces a request still waiting. Until the laps hold
+one green racing lap after lap 1 (behind a safety-car start) no prediction is requested: the
+predictor says what it waits for in ``status()["waiting"]`` instead of failing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from workbench.race.definition import RaceDefinition
 from workbench.strategy.latest_worker import LatestOnlyWorker
 from workbench.strategy.predict import predict_from_laps
+from workbench.strategy.predict_fit import has_clean_lap
 from workbench.telemetry.records import LapRecord, TrackStatus
 
 __all__ = ["LivePredictor", "records_frame", "predict_session", "FASTF1_STATUS", "MIN_LAP"]
@@ -93,6 +96,7 @@ class LivePredictor:
         self.race, self.runs, self.seed = race, int(runs), int(seed)
         self.session = None
         self._last_lap = 0
+        self.waiting: str | None = None  # why no prediction was requested at the last leader lap, if none was
         self._unsubscribe = None
         self._worker = LatestOnlyWorker(self._run, "racetwin-predict")
         self.counts = self._worker.counts  # requested, completed, superseded, failed
@@ -109,7 +113,17 @@ class LivePredictor:
         if lap <= self._last_lap or lap < MIN_LAP or lap >= self.race.track.laps:
             return
         self._last_lap = lap
-        self.submit(lap, records_frame(self.session.laps), _retired(self.session))
+        frame = records_frame(self.session.laps)
+        try:
+            ready = has_clean_lap(frame)
+        except ValueError:
+            ready = True  # a table the prediction refuses: let it fail and say why (counts, last_error)
+        if not ready:
+            self.waiting = (f"lap {lap}: no green racing lap after lap 1 yet (a safety-car start?); the first "
+                            "prediction comes after one")
+            return
+        self.waiting = None
+        self.submit(lap, frame, _retired(self.session))
 
     def submit(self, lap: int, frame: pd.DataFrame, retired: Iterable[str] = ()) -> None:
         """Queue a prediction from ``frame`` at ``lap``; a request still waiting is superseded."""
@@ -131,7 +145,7 @@ class LivePredictor:
 
     def status(self) -> dict[str, Any]:
         return {"runs": self.runs, "seed": self.seed, **self.counts, "busy": self._worker.busy,
-                "last_error": self.last_error}
+                "last_error": self.last_error, "waiting": self.waiting}
 
     def close(self) -> None:
         """Unsubscribe and stop the worker thread."""

@@ -36,7 +36,7 @@ from workbench.twins.lap_table import FuelCorrection, check_lap_table, mark_clea
 from workbench.twins.pit_hazard import PitHazard, compound_life
 from workbench.twins.tyre_model import best, prior_from_compound
 
-__all__ = ["FittedRace", "fit_known_laps", "running_order", "seconds_elapsed", "on_track_pass_rate",
+__all__ = ["FittedRace", "fit_known_laps", "has_clean_lap", "running_order", "seconds_elapsed", "on_track_pass_rate",
            "overtaking_difficulty", "two_compound_rule_met", "PACE_HALF_LIFE_LAPS", "PIT_LOSS_PRIOR_STOPS",
            "GENERIC_OFFSET_S", "STANDSTILL_MEDIAN_S", "STANDSTILL_SIGMA_LOG", "DEFAULT_NOISE_S"]
 
@@ -80,6 +80,15 @@ def seconds_elapsed(known: pd.DataFrame) -> dict[tuple[str, int], float]:
     """Session time at the end of each lap, from the telemetry lap-table reader."""
     frame = known.astype(object).where(known.notna(), None)
     return {(r.driver, r.lap_number): r.session_time_s for r in laps_to_records(frame.to_dict("records"))}
+
+
+def has_clean_lap(known: pd.DataFrame) -> bool:
+    """Whether ``known`` holds a lap `fit_known_laps` can fit pace on: timed, green, not lap 1, no pit lap.
+
+    Behind a safety-car start (2026 Belgium: SC on laps 1-4) there is none yet, and `fit_known_laps`
+    refuses; the live hub waits for one instead of failing.
+    """
+    return bool(mark_clean_laps(check_lap_table(known, source="laps")).Clean.any())
 
 
 def running_order(last: pd.DataFrame, elapsed: dict[tuple[str, int], float]) -> list[str]:
