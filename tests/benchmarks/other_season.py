@@ -21,6 +21,13 @@ For every race, both out of sample (docs/predict.md, docs/twins.md):
   against "repeat the last clean lap".
 
 Prints one Markdown table each; the means are the unweighted means over races.
+
+With ``--split DIR`` it only writes each race as ``DIR/YEAR-<name>-race-laps.csv`` **in the shared tables'
+shape** (``../shared/data/real-races``: Driver, Team, LapNumber, LapTime, Compound, Stint, TyreLife, Position,
+TrackStatus, Sector1-3Time, times in seconds, rows by driver then lap; lap 1's empty LapTime is FastF1's
+``Time - LapStartTime``, as the shared tables carry a lap-1 time), so every command and benchmark that reads a
+folder of race tables (``racetwin calibrate DIR``, ``python -m workbench.strategy.predict_season DIR``,
+``sim_vs_real.py --laps``, ``predict_reachability.py``) runs on that season as on the hidden races.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from workbench.strategy.event_history import fold_race_name
 from workbench.strategy.predict import sweep
 from workbench.strategy.predict_season import markdown_table
 from workbench.telemetry.lap_reader import check_lap_table
@@ -60,6 +68,34 @@ def races_of(path: Path, year: int | None) -> dict[str, pd.DataFrame]:
             for event in order.index}
 
 
+SHARED_COLUMNS = ("Driver", "Team", "LapNumber", "LapTime", "Compound", "Stint", "TyreLife", "Position", "TrackStatus",
+                  "Sector1Time", "Sector2Time", "Sector3Time")
+
+
+def shared_shape(laps: pd.DataFrame) -> pd.DataFrame:
+    """One race's FastF1 table cut to the shared tables' columns, times in seconds, lap 1 timed where FastF1 can."""
+    seconds = {c: pd.to_timedelta(laps[c]).dt.total_seconds() for c in ("LapTime", "Sector1Time", "Sector2Time",
+                                                                         "Sector3Time")}
+    if {"Time", "LapStartTime"} <= set(laps.columns):
+        start = (pd.to_timedelta(laps.Time) - pd.to_timedelta(laps.LapStartTime)).dt.total_seconds()
+        first = seconds["LapTime"].isna() & (pd.to_numeric(laps.LapNumber) == 1)
+        seconds["LapTime"] = seconds["LapTime"].where(~first, start)
+    out = laps[list(SHARED_COLUMNS)].assign(**seconds)
+    out["LapNumber"] = pd.to_numeric(out.LapNumber).astype(int)
+    return out.sort_values(["Driver", "LapNumber"], ignore_index=True)
+
+
+def split(races: dict[str, pd.DataFrame], folder: Path) -> None:
+    """Write every race as ``YEAR-<name>-race-laps.csv`` (`shared_shape`) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, laps in races.items():
+        year, event = name.split(" ", 1)
+        slug = "-".join(fold_race_name(event.removesuffix(" Grand Prix")).split())
+        path = folder / f"{year}-{slug}-race-laps.csv"
+        shared_shape(laps).to_csv(path, index=False)
+        print(path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("laps", type=Path, help="one FastF1 lap table of many races, with an EventName column")
@@ -67,7 +103,12 @@ def main() -> None:
                         help="the season (default: from LapStartDate, else the one year in the file name)")
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", type=Path, default=None, metavar="DIR",
+                        help="only write each race's table in the shared tables' shape into DIR")
     args = parser.parse_args()
+    if args.split is not None:
+        split(races_of(args.laps, args.year), args.split)
+        return
     rows, pace = [], []
     for name, laps in races_of(args.laps, args.year).items():
         for note in check_lap_table(laps, source=name).attrs["lap_table_notes"]:
