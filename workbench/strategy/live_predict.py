@@ -97,6 +97,7 @@ class LivePredictor:
         self.session = None
         self._last_lap = 0
         self.waiting: str | None = None  # why no prediction was requested at the last leader lap, if none was
+        self._green_seen = False
         self._unsubscribe = None
         self._worker = LatestOnlyWorker(self._run, "racetwin-predict")
         self.counts = self._worker.counts  # requested, completed, superseded, failed
@@ -114,15 +115,16 @@ class LivePredictor:
             return
         self._last_lap = lap
         frame = records_frame(self.session.laps)
-        try:
-            ready = has_clean_lap(frame)
-        except ValueError:
-            ready = True  # a table the prediction refuses: let it fail and say why (counts, last_error)
-        if not ready:
-            self.waiting = (f"lap {lap}: no green racing lap after lap 1 yet (a safety-car start?); the first "
-                            "prediction comes after one")
-            return
-        self.waiting = None
+        if not self._green_seen:  # checked until the first green racing lap; laps are never taken back
+            try:
+                self._green_seen = has_clean_lap(frame)
+            except ValueError:
+                self._green_seen = True  # a table the prediction refuses: let it fail and say why (last_error)
+            if not self._green_seen:
+                self.waiting = (f"lap {lap}: no green racing lap after lap 1 yet (a safety-car start?); the first "
+                                "prediction comes after one")
+                return
+            self.waiting = None
         self.submit(lap, frame, _retired(self.session))
 
     def submit(self, lap: int, frame: pd.DataFrame, retired: Iterable[str] = ()) -> None:
