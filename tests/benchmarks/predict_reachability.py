@@ -54,11 +54,12 @@ def predictions(folder: Path, runs: int, seed: int) -> list[dict]:
         except ValueError as exc:
             n = int(pd.to_numeric(laps.LapNumber).max())
             print(f"note: {path.name}: {exc}; taken as a whole race of {n} laps (its last lap)", file=sys.stderr)
+        elapsed = seconds_elapsed(laps)  # session time at each lap's end, once per race (closing rate)
         for fraction in SWEEP_FRACTIONS:
             k = max(1, min(n - 1, int(round(fraction * n))))
             pred = predict_from_laps(laps, k, runs=runs, seed=seed, race_laps=n, file_race=name)
             out.append({"group": folder.name, "race": path.name, "fraction": fraction, "k": k, "n": n,
-                        "laps": laps, "pred": pred})
+                        "laps": laps, "elapsed": elapsed, "pred": pred})
     return out
 
 
@@ -101,18 +102,16 @@ def pairs(items: list[dict]) -> pd.DataFrame:
                              "stops_behind": car[j]["predicted_remaining_stops"] >= 0.5,
                              "owed": (i, j) in pw["owed_stop"],
                              "swapped": actual["position"][j] < actual["position"][i],
-                             "k": it["k"], "n": it["n"], "laps": it["laps"]})
+                             "k": it["k"], "n": it["n"], "laps": it["laps"], "elapsed": it["elapsed"]})
     return pd.DataFrame(rows)
 
 
 def closing_rate(table: pd.DataFrame) -> tuple[int, int]:
     """Adjacent pairs at 75 % with no stop to come nor in the last 5 laps: (projected catches, passes among them)."""
     catches = passes = 0
-    cache: dict[int, dict] = {}
     sel = table[(table.fraction == 0.75) & table.adjacent & ~table.stops_ahead & ~table.stops_behind]
     for r in sel.itertuples():
-        laps, k = r.laps, r.k
-        elapsed = cache.setdefault(id(laps), seconds_elapsed(laps))
+        laps, k, elapsed = r.laps, r.k, r.elapsed
         recent = laps[(laps.LapNumber > k - 5) & (laps.LapNumber <= k)]
         if any(recent[recent.Driver == d].Stint.nunique() > 1 for d in (r.ahead, r.behind)):
             continue
